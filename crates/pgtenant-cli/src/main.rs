@@ -1,0 +1,5 @@
+//! The `pgtenant` command-line tool.
+
+fn main() {
+    println!("pgtenant");
+}

@@ -1,0 +1,477 @@
+//! The `Catalog`: a database schema as a plain value.
+//!
+//! Introspection builds it from `pg_catalog`; the diff compares two of them.
+//! Every object is keyed by its schema-qualified identity in a `BTreeMap`, so
+//! iteration order (and therefore every plan) is deterministic.
+//!
+//! Expressions (defaults, checks, index and view definitions, policy
+//! expressions) are stored exactly as PostgreSQL's own renderers print them
+//! (`pg_get_expr`, `pg_get_indexdef`, ...). Both sides of a diff are loaded
+//! into a real server before they are compared, so the texts are normalised
+//! the same way and can be compared as strings.
+//!
+//! Fields documented as "not diffed" (owners, OIDs-derived facts) are kept for
+//! lints and reports; equality used by the convergence check is
+//! [`Catalog::normalized`].
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A schema-qualified object name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct QualName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        QualName { schema: schema.into(), name: name.into() }
+    }
+
+    /// The quoted SQL form, `schema.name`.
+    pub fn sql(&self) -> String {
+        crate::ident::quote_qualified(&self.schema, &self.name)
+    }
+}
+
+impl fmt::Display for QualName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+/// The identity of a function or procedure: name plus identity argument
+/// types (`pg_get_function_identity_arguments`), as overloading requires.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FunctionId {
+    pub schema: String,
+    pub name: String,
+    /// e.g. `a integer, b text` — exactly as PostgreSQL prints it.
+    pub args: String,
+}
+
+impl FunctionId {
+    /// `schema.name(args)` quoted for use in DDL (`DROP FUNCTION ...`).
+    pub fn sql(&self) -> String {
+        format!("{}({})", crate::ident::quote_qualified(&self.schema, &self.name), self.args)
+    }
+}
+
+impl fmt::Display for FunctionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}({})", self.schema, self.name, self.args)
+    }
+}
+
+/// A reference to any object, used for dependencies and for naming objects in
+/// hazards, findings and errors.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ObjectRef {
+    Schema { name: String },
+    Extension { name: String },
+    Type { name: QualName },
+    Sequence { name: QualName },
+    Table { name: QualName },
+    Column { table: QualName, column: String },
+    Constraint { table: QualName, name: String },
+    Index { name: QualName },
+    View { name: QualName },
+    Function { id: FunctionId },
+    Trigger { table: QualName, name: String },
+    Policy { table: QualName, name: String },
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectRef::Schema { name } => write!(f, "schema {name}"),
+            ObjectRef::Extension { name } => write!(f, "extension {name}"),
+            ObjectRef::Type { name } => write!(f, "type {name}"),
+            ObjectRef::Sequence { name } => write!(f, "sequence {name}"),
+            ObjectRef::Table { name } => write!(f, "table {name}"),
+            ObjectRef::Column { table, column } => write!(f, "column {table}.{column}"),
+            ObjectRef::Constraint { table, name } => write!(f, "constraint {name} on {table}"),
+            ObjectRef::Index { name } => write!(f, "index {name}"),
+            ObjectRef::View { name } => write!(f, "view {name}"),
+            ObjectRef::Function { id } => write!(f, "function {id}"),
+            ObjectRef::Trigger { table, name } => write!(f, "trigger {name} on {table}"),
+            ObjectRef::Policy { table, name } => write!(f, "policy {name} on {table}"),
+        }
+    }
+}
+
+/// One privilege granted to one grantee (`PUBLIC` for the public pseudo-role).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    pub grantee: String,
+    /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `REFERENCES`,
+    /// `TRIGGER`, `USAGE`, `EXECUTE`, `CREATE`, ...
+    pub privilege: String,
+    pub with_grant_option: bool,
+}
+
+/// The whole introspected schema of one database.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// User schemas (never `pg_catalog`, `information_schema`, `pg_toast*`
+    /// or pgtenant's own journal schema). `public` is included.
+    pub schemas: BTreeMap<String, Schema>,
+    pub extensions: BTreeMap<String, Extension>,
+    pub enums: BTreeMap<QualName, EnumType>,
+    pub domains: BTreeMap<QualName, Domain>,
+    pub composite_types: BTreeMap<QualName, CompositeType>,
+    /// Stand-alone and owned sequences; identity sequences are part of their
+    /// column and do not appear here.
+    pub sequences: BTreeMap<QualName, Sequence>,
+    pub tables: BTreeMap<QualName, Table>,
+    /// Views and materialized views.
+    pub views: BTreeMap<QualName, View>,
+    pub functions: BTreeMap<FunctionId, Function>,
+    /// Rename hints read from the desired SQL text
+    /// (`-- pgtenant:renamed-from old_name`). Not part of the schema itself:
+    /// cleared by [`Catalog::normalized`].
+    pub renames: Vec<RenameHint>,
+}
+
+impl Catalog {
+    /// The catalog without the facts that are not schema (rename hints,
+    /// owners), for equality checks such as the convergence oracle.
+    pub fn normalized(&self) -> Catalog {
+        let mut c = self.clone();
+        c.renames.clear();
+        for s in c.schemas.values_mut() {
+            s.owner.clear();
+        }
+        for t in c.tables.values_mut() {
+            t.owner.clear();
+        }
+        for v in c.views.values_mut() {
+            v.owner.clear();
+        }
+        for f in c.functions.values_mut() {
+            f.owner.clear();
+        }
+        for s in c.sequences.values_mut() {
+            s.owner.clear();
+        }
+        c
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub name: String,
+    /// Not diffed.
+    pub owner: String,
+    pub comment: Option<String>,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub name: String,
+    pub schema: String,
+    /// Installed version; recorded, not diffed (a different server may ship
+    /// another default version).
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumType {
+    pub name: QualName,
+    /// Labels in sort order (`enumsortorder`).
+    pub values: Vec<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    pub name: QualName,
+    /// `format_type` of the base type.
+    pub base_type: String,
+    pub collation: Option<String>,
+    pub default: Option<String>,
+    pub not_null: bool,
+    /// Constraint name → `pg_get_constraintdef` (e.g. `CHECK ((VALUE > 0))`).
+    pub checks: BTreeMap<String, String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompositeType {
+    pub name: QualName,
+    /// (attribute name, `format_type`) in order.
+    pub attributes: Vec<(String, String)>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequence {
+    pub name: QualName,
+    /// Not diffed.
+    pub owner: String,
+    /// `smallint`, `integer` or `bigint`.
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+    /// `OWNED BY table.column`.
+    pub owned_by: Option<(QualName, String)>,
+    pub comment: Option<String>,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableKind {
+    Ordinary,
+    Partitioned,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub name: QualName,
+    /// Not diffed.
+    pub owner: String,
+    pub kind: TableKind,
+    /// `PARTITION BY ...` clause for partitioned tables
+    /// (`pg_get_partkeydef`, e.g. `RANGE (created_at)`).
+    pub partition_key: Option<String>,
+    /// For a partition: its parent and bound
+    /// (`pg_get_expr(relpartbound)`, e.g. `FOR VALUES FROM (...) TO (...)`).
+    pub partition_of: Option<PartitionOf>,
+    pub unlogged: bool,
+    /// Columns in attribute order (dropped columns excluded).
+    pub columns: Vec<Column>,
+    /// Table constraints by name: primary key, unique, check, exclusion,
+    /// foreign key. NOT NULL is a column property.
+    pub constraints: BTreeMap<String, Constraint>,
+    /// Indexes that do not back a constraint, by index name (same schema as
+    /// the table).
+    pub indexes: BTreeMap<String, Index>,
+    pub triggers: BTreeMap<String, Trigger>,
+    pub policies: BTreeMap<String, Policy>,
+    pub rls_enabled: bool,
+    pub rls_forced: bool,
+    /// `reloptions`, e.g. `fillfactor=70`, sorted.
+    pub options: Vec<String>,
+    pub comment: Option<String>,
+    pub grants: Vec<Grant>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionOf {
+    pub parent: QualName,
+    pub bound: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// `format_type(atttypid, atttypmod)`, e.g. `character varying(20)`,
+    /// `timestamp with time zone`, `public.status`.
+    pub data_type: String,
+    /// Only when it differs from the type's default collation.
+    pub collation: Option<String>,
+    pub not_null: bool,
+    /// `pg_get_expr(adbin)`; `None` for identity and generated columns.
+    pub default: Option<String>,
+    pub identity: Option<Identity>,
+    /// `GENERATED ALWAYS AS (expr) STORED`: the expression.
+    pub generated: Option<String>,
+    pub comment: Option<String>,
+    /// Column-level grants only (table-level grants are on the table).
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    Always,
+    ByDefault,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub kind: IdentityKind,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    Check,
+    Exclusion,
+    ForeignKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub name: String,
+    pub kind: ConstraintKind,
+    /// `pg_get_constraintdef`, e.g. `FOREIGN KEY (tenant_id) REFERENCES
+    /// public.tenants(id) ON DELETE CASCADE` or `CHECK ((amount > 0))`.
+    pub definition: String,
+    /// The constrained columns, in key order.
+    pub columns: Vec<String>,
+    /// For foreign keys: the referenced table and columns.
+    pub references: Option<ForeignKeyTarget>,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    /// `false` for `NOT VALID` constraints.
+    pub validated: bool,
+    /// For constraints inherited by a partition from its parent: they are
+    /// created by the parent and not diffed on the partition.
+    pub inherited: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKeyTarget {
+    pub table: QualName,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub name: String,
+    /// `pg_get_indexdef`: the complete `CREATE [UNIQUE] INDEX ... ON ...
+    /// USING method (...) [INCLUDE (...)] [WHERE ...]` statement.
+    pub definition: String,
+    pub unique: bool,
+    /// Key columns where they are plain columns; `None` for an expression
+    /// key. Used by lints ("an index leading with the tenant column").
+    pub columns: Vec<Option<String>>,
+    pub method: String,
+    pub predicate: Option<String>,
+    /// Index on a partitioned parent whose copies on the partitions are
+    /// attached children: those children are not listed on the partitions.
+    pub inherited: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub name: String,
+    /// `pg_get_triggerdef`: the complete `CREATE TRIGGER` statement.
+    pub definition: String,
+    pub function: FunctionId,
+    /// `O` origin (enabled), `D` disabled, `R` replica, `A` always.
+    pub enabled: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyCommand {
+    All,
+    Select,
+    Insert,
+    Update,
+    Delete,
+}
+
+impl PolicyCommand {
+    pub fn sql(self) -> &'static str {
+        match self {
+            PolicyCommand::All => "ALL",
+            PolicyCommand::Select => "SELECT",
+            PolicyCommand::Insert => "INSERT",
+            PolicyCommand::Update => "UPDATE",
+            PolicyCommand::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub name: String,
+    pub command: PolicyCommand,
+    pub permissive: bool,
+    /// Role names, sorted; `["public"]` when the policy applies to all.
+    pub roles: Vec<String>,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    pub name: QualName,
+    /// Not diffed.
+    pub owner: String,
+    pub materialized: bool,
+    /// `pg_get_viewdef(oid, true)`.
+    pub definition: String,
+    /// `reloptions`, e.g. `security_invoker=true`, `security_barrier=true`,
+    /// `check_option=local`, sorted.
+    pub options: Vec<String>,
+    /// Columns (name, `format_type`) in order, to detect changes that
+    /// `CREATE OR REPLACE VIEW` cannot make.
+    pub columns: Vec<(String, String)>,
+    /// Tables and views this view reads (from `pg_depend` via `pg_rewrite`).
+    pub depends_on: Vec<QualName>,
+    /// Indexes on a materialized view, by name.
+    pub indexes: BTreeMap<String, Index>,
+    pub comment: Option<String>,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FunctionKind {
+    Function,
+    Procedure,
+    Aggregate,
+    Window,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    pub id: FunctionId,
+    /// Not diffed.
+    pub owner: String,
+    pub kind: FunctionKind,
+    /// `pg_get_functiondef`: the complete `CREATE OR REPLACE FUNCTION`
+    /// statement (not available for aggregates; see `kind`).
+    pub definition: String,
+    /// `pg_get_function_result`, e.g. `trigger`, `SETOF text`.
+    pub returns: String,
+    pub language: String,
+    pub security_definer: bool,
+    /// `proconfig`, e.g. `search_path=pg_catalog, public`.
+    pub config: Vec<String>,
+    /// Other user objects the body is known to depend on (`pg_depend`; SQL
+    /// bodies in `BEGIN ATOMIC` only, as PostgreSQL tracks nothing else).
+    pub depends_on: Vec<ObjectRef>,
+    pub comment: Option<String>,
+    pub grants: Vec<Grant>,
+}
+
+/// `-- pgtenant:renamed-from old_name` on a table or column line of the
+/// desired SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RenameHint {
+    Table { from: QualName, to: QualName },
+    Column { table: QualName, from: String, to: String },
+}
