@@ -46,12 +46,20 @@ pub fn options(
     Ok(opts.disable_statement_logging())
 }
 
-/// The URL that [`options`] produce, masked, for messages.
+/// The URL a connection uses, masked, for messages: the given URL with its
+/// database and user replaced as asked.
 pub fn display_url(url: &str, database: Option<&str>, login: Option<Login<'_>>) -> String {
-    match options(url, database, login) {
-        Ok(opts) => pgurl::mask(opts.to_url_lossy().as_str()),
-        Err(_) => pgurl::mask(url),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return pgurl::mask(url);
+    };
+    if let Some(db) = database {
+        parsed.set_path(&format!("/{db}"));
     }
+    if let Some(login) = login {
+        let _ = parsed.set_username(login.user);
+        let _ = parsed.set_password(Some("***"));
+    }
+    pgurl::mask(parsed.as_str())
 }
 
 /// Open one connection (10 s timeout).

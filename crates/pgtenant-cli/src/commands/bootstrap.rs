@@ -243,7 +243,17 @@ async fn ensure_role(
             .with_context(|| format!("altering role {name}"))?;
         out.push(format!("alter role {name}: {attrs}"));
     }
-    if args.reset_passwords {
+    // A superuser admin can see whether the role has a password at all; a
+    // role without one gets the manifest's (it could not log in otherwise).
+    let no_password: bool =
+        sqlx::query_scalar("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = $1")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(false);
+    if args.reset_passwords || no_password {
         let sql = format!(
             "ALTER ROLE {q} WITH PASSWORD {}",
             quote_literal(role.password.expose())
