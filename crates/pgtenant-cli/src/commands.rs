@@ -3,5 +3,6 @@
 
 pub mod bootstrap;
 pub mod doctor;
+pub mod inspect;
 pub mod nuke;
 pub mod up;

@@ -2,6 +2,7 @@
 
 mod bootstrap;
 mod doctor;
+mod inspect;
 mod manifest;
 mod nuke;
 mod support;
