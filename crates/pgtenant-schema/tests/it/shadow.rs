@@ -346,3 +346,46 @@ CREATE TABLE b (id int);
         "line numbers survive the blanked lines"
     );
 }
+
+#[tokio::test]
+async fn enum_value_added_and_used_in_one_file_loads() {
+    // In one transaction PostgreSQL refuses to use a value added by ALTER
+    // TYPE ... ADD VALUE; the statement-by-statement path loads it.
+    let f = Files::new(&[
+        ("a.sql", "CREATE TYPE s AS ENUM ('a');\n"),
+        (
+            "b.sql",
+            "ALTER TYPE s ADD VALUE 'b';\nCREATE TABLE t (x s DEFAULT 'b');\n",
+        ),
+    ]);
+    let c = check_load(f.path()).await.unwrap();
+    assert_eq!(c.enums[&QualName::new("public", "s")].values, ["a", "b"]);
+    assert_eq!(
+        c.tables[&QualName::new("public", "t")]
+            .column("x")
+            .unwrap()
+            .default
+            .as_deref(),
+        Some("'b'::public.s")
+    );
+}
+
+#[tokio::test]
+async fn admin_role_without_createdb() {
+    let role = pgtenant_testkit::TestRole::new("pgt_nocreatedb", "LOGIN NOCREATEDB").await;
+    let url = {
+        let opts: sqlx::postgres::PgConnectOptions = admin_url().parse().unwrap();
+        sqlx::ConnectOptions::to_url_lossy(&opts.username(&role.name)).to_string()
+    };
+    let f = Files::new(&[("a.sql", "CREATE TABLE a (id int);")]);
+    let e = load_catalog(&url, f.path()).await.unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.starts_with("cannot create the shadow database pgtenant_shadow_"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("; the admin role needs CREATEDB (or superuser)"),
+        "{text}"
+    );
+}
