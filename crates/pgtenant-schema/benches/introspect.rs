@@ -102,6 +102,17 @@ async fn main() {
         );
     }
 
+    // A fresh connection: the server builds its relation cache as the
+    // renderers open tables (what a CLI run pays).
+    let mut cold = Vec::new();
+    for _ in 0..5 {
+        let mut fresh = db.conn().await;
+        let t = Instant::now();
+        introspect(&mut fresh).await.expect("introspect");
+        cold.push(t.elapsed());
+    }
+    report(&format!("introspect {tables} tables on a fresh connection"), cold);
+
     let dir = std::env::temp_dir().join(pgtenant_testkit::unique_name("pgt_bench_sql"));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("schema.sql");
