@@ -111,7 +111,10 @@ async fn main() {
         introspect(&mut fresh).await.expect("introspect");
         cold.push(t.elapsed());
     }
-    report(&format!("introspect {tables} tables on a fresh connection"), cold);
+    report(
+        &format!("introspect {tables} tables on a fresh connection"),
+        cold,
+    );
 
     let dir = std::env::temp_dir().join(pgtenant_testkit::unique_name("pgt_bench_sql"));
     std::fs::create_dir_all(&dir).expect("temp dir");
