@@ -1,0 +1,3 @@
+//! Integration tests of the `pgtenant` CLI crate (one test binary).
+
+mod examples;
