@@ -14,14 +14,18 @@
 //!    defaults), every file inserts rows, and running them all again changes
 //!    no row count (they are idempotent).
 //!
+//! Then the policies and triggers the examples write by hand (global roles
+//! next to tenant roles, "my memberships" across tenants, an append-only
+//! audit log) are exercised as a role shaped like a service role.
+//!
 //! The manifest is read here with a small private struct (only the fields
 //! these checks need, unknown keys ignored) so this module depends on
 //! nothing but the manifest's agreed shape.
 
 use anyhow::{bail, ensure, Context, Result};
-use pgtenant_schema::ident::quote_qualified;
+use pgtenant_schema::ident::{quote_ident, quote_literal, quote_qualified};
 use pgtenant_schema::sqltext::split_statements;
-use pgtenant_testkit::TestDb;
+use pgtenant_testkit::{TestDb, TestRole};
 use serde::Deserialize;
 use sqlx::postgres::PgDatabaseError;
 use sqlx::{Connection, PgConnection, Row};
@@ -490,6 +494,29 @@ struct Loaded {
     demo_rows: i64,
 }
 
+/// Load `schema`, then setup and demo seeds once (no checks), as the admin.
+async fn load_plain(conn: &mut PgConnection, example: &Example, db: &DatabaseEntry) -> Result<()> {
+    let mut files = sql_files(&db.schema_dir(&example.dir))?;
+    let seeds = [SeedKind::Setup, SeedKind::Demo];
+    let first_seed = files.len();
+    for kind in seeds {
+        files.extend(sql_files(&db.seed_dir(&example.dir, kind))?);
+    }
+    for (i, file) in files.iter().enumerate() {
+        let label = shown(example, file);
+        let text = std::fs::read_to_string(file).with_context(|| format!("reading {label}"))?;
+        let sql = if i < first_seed {
+            text
+        } else {
+            fill_defaults(&text)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| label.clone())?
+        };
+        run_statements(conn, &sql, &label).await?;
+    }
+    Ok(())
+}
+
 async fn check_database(example: &Example, db: &DatabaseEntry) -> Result<Loaded> {
     let scratch = TestDb::with_prefix("pgt_example").await;
     let mut conn = scratch.conn().await;
@@ -654,4 +681,288 @@ fn fill_defaults_refuses_a_placeholder_without_default() {
         fill_defaults("SELECT '${EMAIL:-x'").unwrap_err(),
         "unterminated `${` in `EMAIL:-x'`"
     );
+}
+
+// ---------------------------------------------------------------------------
+// The hand-written policies and triggers of the examples do what their
+// comments say. Tenant tables get pgtenant's generated isolation policy; the
+// tests add an equivalent one where they need it.
+
+/// One example database loaded (schema, setup, demo) into a scratch
+/// database, with a role that is not superuser and cannot bypass RLS, holding
+/// DML on every table: the shape of a service role.
+struct PolicyFixture {
+    db: TestDb,
+    role: TestRole,
+    conn: PgConnection,
+}
+
+impl PolicyFixture {
+    async fn new(example: &str, database: &str) -> PolicyFixture {
+        let examples = load_examples().unwrap();
+        let ex = examples.iter().find(|e| e.name == example).unwrap();
+        let entry = ex
+            .manifest
+            .database
+            .iter()
+            .find(|d| d.name == database)
+            .unwrap();
+        let db = TestDb::with_prefix("pgt_example").await;
+        let role = TestRole::new("pgt_example_svc", "NOLOGIN NOSUPERUSER NOBYPASSRLS").await;
+        let mut conn = db.conn().await;
+        load_plain(&mut conn, ex, entry).await.unwrap();
+        let r = quote_ident(&role.name);
+        let grants = format!(
+            "GRANT USAGE ON SCHEMA public TO {r};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r};"
+        );
+        sqlx::raw_sql(&grants).execute(&mut conn).await.unwrap();
+        PolicyFixture { db, role, conn }
+    }
+
+    async fn admin(&mut self, sql: &str) {
+        if let Err(e) = sqlx::raw_sql(sql).execute(&mut self.conn).await {
+            panic!("{}\n{sql}", describe(&e));
+        }
+    }
+
+    /// Enable and force RLS on `table` with the isolation policy pgtenant
+    /// generates (`column = setting`, cast to `ty`).
+    async fn isolate(&mut self, table: &str, column: &str, setting: &str, ty: &str) {
+        let t = quote_ident(table);
+        let expr = format!(
+            "{} = (SELECT NULLIF(current_setting({}, true), '')::{ty})",
+            quote_ident(column),
+            quote_literal(setting)
+        );
+        self.admin(&format!(
+            "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE {t} FORCE ROW LEVEL SECURITY;
+             CREATE POLICY test_isolation ON {t} USING ({expr}) WITH CHECK ({expr});"
+        ))
+        .await;
+    }
+
+    /// Run `sql` as the role, in a transaction that is rolled back, with the
+    /// given settings; the first column of each row as text, sorted.
+    async fn as_role(
+        &mut self,
+        settings: &[(&str, &str)],
+        sql: &str,
+    ) -> Result<Vec<String>, String> {
+        let mut tx = self.conn.begin().await.unwrap();
+        let set_role = format!("SET LOCAL ROLE {}", quote_ident(&self.role.name));
+        sqlx::raw_sql(&set_role).execute(&mut *tx).await.unwrap();
+        for (name, value) in settings {
+            sqlx::query("SELECT set_config($1, $2, true)")
+                .bind(name)
+                .bind(value)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        let result = sqlx::query_scalar::<_, Option<String>>(&format!(
+            "WITH q(x) AS ({sql}) SELECT x::text FROM q"
+        ))
+        .fetch_all(&mut *tx)
+        .await;
+        tx.rollback().await.unwrap();
+        let mut rows: Vec<String> = result
+            .map_err(|e| describe(&e))?
+            .into_iter()
+            .flatten()
+            .collect();
+        rows.sort();
+        Ok(rows)
+    }
+
+    async fn finish(self) {
+        drop(self.conn);
+        self.db.drop_now().await;
+        drop(self.role);
+    }
+}
+
+const DEMO_TENANT: &str = "00000000-0000-4000-8000-00000000d001";
+const OTHER_TENANT: &str = "00000000-0000-4000-8000-00000000d002";
+const USER_U: &str = "00000000-0000-4000-8000-00000000f001";
+const USER_V: &str = "00000000-0000-4000-8000-00000000f002";
+
+#[tokio::test]
+async fn hoolsy_ws_roles_show_global_and_own_roles_and_accept_writes_only_to_own() {
+    let mut t = PolicyFixture::new("hoolsy", "hoolsy_workstation").await;
+    t.admin(&format!(
+        "INSERT INTO tenants (tenant_id, name, slug) VALUES ('{OTHER_TENANT}', 'Other', 'other');
+         INSERT INTO ws_roles (tenant_id, name, scope) VALUES ('{OTHER_TENANT}', 'other-role', 'tenant');"
+    ))
+    .await;
+    let names = "SELECT name FROM ws_roles";
+    let demo = [("app.tenant_id", DEMO_TENANT)];
+    let other = [("app.tenant_id", OTHER_TENANT)];
+    assert_eq!(
+        t.as_role(&demo, names).await.unwrap(),
+        ["admin", "editor", "member", "owner"]
+    );
+    assert_eq!(
+        t.as_role(&other, names).await.unwrap(),
+        ["admin", "member", "other-role", "owner"]
+    );
+    assert_eq!(
+        t.as_role(&[], names).await.unwrap(),
+        ["admin", "member", "owner"]
+    );
+    assert_eq!(
+        t.as_role(&[("app.tenant_id", "")], names).await.unwrap(),
+        ["admin", "member", "owner"]
+    );
+
+    // A tenant cannot create, change or delete a global role.
+    let insert_global = "INSERT INTO ws_roles (tenant_id, name, scope) VALUES (NULL, 'sneaky', 'global') RETURNING name";
+    let err = t.as_role(&demo, insert_global).await.unwrap_err();
+    assert!(err.contains("row-level security"), "{err}");
+    let touch_global = "UPDATE ws_roles SET deny = '[]' WHERE tenant_id IS NULL RETURNING name";
+    assert_eq!(
+        t.as_role(&demo, touch_global).await.unwrap(),
+        Vec::<String>::new()
+    );
+    let delete_global = "DELETE FROM ws_roles WHERE tenant_id IS NULL RETURNING name";
+    assert_eq!(
+        t.as_role(&demo, delete_global).await.unwrap(),
+        Vec::<String>::new()
+    );
+    // Nor create a role in another tenant; its own roles it can.
+    let insert_other = format!(
+        "INSERT INTO ws_roles (tenant_id, name, scope) VALUES ('{OTHER_TENANT}', 'x', 'tenant') RETURNING name"
+    );
+    assert!(t.as_role(&demo, &insert_other).await.is_err());
+    let insert_own = format!(
+        "INSERT INTO ws_roles (tenant_id, name, scope) VALUES ('{DEMO_TENANT}', 'reviewer', 'tenant') RETURNING name"
+    );
+    assert_eq!(t.as_role(&demo, &insert_own).await.unwrap(), ["reviewer"]);
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn hoolsy_role_grants_accept_global_and_own_roles_only() {
+    let mut t = PolicyFixture::new("hoolsy", "hoolsy_workstation").await;
+    t.admin(&format!(
+        "INSERT INTO tenants (tenant_id, name, slug) VALUES ('{OTHER_TENANT}', 'Other', 'other');
+         INSERT INTO ws_roles (tenant_id, name, scope) VALUES ('{OTHER_TENANT}', 'other-role', 'tenant');
+         INSERT INTO ws_memberships (tenant_id, user_id) VALUES ('{DEMO_TENANT}', '{USER_U}');"
+    ))
+    .await;
+    let grant = |role: &str| {
+        format!(
+            "INSERT INTO ws_role_grants (tenant_id, user_id, role_id)
+             SELECT '{DEMO_TENANT}', '{USER_U}', role_id FROM ws_roles WHERE name = '{role}'
+             RETURNING role_id"
+        )
+    };
+    let demo = [("app.tenant_id", DEMO_TENANT)];
+    assert_eq!(t.as_role(&demo, &grant("member")).await.unwrap().len(), 1);
+    assert_eq!(t.as_role(&demo, &grant("editor")).await.unwrap().len(), 1);
+    // Even the admin, who sees every role, cannot grant another tenant's role.
+    let err = sqlx::raw_sql(&grant("other-role"))
+        .execute(&mut t.conn)
+        .await
+        .unwrap_err();
+    assert!(describe(&err).starts_with("role "), "{}", describe(&err));
+    assert!(
+        describe(&err).contains("is neither global nor owned by tenant"),
+        "{}",
+        describe(&err)
+    );
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn hoolsy_users_list_their_own_memberships_and_tenants_across_tenants() {
+    let mut t = PolicyFixture::new("hoolsy", "hoolsy_workstation").await;
+    t.admin(&format!(
+        "INSERT INTO tenants (tenant_id, name, slug) VALUES ('{OTHER_TENANT}', 'Other', 'other');
+         INSERT INTO ws_memberships (tenant_id, user_id) VALUES
+           ('{DEMO_TENANT}', '{USER_U}'), ('{OTHER_TENANT}', '{USER_U}'), ('{OTHER_TENANT}', '{USER_V}');"
+    ))
+    .await;
+    t.isolate("ws_memberships", "tenant_id", "app.tenant_id", "uuid")
+        .await;
+    t.isolate("tenants", "tenant_id", "app.tenant_id", "uuid")
+        .await;
+
+    let members = "SELECT user_id || '@' || tenant_id FROM ws_memberships";
+    let tenants = "SELECT name FROM tenants";
+    let u = [("app.user_id", USER_U)];
+    let v = [("app.user_id", USER_V)];
+    assert_eq!(
+        t.as_role(&u, members).await.unwrap(),
+        [
+            format!("{USER_U}@{DEMO_TENANT}"),
+            format!("{USER_U}@{OTHER_TENANT}")
+        ]
+    );
+    assert_eq!(
+        t.as_role(&v, members).await.unwrap(),
+        [format!("{USER_V}@{OTHER_TENANT}")]
+    );
+    assert_eq!(
+        t.as_role(&u, tenants).await.unwrap(),
+        ["Demo Workspace", "Other"]
+    );
+    assert_eq!(t.as_role(&v, tenants).await.unwrap(), ["Other"]);
+    // No context: nothing. A tenant context: that tenant's rows (all users).
+    assert_eq!(t.as_role(&[], members).await.unwrap(), Vec::<String>::new());
+    assert_eq!(t.as_role(&[], tenants).await.unwrap(), Vec::<String>::new());
+    let in_other = [("app.tenant_id", OTHER_TENANT)];
+    assert_eq!(t.as_role(&in_other, members).await.unwrap().len(), 2);
+    // The user policy is read-only: U cannot change a membership it can see
+    // only through it.
+    let update = format!("UPDATE ws_memberships SET status = 'suspended' WHERE tenant_id = '{OTHER_TENANT}' RETURNING 1");
+    assert_eq!(t.as_role(&u, &update).await.unwrap(), Vec::<String>::new());
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn startkit_audit_log_is_append_only_but_follows_deletions() {
+    let mut t = PolicyFixture::new("startkit", "startkit").await;
+    let acme = "b0000000-0000-4000-8000-000000000001";
+    let bob = "a0000000-0000-4000-8000-000000000002";
+    let org = [("app.current_org_id", acme)];
+    let err = t
+        .as_role(&org, "UPDATE audit_logs SET action = 'x.y' RETURNING 1")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "audit_logs is append-only: UPDATE is not allowed \
+         (hint: Record a new audit entry instead of changing an old one.)"
+    );
+    let err = t
+        .as_role(&org, "DELETE FROM audit_logs RETURNING 1")
+        .await
+        .unwrap_err();
+    assert!(
+        err.starts_with("audit_logs is append-only: DELETE"),
+        "{err}"
+    );
+    let insert = format!(
+        "INSERT INTO audit_logs (organization_id, action, resource_type) VALUES ('{acme}', 'project.viewed', 'project') RETURNING 1"
+    );
+    assert_eq!(t.as_role(&org, &insert).await.unwrap(), ["1"]);
+
+    // Deleting a user clears user_id; deleting an organization removes its entries.
+    t.admin(&format!("DELETE FROM users WHERE id = '{bob}'"))
+        .await;
+    let orphaned: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE user_id IS NULL")
+        .fetch_one(&mut t.conn)
+        .await
+        .unwrap();
+    assert_eq!(orphaned, 1);
+    t.admin(&format!("DELETE FROM organizations WHERE id = '{acme}'"))
+        .await;
+    let left: Vec<String> = sqlx::query_scalar("SELECT organization_id::text FROM audit_logs")
+        .fetch_all(&mut t.conn)
+        .await
+        .unwrap();
+    assert_eq!(left, ["b0000000-0000-4000-8000-000000000002"]);
+    t.finish().await;
 }

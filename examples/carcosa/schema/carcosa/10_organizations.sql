@@ -83,3 +83,13 @@ ALTER TABLE "Invitation" ADD CONSTRAINT "Invitation_organizationId_fkey"
   FOREIGN KEY ("organizationId") REFERENCES "Organization"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE "Invitation" ADD CONSTRAINT "Invitation_invitedById_fkey"
   FOREIGN KEY ("invitedById") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+
+-- With the policy above, the switcher can also show the names of the user's
+-- organizations: a read-only policy on the root table for organizations the
+-- current user (app.user_id) is a member of.
+CREATE POLICY "Organization_member_read" ON "Organization"
+  FOR SELECT
+  USING ("id" IN (
+    SELECT m."organizationId" FROM "OrganizationMember" m
+    WHERE m."userId" = (SELECT NULLIF(current_setting('app.user_id', true), ''))
+  ));

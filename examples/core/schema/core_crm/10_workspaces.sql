@@ -29,3 +29,19 @@ CREATE TABLE workspace_members (
 );
 
 CREATE INDEX workspace_members_user_id_idx ON workspace_members (user_id);
+
+-- pgtenant generates the workspace isolation policies. These two extra,
+-- read-only policies serve the workspace switcher: a signed-in user
+-- (app.user_id) lists their own memberships in every workspace, and the
+-- names of those workspaces. They grant no write and show no other user's
+-- memberships.
+CREATE POLICY workspace_members_own_rows ON workspace_members
+  FOR SELECT
+  USING (user_id = (SELECT NULLIF(current_setting('app.user_id', true), '')::uuid));
+
+CREATE POLICY workspaces_member_read ON workspaces
+  FOR SELECT
+  USING (id IN (
+    SELECT m.workspace_id FROM workspace_members m
+    WHERE m.user_id = (SELECT NULLIF(current_setting('app.user_id', true), '')::uuid)
+  ));

@@ -64,3 +64,14 @@ CREATE TABLE ws_members (
 CREATE TRIGGER ws_members_set_updated_at
   BEFORE UPDATE ON ws_members
   FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+
+-- With the policy above, the tenant switcher can also show the names of the
+-- user's tenants: a read-only policy on the root table for tenants the
+-- current user (app.user_id) is a member of. pgtenant's generated policy on
+-- tenants still governs everything else.
+CREATE POLICY tenants_member_read ON tenants
+  FOR SELECT
+  USING (tenant_id IN (
+    SELECT m.tenant_id FROM ws_memberships m
+    WHERE m.user_id = (SELECT NULLIF(current_setting('app.user_id', true), '')::uuid)
+  ));

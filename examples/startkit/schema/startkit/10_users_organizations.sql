@@ -58,3 +58,13 @@ CREATE TRIGGER organization_members_set_updated_at BEFORE UPDATE ON organization
 CREATE POLICY organization_members_own_rows ON organization_members
   FOR SELECT
   USING (user_id = (SELECT NULLIF(current_setting('app.current_user_id', true), '')::uuid));
+
+-- With the policy above, the switcher can also show the names of the user's
+-- organizations: a read-only policy on the root table for organizations the
+-- current user (app.current_user_id) is a member of.
+CREATE POLICY organizations_member_read ON organizations
+  FOR SELECT
+  USING (id IN (
+    SELECT m.organization_id FROM organization_members m
+    WHERE m.user_id = (SELECT NULLIF(current_setting('app.current_user_id', true), '')::uuid)
+  ));

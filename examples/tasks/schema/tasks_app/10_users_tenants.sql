@@ -67,3 +67,13 @@ CREATE TRIGGER user_tenant_associations_set_updated_at BEFORE UPDATE ON user_ten
 CREATE POLICY user_tenant_associations_own_rows ON user_tenant_associations
   FOR SELECT
   USING (user_id = (SELECT NULLIF(current_setting('app.user_id', true), '')::uuid));
+
+-- With the policy above, the switcher can also show the names of the user's
+-- tenants: a read-only policy on the root table for tenants the current user
+-- (app.user_id) is a member of.
+CREATE POLICY tenants_member_read ON tenants
+  FOR SELECT
+  USING (id IN (
+    SELECT a.tenant_id FROM user_tenant_associations a
+    WHERE a.user_id = (SELECT NULLIF(current_setting('app.user_id', true), '')::uuid)
+  ));
