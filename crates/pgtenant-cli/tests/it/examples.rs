@@ -816,6 +816,28 @@ async fn hoolsy_ws_roles_show_global_and_own_roles_and_accept_writes_only_to_own
         ["admin", "member", "owner"]
     );
 
+    // The catalog is the seed's 200+ codes, and every allow/deny pattern of
+    // every seeded role names at least one of them (`*` spans segments).
+    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM ws_permissions")
+        .fetch_one(&mut t.conn)
+        .await
+        .unwrap();
+    assert!(codes >= 200, "only {codes} permission codes");
+    let dangling: Vec<String> = sqlx::query_scalar(
+        r"SELECT r.name || ': ' || p.pattern
+          FROM ws_roles r, jsonb_array_elements_text(r.allow || r.deny) AS p(pattern)
+          WHERE NOT EXISTS (
+            SELECT 1 FROM ws_permissions w
+            WHERE w.code ~ ('^' || replace(replace(p.pattern, '.', '\.'), '*', '[a-z0-9_.]+') || '$'))",
+    )
+    .fetch_all(&mut t.conn)
+    .await
+    .unwrap();
+    assert!(
+        dangling.is_empty(),
+        "role patterns matching no permission: {dangling:?}"
+    );
+
     // A tenant cannot create, change or delete a global role.
     let insert_global = "INSERT INTO ws_roles (tenant_id, name, scope) VALUES (NULL, 'sneaky', 'global') RETURNING name";
     let err = t.as_role(&demo, insert_global).await.unwrap_err();

@@ -1,5 +1,5 @@
--- Permission catalog (domain.resource.action). Each resource lists the
--- actions it supports; the catalog is their product. Idempotent: new codes
+-- Permission catalog (domain.resource.action), 200+ codes as in the seed.
+-- Each resource lists the actions it supports; the catalog is their product. Idempotent: new codes
 -- are added, descriptions of existing ones refreshed.
 INSERT INTO ws_permissions (code, description)
 SELECT r.domain || '.' || r.resource || '.' || a.action,
@@ -26,11 +26,36 @@ FROM (VALUES
   ('admin',    'api_keys',     ARRAY['view', 'create', 'revoke']),
   ('admin',    'integrations', ARRAY['view', 'create', 'update', 'delete']),
   ('admin',    'webhooks',     ARRAY['view', 'create', 'update', 'delete', 'test']),
+  ('admin',    'sessions',     ARRAY['view', 'revoke']),
+  ('admin',    'settings',     ARRAY['view', 'update']),
+  ('admin',    'exports',      ARRAY['view', 'create', 'download']),
+  ('publish',  'schedules',    ARRAY['view', 'create', 'update', 'delete']),
   ('publish',  'channels',     ARRAY['view', 'create', 'update', 'delete']),
   ('publish',  'releases',     ARRAY['view', 'schedule', 'publish', 'unpublish', 'cancel']),
   ('publish',  'rights',       ARRAY['view', 'update']),
   ('analytics','reports',      ARRAY['view', 'export', 'create', 'delete']),
-  ('analytics','dashboards',   ARRAY['view', 'create', 'update', 'delete'])
+  ('analytics','dashboards',   ARRAY['view', 'create', 'update', 'delete', 'share']),
+  ('analytics','events',       ARRAY['view', 'export']),
+  ('metadata', 'schemas',      ARRAY['view', 'create', 'update', 'delete']),
+  ('metadata', 'fields',       ARRAY['view', 'create', 'update', 'delete', 'reorder']),
+  ('metadata', 'taxonomies',   ARRAY['view', 'create', 'update', 'delete']),
+  ('metadata', 'people',       ARRAY['view', 'create', 'update', 'delete', 'merge']),
+  ('metadata', 'locations',    ARRAY['view', 'create', 'update', 'delete']),
+  ('workflow', 'tasks',        ARRAY['view', 'create', 'update', 'delete', 'assign', 'complete']),
+  ('workflow', 'approvals',    ARRAY['view', 'request', 'approve', 'reject']),
+  ('workflow', 'templates',    ARRAY['view', 'create', 'update', 'delete']),
+  ('workflow', 'automations',  ARRAY['view', 'create', 'update', 'delete', 'run']),
+  ('collab',   'mentions',     ARRAY['view', 'create']),
+  ('collab',   'notifications',ARRAY['view', 'update', 'configure']),
+  ('collab',   'shares',       ARRAY['view', 'create', 'revoke']),
+  ('collab',   'review_links', ARRAY['view', 'create', 'update', 'revoke']),
+  ('market',   'listings',     ARRAY['view', 'create', 'update', 'delete', 'publish', 'unpublish']),
+  ('market',   'licenses',     ARRAY['view', 'create', 'update', 'revoke']),
+  ('market',   'payouts',      ARRAY['view', 'export']),
+  ('market',   'reviews',      ARRAY['view', 'respond', 'hide']),
+  ('ai',       'tagging',      ARRAY['view', 'run', 'approve']),
+  ('ai',       'transcripts',  ARRAY['view', 'create', 'update', 'delete']),
+  ('ai',       'translations', ARRAY['view', 'create', 'update', 'delete'])
 ) AS r(domain, resource, actions)
 CROSS JOIN LATERAL unnest(r.actions) AS a(action)
 ON CONFLICT (code) DO UPDATE SET description = EXCLUDED.description;
