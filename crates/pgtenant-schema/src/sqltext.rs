@@ -30,7 +30,7 @@ pub fn split_statements(text: &str) -> Vec<Statement> {
     let mut word_start: Option<usize> = None;
     let mut prev_word = String::new();
 
-    let mut flush_word = |ws: &mut Option<usize>, end: usize, prev: &mut String, depth: &mut usize| {
+    let flush_word = |ws: &mut Option<usize>, end: usize, prev: &mut String, depth: &mut usize| {
         if let Some(s) = ws.take() {
             let w = text[s..end].to_ascii_lowercase();
             if w == "atomic" && prev == "begin" {
