@@ -347,3 +347,13 @@ async fn concurrent_bootstraps_of_one_project_do_not_race() {
     let seconds = [&a, &b].iter().filter(|r| r.stdout == nothing).count();
     assert_eq!((firsts, seconds), (1, 1), "{a:?}\n{b:?}");
 }
+
+#[tokio::test]
+async fn quiet_prints_nothing_on_success() {
+    let p = Project::new();
+    let run = p.run(&["-q", "bootstrap"]).await;
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "")
+    );
+}
