@@ -2,12 +2,22 @@
 //!
 //! - [`model`]: the [`Catalog`] value: a database schema as data.
 //! - [`ident`]: the one quoting helper for identifiers and literals.
+//! - [`sqltext`]: statement boundaries and line numbers in SQL text.
+//! - [`introspect`](mod@introspect): a live database → [`Catalog`] (queries in
+//!   `queries.sql`).
+//! - [`shadow`]: load SQL files into a scratch database and introspect it.
+//! - [`renames`]: `-- pgtenant:renamed-from` hints in the desired SQL.
 //!
-//! Introspection (live database → `Catalog`), the pure diff
-//! (`Catalog × Catalog → Plan`) and shadow-database loading live here too.
+//! The pure diff (`Catalog × Catalog → Plan`) lives here too.
 
 pub mod ident;
+pub mod introspect;
 pub mod model;
+pub mod renames;
+pub mod shadow;
 pub mod sqltext;
+#[doc(hidden)]
+pub mod testgen;
 
+pub use introspect::{introspect, IntrospectError};
 pub use model::*;

@@ -38,7 +38,7 @@ async fn child_migrate() {
         ..Default::default()
     };
     let result = migrate::migrate(
-        &crate::connect_options(&url),
+        &crate::mig_support::connect_options(&url),
         Path::new(&dir),
         &opts,
         &Print,

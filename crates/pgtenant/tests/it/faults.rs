@@ -1,7 +1,8 @@
 //! Faults: a migrate process killed with SIGKILL mid-migration, two
 //! processes at once, a concurrent index build killed half-way.
 
-use crate::{child, connect_options, journal, table_exists, Events, Files};
+use crate::child;
+use crate::mig_support::{connect_options, journal, table_exists, Events, Files};
 use pgtenant::migrate::{self, MigrateOptions, Quiet};
 use pgtenant_testkit::TestDb;
 use std::time::{Duration, Instant};

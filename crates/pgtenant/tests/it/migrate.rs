@@ -1,4 +1,4 @@
-use crate::{connect_options, journal, table_exists, Events, Files};
+use crate::mig_support::{connect_options, journal, table_exists, Events, Files};
 use pgtenant::migrate::{
     self, MigrateError, MigrateOptions, OutOfOrder, Quiet, RollbackOptions, RollbackTarget, State,
 };

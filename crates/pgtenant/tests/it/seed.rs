@@ -1,4 +1,4 @@
-use crate::{connect_options, Files};
+use crate::mig_support::{connect_options, Files};
 use pgtenant::seed::{self, DemoConsent, SeedError, SeedKind, SeedOptions, SeedReport};
 use pgtenant_testkit::TestDb;
 use std::collections::HashMap;
