@@ -125,11 +125,8 @@ fn trim_def(def: &str) -> &str {
 /// `COLLATE x`: names PostgreSQL prints qualified or quoted are kept as
 /// printed; plain names are quoted.
 fn collate_sql(c: &str) -> String {
-    if c.contains('"') || c.contains('.') {
-        c.to_owned()
-    } else {
-        quote_ident(c)
-    }
+    // Introspection stores collations SQL-ready (`pg_catalog."C"`).
+    c.to_owned()
 }
 
 fn grantee_sql(g: &str) -> String {
@@ -179,7 +176,11 @@ impl<'a> Differ<'a> {
                 None => {
                     self.dropped_functions.insert(id.clone());
                 }
-                Some(nf) if nf.returns != f.returns || nf.kind != f.kind => {
+                Some(nf)
+                    if nf.returns != f.returns
+                        || nf.kind != f.kind
+                        || (f.kind == FunctionKind::Aggregate && nf.definition != f.definition) =>
+                {
                     self.dropped_functions.insert(id.clone());
                     self.recreated_functions.insert(id.clone());
                 }
@@ -946,8 +947,7 @@ impl<'a> Differ<'a> {
             } else {
                 Phase::Function
             };
-            if f.kind == FunctionKind::Aggregate || f.definition.trim().is_empty() {
-                // Aggregates have no pg_get_functiondef: not supported.
+            if f.definition.trim().is_empty() {
                 continue;
             }
             match old {
@@ -1855,62 +1855,7 @@ impl<'a> Differ<'a> {
         }
 
         // ---- triggers
-        for (tn, tr) in &t.triggers {
-            let keep = nt
-                .triggers
-                .get(tn)
-                .is_some_and(|n| n.definition == tr.definition)
-                && !self.dropped_functions.contains(&tr.function);
-            if !keep {
-                self.push(
-                    Phase::DropTrigger,
-                    step(
-                        format!("DROP TRIGGER {} ON {q}", quote_ident(tn)),
-                        ObjectRef::Trigger {
-                            table: name.clone(),
-                            name: tn.clone(),
-                        },
-                    ),
-                );
-            }
-        }
-        for (tn, ntr) in &nt.triggers {
-            let tobj = ObjectRef::Trigger {
-                table: name.clone(),
-                name: tn.clone(),
-            };
-            let old = t.triggers.get(tn).filter(|o| {
-                o.definition == ntr.definition && !self.dropped_functions.contains(&o.function)
-            });
-            if old.is_none() {
-                self.push(
-                    Phase::CreateTrigger,
-                    step(trim_def(&ntr.definition).to_owned(), tobj.clone()),
-                );
-            }
-            let old_enabled = old.map(|o| o.enabled.as_str()).unwrap_or("O");
-            if old_enabled != ntr.enabled {
-                let what = match ntr.enabled.as_str() {
-                    "D" => "DISABLE TRIGGER",
-                    "R" => "ENABLE REPLICA TRIGGER",
-                    "A" => "ENABLE ALWAYS TRIGGER",
-                    _ => "ENABLE TRIGGER",
-                };
-                self.push(
-                    Phase::CreateTrigger,
-                    step(
-                        format!("ALTER TABLE {q} {what} {}", quote_ident(tn)),
-                        tobj.clone(),
-                    ),
-                );
-            }
-            self.comment(
-                &format!("TRIGGER {} ON {q}", quote_ident(tn)),
-                old.and_then(|o| o.comment.as_ref()),
-                ntr.comment.as_ref(),
-                &tobj,
-            );
-        }
+        self.triggers(name, &t.triggers, &nt.triggers);
 
         // ---- RLS flags
         if t.rls_enabled != nt.rls_enabled {
@@ -2251,8 +2196,10 @@ impl<'a> Differ<'a> {
                         &format!("view {n}"),
                     );
                     self.comment(&format!("{kw} {q}"), None, v.comment.as_ref(), &obj);
+                    self.triggers(&n, &BTreeMap::new(), &v.triggers);
                 }
                 Some(o) => {
+                    self.triggers(&n, &o.triggers, &v.triggers);
                     if o.options != v.options {
                         let removed: Vec<String> = o
                             .options
@@ -2345,6 +2292,80 @@ impl<'a> Differ<'a> {
     }
 
     // ---------------------------------------------------------------- grants, comments
+
+    /// Triggers of a table or view. `old_map` is empty for a new or
+    /// recreated relation.
+    fn triggers(
+        &mut self,
+        name: &QualName,
+        old_map: &BTreeMap<String, Trigger>,
+        new_map: &BTreeMap<String, Trigger>,
+    ) {
+        let q = name.sql();
+        for (tn, tr) in old_map {
+            if tr.inherited {
+                continue;
+            }
+            let keep = new_map
+                .get(tn)
+                .is_some_and(|n| !n.inherited && n.definition == tr.definition)
+                && !self.dropped_functions.contains(&tr.function);
+            if !keep {
+                self.push(
+                    Phase::DropTrigger,
+                    step(
+                        format!("DROP TRIGGER {} ON {q}", quote_ident(tn)),
+                        ObjectRef::Trigger {
+                            table: name.clone(),
+                            name: tn.clone(),
+                        },
+                    ),
+                );
+            }
+        }
+        for (tn, ntr) in new_map {
+            if ntr.inherited {
+                continue;
+            }
+            let tobj = ObjectRef::Trigger {
+                table: name.clone(),
+                name: tn.clone(),
+            };
+            let old = old_map.get(tn).filter(|o| {
+                !o.inherited
+                    && o.definition == ntr.definition
+                    && !self.dropped_functions.contains(&o.function)
+            });
+            if old.is_none() {
+                self.push(
+                    Phase::CreateTrigger,
+                    step(trim_def(&ntr.definition).to_owned(), tobj.clone()),
+                );
+            }
+            let old_enabled = old.map(|o| o.enabled.as_str()).unwrap_or("O");
+            if old_enabled != ntr.enabled {
+                let what = match ntr.enabled.as_str() {
+                    "D" => "DISABLE TRIGGER",
+                    "R" => "ENABLE REPLICA TRIGGER",
+                    "A" => "ENABLE ALWAYS TRIGGER",
+                    _ => "ENABLE TRIGGER",
+                };
+                self.push(
+                    Phase::CreateTrigger,
+                    step(
+                        format!("ALTER TABLE {q} {what} {}", quote_ident(tn)),
+                        tobj.clone(),
+                    ),
+                );
+            }
+            self.comment(
+                &format!("TRIGGER {} ON {q}", quote_ident(tn)),
+                old.and_then(|o| o.comment.as_ref()),
+                ntr.comment.as_ref(),
+                &tobj,
+            );
+        }
+    }
 
     fn grants(&mut self, target: &str, old: &[Grant], new: &[Grant], obj: &ObjectRef, what: &str) {
         for g in old {
