@@ -37,9 +37,8 @@ enum Phase {
     DropTable,
     DropFunction,
     DropSequence,
+    /// Types dropped to be created again under the same name.
     DropType,
-    DropExtension,
-    DropSchema,
     CreateSchema,
     CreateExtension,
     Enum,
@@ -62,7 +61,11 @@ enum Phase {
     Policy,
     Grant,
     Comment,
+    /// Types that are gone, once no column uses them any more.
+    LateDropType,
     FinalDrop,
+    DropExtension,
+    DropSchema,
 }
 
 /// Compute the plan that turns `from` into `to`.
@@ -468,7 +471,7 @@ impl<'a> Differ<'a> {
         for name in from.enums.keys() {
             if !to.enums.contains_key(name) {
                 self.push(
-                    Phase::DropType,
+                    Phase::LateDropType,
                     step(
                         format!("DROP TYPE {}", name.sql()),
                         ObjectRef::Type { name: name.clone() },
@@ -591,8 +594,9 @@ impl<'a> Differ<'a> {
                 .get(name)
                 .is_some_and(|n| n.base_type != d.base_type || n.collation != d.collation);
             if !to.domains.contains_key(name) || recreate {
+                let phase = if recreate { Phase::DropType } else { Phase::LateDropType };
                 self.push(
-                    Phase::DropType,
+                    phase,
                     step(
                         format!("DROP DOMAIN {}", name.sql()),
                         ObjectRef::Type { name: name.clone() },
@@ -687,7 +691,7 @@ impl<'a> Differ<'a> {
         for name in from.composite_types.keys() {
             if !to.composite_types.contains_key(name) {
                 self.push(
-                    Phase::DropType,
+                    Phase::LateDropType,
                     step(
                         format!("DROP TYPE {}", name.sql()),
                         ObjectRef::Type { name: name.clone() },
@@ -930,8 +934,13 @@ impl<'a> Differ<'a> {
         for id in order {
             let f = &to.functions[&id];
             let obj = ObjectRef::Function { id: id.clone() };
-            let kw = routine_kw(f.kind);
+            // GRANT and COMMENT name aggregates as functions.
+            let kw = match f.kind {
+                FunctionKind::Procedure => "PROCEDURE",
+                _ => "FUNCTION",
+            };
             let target = format!("{kw} {}", id.sql());
+            let comment_target = format!("{} {}", routine_kw(f.kind), id.sql());
             let old = from
                 .functions
                 .get(&id)
@@ -941,7 +950,15 @@ impl<'a> Differ<'a> {
             let phase = if f
                 .depends_on
                 .iter()
-                .any(|d| !matches!(d, ObjectRef::Function { .. } | ObjectRef::Type { .. }))
+                .any(|d| {
+                    !matches!(
+                        d,
+                        ObjectRef::Function { .. }
+                            | ObjectRef::Type { .. }
+                            | ObjectRef::Extension { .. }
+                            | ObjectRef::Schema { .. }
+                    )
+                })
             {
                 Phase::LateFunction
             } else {
@@ -957,7 +974,7 @@ impl<'a> Differ<'a> {
                     }
                     self.push(phase, step(trim_def(&f.definition).to_owned(), obj.clone()));
                     self.grants_fn(&target, None, f, &obj);
-                    self.comment(&target, None, f.comment.as_ref(), &obj);
+                    self.comment(&comment_target, None, f.comment.as_ref(), &obj);
                 }
                 Some(o) => {
                     if trim_def(&o.definition) != trim_def(&f.definition) {
@@ -967,7 +984,7 @@ impl<'a> Differ<'a> {
                         self.push(phase, step(trim_def(&f.definition).to_owned(), obj.clone()));
                     }
                     self.grants_fn(&target, Some(o), f, &obj);
-                    self.comment(&target, o.comment.as_ref(), f.comment.as_ref(), &obj);
+                    self.comment(&comment_target, o.comment.as_ref(), f.comment.as_ref(), &obj);
                 }
             }
         }
@@ -988,7 +1005,13 @@ impl<'a> Differ<'a> {
     }
 
     fn grants_fn(&mut self, target: &str, old: Option<&Function>, f: &Function, obj: &ObjectRef) {
-        let old_grants = old.map(|o| o.grants.as_slice()).unwrap_or(&[]);
+        // A new routine starts with PostgreSQL's default ACL: EXECUTE to PUBLIC.
+        let default = [Grant {
+            grantee: "PUBLIC".into(),
+            privilege: "EXECUTE".into(),
+            with_grant_option: false,
+        }];
+        let old_grants = old.map(|o| o.grants.as_slice()).unwrap_or(&default);
         self.grants(
             target,
             old_grants,
