@@ -2,18 +2,26 @@
 //!
 //! - [`model`]: the [`Catalog`] value: a database schema as data.
 //! - [`ident`]: the one quoting helper for identifiers and literals.
+//! - [`sqltext`]: statement boundaries and line numbers in SQL text.
+//! - [`introspect`](mod@introspect): a live database → [`Catalog`] (queries in
+//!   `queries.sql`).
+//! - [`shadow`]: load SQL files into a scratch database and introspect it.
+//! - [`renames`]: `-- pgtenant:renamed-from` hints in the desired SQL.
 //! - [`diff`](mod@diff): the pure diff, `Catalog × Catalog → Plan`.
 //! - [`plan`]: the [`Plan`] of steps with hazards, and its SQL rendering.
-//!
-//! Introspection (live database → `Catalog`) and shadow-database loading
-//! live here too.
 
 pub mod diff;
 pub mod ident;
+pub mod introspect;
 pub mod model;
 pub mod plan;
+pub mod renames;
+pub mod shadow;
 pub mod sqltext;
+#[doc(hidden)]
+pub mod testgen;
 
 pub use diff::diff;
+pub use introspect::{introspect, IntrospectError};
 pub use model::*;
 pub use plan::{Hazard, HazardKind, Plan, Step, TxBoundary};
