@@ -27,7 +27,10 @@ pub struct QualName {
 
 impl QualName {
     pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
-        QualName { schema: schema.into(), name: name.into() }
+        QualName {
+            schema: schema.into(),
+            name: name.into(),
+        }
     }
 
     /// The quoted SQL form, `schema.name`.
@@ -55,7 +58,11 @@ pub struct FunctionId {
 impl FunctionId {
     /// `schema.name(args)` quoted for use in DDL (`DROP FUNCTION ...`).
     pub fn sql(&self) -> String {
-        format!("{}({})", crate::ident::quote_qualified(&self.schema, &self.name), self.args)
+        format!(
+            "{}({})",
+            crate::ident::quote_qualified(&self.schema, &self.name),
+            self.args
+        )
     }
 }
 
@@ -472,6 +479,13 @@ pub struct Function {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RenameHint {
-    Table { from: QualName, to: QualName },
-    Column { table: QualName, from: String, to: String },
+    Table {
+        from: QualName,
+        to: QualName,
+    },
+    Column {
+        table: QualName,
+        from: String,
+        to: String,
+    },
 }
