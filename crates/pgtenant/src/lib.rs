@@ -2,3 +2,5 @@
 //! migrations and seeds runner, and the common SaaS building blocks.
 
 pub use pgtenant_schema as schema;
+
+pub mod verify;
