@@ -8,7 +8,11 @@
 //! expressions) are stored exactly as PostgreSQL's own renderers print them
 //! (`pg_get_expr`, `pg_get_indexdef`, ...). Both sides of a diff are loaded
 //! into a real server before they are compared, so the texts are normalised
-//! the same way and can be compared as strings.
+//! the same way and can be compared as strings. Introspection renders them
+//! with an empty `search_path` (and fixed `TimeZone`, `DateStyle`,
+//! `IntervalStyle`), so every user object in them is schema-qualified
+//! (`public.status`, `nextval('public.t_id_seq'::regclass)`) and the text
+//! does not depend on the session that read it.
 //!
 //! Fields documented as "not diffed" (owners, OIDs-derived facts) are kept for
 //! lints and reports; equality used by the convergence check is
@@ -111,6 +115,13 @@ impl fmt::Display for ObjectRef {
 }
 
 /// One privilege granted to one grantee (`PUBLIC` for the public pseudo-role).
+///
+/// Grants are the *effective* ACL: an object whose ACL was never touched is
+/// read through `acldefault`, so a fresh function lists `PUBLIC EXECUTE`
+/// (PostgreSQL's default) and a function after `REVOKE EXECUTE ... FROM
+/// PUBLIC` does not. The owner's own privileges are never listed. Lists are
+/// sorted and free of duplicates. `PUBLIC` is the keyword, not a role name:
+/// never pass it through `quote_ident`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Grant {
     pub grantee: String,
@@ -178,6 +189,8 @@ pub struct Schema {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An installed extension. `plpgsql` (present in every database) is not
+/// listed, nor is anything an extension owns (its types, functions, ...).
 pub struct Extension {
     pub name: String,
     pub schema: String,
@@ -199,6 +212,8 @@ pub struct Domain {
     pub name: QualName,
     /// `format_type` of the base type.
     pub base_type: String,
+    /// Only when it differs from the base type's; SQL-ready like
+    /// [`Column::collation`].
     pub collation: Option<String>,
     pub default: Option<String>,
     pub not_null: bool,
@@ -290,7 +305,9 @@ pub struct Column {
     /// `format_type(atttypid, atttypmod)`, e.g. `character varying(20)`,
     /// `timestamp with time zone`, `public.status`.
     pub data_type: String,
-    /// Only when it differs from the type's default collation.
+    /// Only when it differs from the type's default collation; SQL-ready
+    /// and schema-qualified, e.g. `pg_catalog."C"` (use after `COLLATE` as
+    /// is).
     pub collation: Option<String>,
     pub not_null: bool,
     /// `pg_get_expr(adbin)`; `None` for identity and generated columns.
@@ -370,8 +387,10 @@ pub struct Index {
     pub columns: Vec<Option<String>>,
     pub method: String,
     pub predicate: Option<String>,
-    /// Index on a partitioned parent whose copies on the partitions are
-    /// attached children: those children are not listed on the partitions.
+    /// An index of a partition that is attached to an index of its
+    /// partitioned parent (created by the parent's `CREATE INDEX`). Listed on
+    /// the partition with `inherited = true`, like inherited constraints and
+    /// triggers: created by the parent and not diffed on the partition.
     pub inherited: bool,
     pub comment: Option<String>,
 }
@@ -384,6 +403,10 @@ pub struct Trigger {
     pub function: FunctionId,
     /// `O` origin (enabled), `D` disabled, `R` replica, `A` always.
     pub enabled: String,
+    /// A trigger cloned onto a partition from its partitioned parent:
+    /// created by the parent and not diffed on the partition.
+    #[serde(default)]
+    pub inherited: bool,
     pub comment: Option<String>,
 }
 
@@ -414,7 +437,8 @@ pub struct Policy {
     pub name: String,
     pub command: PolicyCommand,
     pub permissive: bool,
-    /// Role names, sorted; `["public"]` when the policy applies to all.
+    /// Role names, sorted; `["public"]` when the policy applies to all
+    /// (lower case, as `pg_policies` shows it; unlike grants' `PUBLIC`).
     pub roles: Vec<String>,
     pub using: Option<String>,
     pub with_check: Option<String>,
@@ -439,6 +463,9 @@ pub struct View {
     pub depends_on: Vec<QualName>,
     /// Indexes on a materialized view, by name.
     pub indexes: BTreeMap<String, Index>,
+    /// `INSTEAD OF` (and other) triggers on a view, by name.
+    #[serde(default)]
+    pub triggers: BTreeMap<String, Trigger>,
     pub comment: Option<String>,
     pub grants: Vec<Grant>,
 }
@@ -459,16 +486,23 @@ pub struct Function {
     pub owner: String,
     pub kind: FunctionKind,
     /// `pg_get_functiondef`: the complete `CREATE OR REPLACE FUNCTION`
-    /// statement (not available for aggregates; see `kind`).
+    /// (or `PROCEDURE`) statement. PostgreSQL has no renderer for
+    /// aggregates: for them introspection builds a `CREATE AGGREGATE`
+    /// statement (SFUNC, STYPE, FINALFUNC, COMBINEFUNC, INITCOND).
     pub definition: String,
-    /// `pg_get_function_result`, e.g. `trigger`, `SETOF text`.
+    /// `pg_get_function_result`, e.g. `trigger`, `SETOF text`; empty for
+    /// procedures.
     pub returns: String,
     pub language: String,
     pub security_definer: bool,
     /// `proconfig`, e.g. `search_path=pg_catalog, public`.
     pub config: Vec<String>,
-    /// Other user objects the body is known to depend on (`pg_depend`; SQL
-    /// bodies in `BEGIN ATOMIC` only, as PostgreSQL tracks nothing else).
+    /// Other user objects it is known to depend on (`pg_depend`): argument
+    /// and result types (an array type is reported as its element type, a
+    /// table's row type as the table), and for SQL bodies in `BEGIN ATOMIC`
+    /// the tables, columns and functions they use (PostgreSQL tracks nothing
+    /// inside other bodies). Objects owned by an extension are reported as
+    /// that extension. Sorted.
     pub depends_on: Vec<ObjectRef>,
     pub comment: Option<String>,
     pub grants: Vec<Grant>,
