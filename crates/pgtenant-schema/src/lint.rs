@@ -825,6 +825,7 @@ mod tests {
             columns: Vec::new(),
             depends_on: over.iter().map(|t| q(t)).collect(),
             indexes: Default::default(),
+            triggers: Default::default(),
             comment: None,
             grants: Vec::new(),
         }

@@ -329,6 +329,9 @@ pub async fn verify(
 // ---------------------------------------------------------------------------
 // Probe rows
 
+/// Column values as text, by column name.
+type Values = BTreeMap<String, Option<String>>;
+
 /// One inserted probe row: where it is, and every column as text.
 #[derive(Debug, Clone)]
 struct ProbeRow {
@@ -371,7 +374,9 @@ fn synth_value(catalog: &Catalog, ty: &str) -> Option<String> {
         }
         "uuid" => uuid::Uuid::new_v4().to_string(),
         "smallint" => rand_int(30_000),
-        "integer" | "bigint" | "numeric" | "real" | "double precision" => rand_int(1_000_000_000),
+        "integer" | "bigint" => rand_int(1_000_000_000),
+        // Small enough for any numeric(p,s) with p - s >= 3.
+        "numeric" | "real" | "double precision" => rand_int(999),
         "boolean" => "false".to_owned(),
         "date"
         | "timestamp without time zone"
@@ -555,9 +560,8 @@ async fn build_row(
     catalog: &Catalog,
     s: &ScopedTable,
     t: &Table,
-    tenant: usize,
-    id: &str,
-    source: Option<&BTreeMap<String, Option<String>>>,
+    (tenant, id): (usize, &str),
+    source: Option<&Values>,
     parents: &mut Parents,
 ) -> Result<Result<Vec<(String, String, Option<String>)>, String>, VerifyError> {
     let mut fixed: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -661,7 +665,7 @@ async fn make_probes(
 ) -> Result<Result<(Probes, Probe), String>, VerifyError> {
     let existing = existing_row(conn, t).await?;
     let mut errors = Vec::new();
-    let attempts: Vec<(Probe, Option<BTreeMap<String, Option<String>>>)> = match existing {
+    let attempts: Vec<(Probe, Option<Values>)> = match existing {
         Some(e) => vec![(Probe::Copied, Some(e)), (Probe::Synthesised, None)],
         None => vec![(Probe::Synthesised, None)],
     };
@@ -670,7 +674,8 @@ async fn make_probes(
         let mut b_values = Vec::new();
         for (tenant, id) in ids.iter().enumerate() {
             let values =
-                match build_row(conn, catalog, s, t, tenant, id, source.as_ref(), parents).await? {
+                match build_row(conn, catalog, s, t, (tenant, id), source.as_ref(), parents).await?
+                {
                     Ok(v) => v,
                     Err(reason) => {
                         errors.push(reason);
@@ -1108,11 +1113,29 @@ async fn tenant_a_checks(
 
     // UPDATE / DELETE of B's row.
     let key = quote_ident(&s.key_column);
+    let updatable = |c: &&Column| {
+        c.generated.is_none()
+            && !c
+                .identity
+                .as_ref()
+                .is_some_and(|i| i.kind == pgtenant_schema::model::IdentityKind::Always)
+    };
+    // A column an UPDATE may assign to itself (the key unless it is
+    // GENERATED ALWAYS).
+    let touch = t
+        .column(&s.key_column)
+        .filter(updatable)
+        .or_else(|| t.columns.iter().find(updatable))
+        .map(|c| quote_ident(&c.name));
+    let key_updatable = t.column(&s.key_column).as_ref().is_some_and(updatable);
     for (code, allowed, sql, what) in [
         (
             codes::UPDATE_SKIPS,
-            privs.update && privs.select,
-            format!("UPDATE {name} SET {key} = {key} WHERE tableoid = $1::oid AND ctid = $2::tid"),
+            privs.update && privs.select && touch.is_some(),
+            format!(
+                "UPDATE {name} SET {0} = {0} WHERE tableoid = $1::oid AND ctid = $2::tid",
+                touch.clone().unwrap_or_default()
+            ),
             "UPDATE",
         ),
         (
@@ -1123,7 +1146,12 @@ async fn tenant_a_checks(
         ),
     ] {
         if !allowed {
-            out.push(Check::skipped(code, no(&format!("{what} (with SELECT)"))));
+            let reason = if touch.is_none() {
+                format!("no column of {} can be updated", t.name)
+            } else {
+                no(&format!("{what} (with SELECT)"))
+            };
+            out.push(Check::skipped(code, reason));
             continue;
         }
         savepoint(conn).await?;
@@ -1165,7 +1193,15 @@ async fn tenant_a_checks(
     }
 
     // UPDATE moving A's row to B.
-    if privs.update && privs.select {
+    if !key_updatable {
+        out.push(Check::skipped(
+            codes::MOVE_REJECTED,
+            format!(
+                "{} is GENERATED ALWAYS and cannot be updated at all",
+                s.key_column
+            ),
+        ));
+    } else if privs.update && privs.select {
         let ty = pgtenant_schema::tenancy::policy_cast_type(&s.key_type);
         let sql = format!(
             "UPDATE {name} SET {key} = $3::{ty} WHERE tableoid = $1::oid AND ctid = $2::tid"
@@ -1248,7 +1284,7 @@ async fn login_checks(
         ));
     }
     for s in scoped {
-        if catalog.tables.get(&s.name).is_none() {
+        if !catalog.tables.contains_key(&s.name) {
             continue;
         }
         let readable: bool =

@@ -1,0 +1,4 @@
+//! Integration tests of the pgtenant library against a real PostgreSQL.
+
+mod catalog;
+mod verify;
