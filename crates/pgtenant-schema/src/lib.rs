@@ -4,18 +4,28 @@
 //! - [`ident`]: the one quoting helper for identifiers and literals.
 //! - [`tenancy`]: tenant-scoped tables and the RLS transform.
 //! - [`lint`]: isolation lints over a catalog, reported as [`finding::Finding`]s.
+//! - [`sqltext`]: statement boundaries and line numbers in SQL text.
+//! - [`introspect`](mod@introspect): a live database → [`Catalog`] (queries in
+//!   `queries.sql`).
+//! - [`shadow`]: load SQL files into a scratch database and introspect it.
+//! - [`renames`]: `-- pgtenant:renamed-from` hints in the desired SQL.
 //!
-//! Introspection (live database → `Catalog`), the pure diff
-//! (`Catalog × Catalog → Plan`) and shadow-database loading live here too.
+//! The pure diff (`Catalog × Catalog → Plan`) lives here too.
 
 pub mod finding;
 pub mod ident;
+pub mod introspect;
 pub mod lint;
 pub mod model;
+pub mod renames;
+pub mod shadow;
 pub mod sqltext;
 pub mod tenancy;
+#[doc(hidden)]
+pub mod testgen;
 
 #[cfg(test)]
 mod test_catalog;
 
+pub use introspect::{introspect, IntrospectError};
 pub use model::*;

@@ -132,21 +132,31 @@ pub struct Grant {
 }
 
 /// The whole introspected schema of one database.
+///
+/// In JSON, maps keyed by a [`QualName`] or [`FunctionId`] are arrays of
+/// their values (each value carries its own name), in key order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalog {
     /// User schemas (never `pg_catalog`, `information_schema`, `pg_toast*`
     /// or pgtenant's own journal schema). `public` is included.
     pub schemas: BTreeMap<String, Schema>,
     pub extensions: BTreeMap<String, Extension>,
+    #[serde(with = "keyed_map")]
     pub enums: BTreeMap<QualName, EnumType>,
+    #[serde(with = "keyed_map")]
     pub domains: BTreeMap<QualName, Domain>,
+    #[serde(with = "keyed_map")]
     pub composite_types: BTreeMap<QualName, CompositeType>,
     /// Stand-alone and owned sequences; identity sequences are part of their
     /// column and do not appear here.
+    #[serde(with = "keyed_map")]
     pub sequences: BTreeMap<QualName, Sequence>,
+    #[serde(with = "keyed_map")]
     pub tables: BTreeMap<QualName, Table>,
     /// Views and materialized views.
+    #[serde(with = "keyed_map")]
     pub views: BTreeMap<QualName, View>,
+    #[serde(with = "keyed_map")]
     pub functions: BTreeMap<FunctionId, Function>,
     /// Rename hints read from the desired SQL text
     /// (`-- pgtenant:renamed-from old_name`). Not part of the schema itself:
@@ -522,4 +532,104 @@ pub enum RenameHint {
         from: String,
         to: String,
     },
+}
+
+/// A value that carries its own map key, so a map of them can be stored as
+/// a plain list (JSON object keys must be strings).
+pub trait Keyed {
+    type Key: Ord;
+    fn key(&self) -> Self::Key;
+}
+
+macro_rules! keyed {
+    ($($ty:ty => $field:ident: $key:ty),* $(,)?) => {
+        $(impl Keyed for $ty {
+            type Key = $key;
+            fn key(&self) -> $key {
+                self.$field.clone()
+            }
+        })*
+    };
+}
+
+keyed! {
+    EnumType => name: QualName,
+    Domain => name: QualName,
+    CompositeType => name: QualName,
+    Sequence => name: QualName,
+    Table => name: QualName,
+    View => name: QualName,
+    Function => id: FunctionId,
+}
+
+/// `#[serde(with = "keyed_map")]`: a `BTreeMap<K, V: Keyed>` as a sequence
+/// of values.
+mod keyed_map {
+    use super::Keyed;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<V: Keyed + Serialize, S: Serializer>(
+        map: &BTreeMap<V::Key, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.values())
+    }
+
+    pub fn deserialize<'de, V, D>(d: D) -> Result<BTreeMap<V::Key, V>, D::Error>
+    where
+        V: Keyed + Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        let values = Vec::<V>::deserialize(d)?;
+        Ok(values.into_iter().map(|v| (v.key(), v)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_round_trips_through_json_with_struct_keyed_maps_as_lists() {
+        let mut c = Catalog::default();
+        let name = QualName::new("app", "t");
+        c.enums.insert(
+            QualName::new("app", "e"),
+            EnumType {
+                name: QualName::new("app", "e"),
+                values: vec!["a".into()],
+                comment: None,
+            },
+        );
+        c.tables.insert(
+            name.clone(),
+            Table {
+                name: name.clone(),
+                owner: "o".into(),
+                kind: TableKind::Ordinary,
+                partition_key: None,
+                partition_of: None,
+                unlogged: false,
+                columns: vec![],
+                constraints: BTreeMap::new(),
+                indexes: BTreeMap::new(),
+                triggers: BTreeMap::new(),
+                policies: BTreeMap::new(),
+                rls_enabled: true,
+                rls_forced: false,
+                options: vec![],
+                comment: None,
+                grants: vec![],
+            },
+        );
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            json["tables"][0]["name"],
+            serde_json::json!({"schema": "app", "name": "t"})
+        );
+        assert_eq!(json["enums"][0]["values"], serde_json::json!(["a"]));
+        let back: Catalog = serde_json::from_value(json).unwrap();
+        assert_eq!(back, c);
+    }
 }
