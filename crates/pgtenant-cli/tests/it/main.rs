@@ -1,0 +1,7 @@
+//! Integration tests of the `pgtenant` binary against a real PostgreSQL.
+
+mod bootstrap;
+mod doctor;
+mod manifest;
+mod nuke;
+mod support;
