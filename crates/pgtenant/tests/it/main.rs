@@ -1,4 +1,3 @@
 //! Integration tests of the pgtenant library against a real PostgreSQL.
 
-mod catalog;
 mod verify;

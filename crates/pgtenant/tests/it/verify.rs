@@ -77,7 +77,7 @@ fn cfg() -> TenancyConfig {
 
 async fn catalog(db: &TestDb) -> Catalog {
     let mut conn = db.conn().await;
-    crate::catalog::read(&mut conn).await
+    pgtenant::schema::introspect(&mut conn).await.expect("introspect")
 }
 
 /// Load `schema`, create the service role with DML grants, apply the
