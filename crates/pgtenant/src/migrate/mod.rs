@@ -87,9 +87,10 @@ pub enum MigrateError {
         timeout_ms: u128,
     },
     #[error(
-        "another migrate holds the lock ({pid}) and did not finish within {waited_secs}s; retry when it has finished"
+        "another migrate holds the lock ({pid}) and did not finish within {:.1}s; retry when it has finished",
+        .waited.as_secs_f64()
     )]
-    LockBusy { pid: String, waited_secs: u64 },
+    LockBusy { pid: String, waited: Duration },
     #[error("{file} has no down section; add `-- pgtenant:down` and the statements that undo it, then roll back")]
     NoDown { file: String },
     #[error("migration {version} ({name}) is applied but its file is missing; restore the file to roll it back")]
