@@ -11,3 +11,4 @@ mod seed;
 mod superadmin;
 mod support;
 mod validation;
+mod verify;
