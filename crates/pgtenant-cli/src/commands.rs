@@ -3,5 +3,11 @@
 
 pub mod bootstrap;
 pub mod doctor;
+pub mod migrate;
 pub mod nuke;
+pub mod progress;
+pub mod reset;
+pub mod rollback;
+pub mod seed;
+pub mod status;
 pub mod up;

@@ -36,8 +36,19 @@ enum Command {
     Doctor(commands::doctor::DoctorArgs),
     /// Drop the project's databases and roles (guarded by --yes).
     Nuke(commands::nuke::NukeArgs),
-    /// The one command: bootstrap, then the rest of the pipeline, then doctor.
+    /// The one command: bootstrap, migrate, seed setup (and demo when
+    /// allowed), then doctor.
     Up(commands::up::UpArgs),
+    /// Apply pending migrations (journal, checksums, lock).
+    Migrate(commands::migrate::MigrateArgs),
+    /// Applied / pending / changed / missing migrations of each database.
+    Status(commands::status::StatusArgs),
+    /// Undo the newest migrations with their down sections.
+    Rollback(commands::rollback::RollbackArgs),
+    /// Load setup seeds, or demo seeds (gated).
+    Seed(commands::seed::SeedArgs),
+    /// Drop the databases and rebuild them with `up` (guarded by --yes).
+    Reset(commands::reset::ResetArgs),
 }
 
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
@@ -46,6 +57,11 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
+        Command::Migrate(args) => commands::migrate::run(ctx, args).await,
+        Command::Status(args) => commands::status::run(ctx, args).await,
+        Command::Rollback(args) => commands::rollback::run(ctx, args).await,
+        Command::Seed(args) => commands::seed::run(ctx, args).await,
+        Command::Reset(args) => commands::reset::run(ctx, args).await,
     }
 }
 
