@@ -2,6 +2,8 @@
 //!
 //! - [`model`]: the [`Catalog`] value: a database schema as data.
 //! - [`ident`]: the one quoting helper for identifiers and literals.
+//! - [`tenancy`]: tenant-scoped tables and the RLS transform.
+//! - [`lint`]: isolation lints over a catalog, reported as [`finding::Finding`]s.
 //! - [`sqltext`]: statement boundaries and line numbers in SQL text.
 //! - [`introspect`](mod@introspect): a live database → [`Catalog`] (queries in
 //!   `queries.sql`).
@@ -11,17 +13,23 @@
 //! - [`plan`]: the [`Plan`] of steps with hazards, and its SQL rendering.
 
 pub mod diff;
+pub mod finding;
 pub mod ident;
 pub mod introspect;
+pub mod lint;
 pub mod model;
 pub mod plan;
 pub mod renames;
 pub mod shadow;
 pub mod sqltext;
+pub mod tenancy;
 #[doc(hidden)]
 pub mod testgen;
 
 pub use diff::diff;
+#[cfg(test)]
+mod test_catalog;
+
 pub use introspect::{introspect, IntrospectError};
 pub use model::*;
 pub use plan::{Hazard, HazardKind, Plan, Step, TxBoundary};
