@@ -2,6 +2,7 @@
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
 pub mod bootstrap;
+pub mod diff;
 pub mod doctor;
 pub mod migrate;
 pub mod nuke;

@@ -32,6 +32,8 @@ struct Cli {
 enum Command {
     /// Create the project's databases, service roles and grants (idempotent).
     Bootstrap(commands::bootstrap::BootstrapArgs),
+    /// Print the plan (SQL with hazard comments) from one schema to another.
+    Diff(commands::diff::DiffArgs),
     /// Check connections, roles, tables, row counts and RLS of every database.
     Doctor(commands::doctor::DoctorArgs),
     /// Drop the project's databases and roles (guarded by --yes).
@@ -54,6 +56,7 @@ enum Command {
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
     match command {
         Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
+        Command::Diff(args) => commands::diff::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,

@@ -1,6 +1,7 @@
 //! Integration tests of the `pgtenant` binary against a real PostgreSQL.
 
 mod bootstrap;
+mod diff;
 mod doctor;
 mod examples;
 mod manifest;
