@@ -1,5 +1,68 @@
 //! The `pgtenant` command-line tool.
+//!
+//! This file only declares the command line and dispatches; each command
+//! lives in `commands/<name>.rs` and returns a [`output::Report`].
+//! To add a command: a variant in [`Command`] and a line in [`dispatch`].
 
-fn main() {
-    println!("pgtenant");
+mod commands;
+mod context;
+mod db;
+mod error;
+mod manifest;
+mod output;
+mod pgurl;
+mod scram;
+
+use clap::{Parser, Subcommand};
+use context::{Context, GlobalArgs};
+use output::Report;
+use std::process::ExitCode;
+
+/// A complete, secure multi-tenant PostgreSQL foundation.
+#[derive(Debug, Parser)]
+#[command(name = "pgtenant", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the project's databases, service roles and grants (idempotent).
+    Bootstrap(commands::bootstrap::BootstrapArgs),
+    /// Check connections, roles, tables, row counts and RLS of every database.
+    Doctor(commands::doctor::DoctorArgs),
+    /// Drop the project's databases and roles (guarded by --yes).
+    Nuke(commands::nuke::NukeArgs),
+    /// The one command: bootstrap, then the rest of the pipeline, then doctor.
+    Up(commands::up::UpArgs),
+}
+
+async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
+    match command {
+        Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
+        Command::Doctor(args) => commands::doctor::run(ctx, args).await,
+        Command::Nuke(args) => commands::nuke::run(ctx, args).await,
+        Command::Up(args) => commands::up::run(ctx, args).await,
+    }
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit with 2 (clap's default); --help and --version with 0.
+    let cli = Cli::parse();
+    let ctx = Context::new(cli.global);
+    ctx.init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return output::print_error(&ctx, &anyhow::Error::new(e)),
+    };
+    match runtime.block_on(dispatch(&ctx, &cli.command)) {
+        Ok(report) => output::print_report(&ctx, &report),
+        Err(err) => output::print_error(&ctx, &err),
+    }
 }

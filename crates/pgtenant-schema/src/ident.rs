@@ -14,19 +14,107 @@ pub const MAX_IDENT_LEN: usize = 63;
 /// (PostgreSQL's reserved key words, "reserved" and "reserved (can be
 /// function or type)").
 const RESERVED: &[&str] = &[
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
-    "authorization", "binary", "both", "case", "cast", "check", "collate", "collation",
-    "column", "concurrently", "constraint", "create", "cross", "current_catalog",
-    "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
-    "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end",
-    "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant",
-    "group", "having", "ilike", "in", "initially", "inner", "intersect", "into", "is",
-    "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime",
-    "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or",
-    "order", "outer", "overlaps", "placing", "primary", "references", "returning", "right",
-    "select", "session_user", "similar", "some", "symmetric", "system_user", "table",
-    "tablesample", "then", "to", "trailing", "true", "union", "unique", "user", "using",
-    "variadic", "verbose", "when", "where", "window", "with",
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
 ];
 
 /// Quote an identifier the way PostgreSQL's `quote_ident` does: bare when it
@@ -100,7 +188,10 @@ impl fmt::Display for IdentError {
         match self {
             IdentError::Empty => write!(f, "the name is empty"),
             IdentError::TooLong { len } => {
-                write!(f, "the name is {len} bytes long; PostgreSQL allows at most {MAX_IDENT_LEN}")
+                write!(
+                    f,
+                    "the name is {len} bytes long; PostgreSQL allows at most {MAX_IDENT_LEN}"
+                )
             }
             IdentError::BadStart => write!(f, "the name must start with a lower-case letter or _"),
             IdentError::BadChar(c) => write!(
@@ -159,12 +250,18 @@ mod tests {
         assert_eq!(quote_ident("a b"), "\"a b\"");
         assert_eq!(quote_ident("1abc"), "\"1abc\"");
         assert_eq!(quote_ident(""), "\"\"");
-        assert_eq!(quote_ident("x\"; drop table t; --"), "\"x\"\"; drop table t; --\"");
+        assert_eq!(
+            quote_ident("x\"; drop table t; --"),
+            "\"x\"\"; drop table t; --\""
+        );
     }
 
     #[test]
     fn qualified_names_quote_each_part() {
-        assert_eq!(quote_qualified("public", "TeamMember"), "public.\"TeamMember\"");
+        assert_eq!(
+            quote_qualified("public", "TeamMember"),
+            "public.\"TeamMember\""
+        );
     }
 
     #[test]
@@ -180,7 +277,10 @@ mod tests {
         assert_eq!(validate_plain_ident("svc_users"), Ok(()));
         assert_eq!(validate_plain_ident(""), Err(IdentError::Empty));
         assert_eq!(validate_plain_ident("Users"), Err(IdentError::BadStart));
-        assert_eq!(validate_plain_ident("svc-users"), Err(IdentError::BadChar('-')));
+        assert_eq!(
+            validate_plain_ident("svc-users"),
+            Err(IdentError::BadChar('-'))
+        );
         assert_eq!(validate_plain_ident("select"), Err(IdentError::Reserved));
         assert_eq!(
             validate_plain_ident(&"a".repeat(64)),

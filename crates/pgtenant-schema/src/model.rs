@@ -8,7 +8,11 @@
 //! expressions) are stored exactly as PostgreSQL's own renderers print them
 //! (`pg_get_expr`, `pg_get_indexdef`, ...). Both sides of a diff are loaded
 //! into a real server before they are compared, so the texts are normalised
-//! the same way and can be compared as strings.
+//! the same way and can be compared as strings. Introspection renders them
+//! with an empty `search_path` (and fixed `TimeZone`, `DateStyle`,
+//! `IntervalStyle`), so every user object in them is schema-qualified
+//! (`public.status`, `nextval('public.t_id_seq'::regclass)`) and the text
+//! does not depend on the session that read it.
 //!
 //! Fields documented as "not diffed" (owners, OIDs-derived facts) are kept for
 //! lints and reports; equality used by the convergence check is
@@ -27,7 +31,10 @@ pub struct QualName {
 
 impl QualName {
     pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
-        QualName { schema: schema.into(), name: name.into() }
+        QualName {
+            schema: schema.into(),
+            name: name.into(),
+        }
     }
 
     /// The quoted SQL form, `schema.name`.
@@ -55,7 +62,11 @@ pub struct FunctionId {
 impl FunctionId {
     /// `schema.name(args)` quoted for use in DDL (`DROP FUNCTION ...`).
     pub fn sql(&self) -> String {
-        format!("{}({})", crate::ident::quote_qualified(&self.schema, &self.name), self.args)
+        format!(
+            "{}({})",
+            crate::ident::quote_qualified(&self.schema, &self.name),
+            self.args
+        )
     }
 }
 
@@ -104,6 +115,13 @@ impl fmt::Display for ObjectRef {
 }
 
 /// One privilege granted to one grantee (`PUBLIC` for the public pseudo-role).
+///
+/// Grants are the *effective* ACL: an object whose ACL was never touched is
+/// read through `acldefault`, so a fresh function lists `PUBLIC EXECUTE`
+/// (PostgreSQL's default) and a function after `REVOKE EXECUTE ... FROM
+/// PUBLIC` does not. The owner's own privileges are never listed. Lists are
+/// sorted and free of duplicates. `PUBLIC` is the keyword, not a role name:
+/// never pass it through `quote_ident`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Grant {
     pub grantee: String,
@@ -114,21 +132,31 @@ pub struct Grant {
 }
 
 /// The whole introspected schema of one database.
+///
+/// In JSON, maps keyed by a [`QualName`] or [`FunctionId`] are arrays of
+/// their values (each value carries its own name), in key order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalog {
     /// User schemas (never `pg_catalog`, `information_schema`, `pg_toast*`
     /// or pgtenant's own journal schema). `public` is included.
     pub schemas: BTreeMap<String, Schema>,
     pub extensions: BTreeMap<String, Extension>,
+    #[serde(with = "keyed_map")]
     pub enums: BTreeMap<QualName, EnumType>,
+    #[serde(with = "keyed_map")]
     pub domains: BTreeMap<QualName, Domain>,
+    #[serde(with = "keyed_map")]
     pub composite_types: BTreeMap<QualName, CompositeType>,
     /// Stand-alone and owned sequences; identity sequences are part of their
     /// column and do not appear here.
+    #[serde(with = "keyed_map")]
     pub sequences: BTreeMap<QualName, Sequence>,
+    #[serde(with = "keyed_map")]
     pub tables: BTreeMap<QualName, Table>,
     /// Views and materialized views.
+    #[serde(with = "keyed_map")]
     pub views: BTreeMap<QualName, View>,
+    #[serde(with = "keyed_map")]
     pub functions: BTreeMap<FunctionId, Function>,
     /// Rename hints read from the desired SQL text
     /// (`-- pgtenant:renamed-from old_name`). Not part of the schema itself:
@@ -171,6 +199,8 @@ pub struct Schema {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An installed extension. `plpgsql` (present in every database) is not
+/// listed, nor is anything an extension owns (its types, functions, ...).
 pub struct Extension {
     pub name: String,
     pub schema: String,
@@ -192,6 +222,8 @@ pub struct Domain {
     pub name: QualName,
     /// `format_type` of the base type.
     pub base_type: String,
+    /// Only when it differs from the base type's; SQL-ready like
+    /// [`Column::collation`].
     pub collation: Option<String>,
     pub default: Option<String>,
     pub not_null: bool,
@@ -283,7 +315,9 @@ pub struct Column {
     /// `format_type(atttypid, atttypmod)`, e.g. `character varying(20)`,
     /// `timestamp with time zone`, `public.status`.
     pub data_type: String,
-    /// Only when it differs from the type's default collation.
+    /// Only when it differs from the type's default collation; SQL-ready
+    /// and schema-qualified, e.g. `pg_catalog."C"` (use after `COLLATE` as
+    /// is).
     pub collation: Option<String>,
     pub not_null: bool,
     /// `pg_get_expr(adbin)`; `None` for identity and generated columns.
@@ -363,8 +397,10 @@ pub struct Index {
     pub columns: Vec<Option<String>>,
     pub method: String,
     pub predicate: Option<String>,
-    /// Index on a partitioned parent whose copies on the partitions are
-    /// attached children: those children are not listed on the partitions.
+    /// An index of a partition that is attached to an index of its
+    /// partitioned parent (created by the parent's `CREATE INDEX`). Listed on
+    /// the partition with `inherited = true`, like inherited constraints and
+    /// triggers: created by the parent and not diffed on the partition.
     pub inherited: bool,
     pub comment: Option<String>,
 }
@@ -377,6 +413,10 @@ pub struct Trigger {
     pub function: FunctionId,
     /// `O` origin (enabled), `D` disabled, `R` replica, `A` always.
     pub enabled: String,
+    /// A trigger cloned onto a partition from its partitioned parent:
+    /// created by the parent and not diffed on the partition.
+    #[serde(default)]
+    pub inherited: bool,
     pub comment: Option<String>,
 }
 
@@ -407,7 +447,8 @@ pub struct Policy {
     pub name: String,
     pub command: PolicyCommand,
     pub permissive: bool,
-    /// Role names, sorted; `["public"]` when the policy applies to all.
+    /// Role names, sorted; `["public"]` when the policy applies to all
+    /// (lower case, as `pg_policies` shows it; unlike grants' `PUBLIC`).
     pub roles: Vec<String>,
     pub using: Option<String>,
     pub with_check: Option<String>,
@@ -432,6 +473,9 @@ pub struct View {
     pub depends_on: Vec<QualName>,
     /// Indexes on a materialized view, by name.
     pub indexes: BTreeMap<String, Index>,
+    /// `INSTEAD OF` (and other) triggers on a view, by name.
+    #[serde(default)]
+    pub triggers: BTreeMap<String, Trigger>,
     pub comment: Option<String>,
     pub grants: Vec<Grant>,
 }
@@ -452,16 +496,23 @@ pub struct Function {
     pub owner: String,
     pub kind: FunctionKind,
     /// `pg_get_functiondef`: the complete `CREATE OR REPLACE FUNCTION`
-    /// statement (not available for aggregates; see `kind`).
+    /// (or `PROCEDURE`) statement. PostgreSQL has no renderer for
+    /// aggregates: for them introspection builds a `CREATE AGGREGATE`
+    /// statement (SFUNC, STYPE, FINALFUNC, COMBINEFUNC, INITCOND).
     pub definition: String,
-    /// `pg_get_function_result`, e.g. `trigger`, `SETOF text`.
+    /// `pg_get_function_result`, e.g. `trigger`, `SETOF text`; empty for
+    /// procedures.
     pub returns: String,
     pub language: String,
     pub security_definer: bool,
     /// `proconfig`, e.g. `search_path=pg_catalog, public`.
     pub config: Vec<String>,
-    /// Other user objects the body is known to depend on (`pg_depend`; SQL
-    /// bodies in `BEGIN ATOMIC` only, as PostgreSQL tracks nothing else).
+    /// Other user objects it is known to depend on (`pg_depend`): argument
+    /// and result types (an array type is reported as its element type, a
+    /// table's row type as the table), and for SQL bodies in `BEGIN ATOMIC`
+    /// the tables, columns and functions they use (PostgreSQL tracks nothing
+    /// inside other bodies). Objects owned by an extension are reported as
+    /// that extension. Sorted.
     pub depends_on: Vec<ObjectRef>,
     pub comment: Option<String>,
     pub grants: Vec<Grant>,
@@ -472,6 +523,113 @@ pub struct Function {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RenameHint {
-    Table { from: QualName, to: QualName },
-    Column { table: QualName, from: String, to: String },
+    Table {
+        from: QualName,
+        to: QualName,
+    },
+    Column {
+        table: QualName,
+        from: String,
+        to: String,
+    },
+}
+
+/// A value that carries its own map key, so a map of them can be stored as
+/// a plain list (JSON object keys must be strings).
+pub trait Keyed {
+    type Key: Ord;
+    fn key(&self) -> Self::Key;
+}
+
+macro_rules! keyed {
+    ($($ty:ty => $field:ident: $key:ty),* $(,)?) => {
+        $(impl Keyed for $ty {
+            type Key = $key;
+            fn key(&self) -> $key {
+                self.$field.clone()
+            }
+        })*
+    };
+}
+
+keyed! {
+    EnumType => name: QualName,
+    Domain => name: QualName,
+    CompositeType => name: QualName,
+    Sequence => name: QualName,
+    Table => name: QualName,
+    View => name: QualName,
+    Function => id: FunctionId,
+}
+
+/// `#[serde(with = "keyed_map")]`: a `BTreeMap<K, V: Keyed>` as a sequence
+/// of values.
+mod keyed_map {
+    use super::Keyed;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<V: Keyed + Serialize, S: Serializer>(
+        map: &BTreeMap<V::Key, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.values())
+    }
+
+    pub fn deserialize<'de, V, D>(d: D) -> Result<BTreeMap<V::Key, V>, D::Error>
+    where
+        V: Keyed + Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        let values = Vec::<V>::deserialize(d)?;
+        Ok(values.into_iter().map(|v| (v.key(), v)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_round_trips_through_json_with_struct_keyed_maps_as_lists() {
+        let mut c = Catalog::default();
+        let name = QualName::new("app", "t");
+        c.enums.insert(
+            QualName::new("app", "e"),
+            EnumType {
+                name: QualName::new("app", "e"),
+                values: vec!["a".into()],
+                comment: None,
+            },
+        );
+        c.tables.insert(
+            name.clone(),
+            Table {
+                name: name.clone(),
+                owner: "o".into(),
+                kind: TableKind::Ordinary,
+                partition_key: None,
+                partition_of: None,
+                unlogged: false,
+                columns: vec![],
+                constraints: BTreeMap::new(),
+                indexes: BTreeMap::new(),
+                triggers: BTreeMap::new(),
+                policies: BTreeMap::new(),
+                rls_enabled: true,
+                rls_forced: false,
+                options: vec![],
+                comment: None,
+                grants: vec![],
+            },
+        );
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            json["tables"][0]["name"],
+            serde_json::json!({"schema": "app", "name": "t"})
+        );
+        assert_eq!(json["enums"][0]["values"], serde_json::json!(["a"]));
+        let back: Catalog = serde_json::from_value(json).unwrap();
+        assert_eq!(back, c);
+    }
 }

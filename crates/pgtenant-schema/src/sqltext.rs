@@ -157,7 +157,12 @@ pub fn split_statements(text: &str) -> Vec<Statement> {
             }
         }
     }
-    flush_word(&mut word_start, bytes.len(), &mut prev_word, &mut atomic_depth);
+    flush_word(
+        &mut word_start,
+        bytes.len(),
+        &mut prev_word,
+        &mut atomic_depth,
+    );
     if let Some(s) = start {
         push(&mut out, text, s, bytes.len());
     }
@@ -169,13 +174,21 @@ fn push(out: &mut Vec<Statement>, text: &str, start: usize, end: usize) {
     if sql.is_empty() {
         return;
     }
-    out.push(Statement { sql: sql.to_owned(), line: line_of(text, start), offset: start });
+    out.push(Statement {
+        sql: sql.to_owned(),
+        line: line_of(text, start),
+        offset: start,
+    });
 }
 
 /// 1-based line number of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -183,7 +196,10 @@ mod tests {
     use super::*;
 
     fn sqls(text: &str) -> Vec<(usize, String)> {
-        split_statements(text).into_iter().map(|s| (s.line, s.sql)).collect()
+        split_statements(text)
+            .into_iter()
+            .map(|s| (s.line, s.sql))
+            .collect()
     }
 
     #[test]
@@ -191,7 +207,10 @@ mod tests {
         let t = "create table a (id int);\n\n-- note; not a statement\ncreate table b (id int);\n";
         assert_eq!(
             sqls(t),
-            vec![(1, "create table a (id int)".into()), (4, "create table b (id int)".into())]
+            vec![
+                (1, "create table a (id int)".into()),
+                (4, "create table b (id int)".into())
+            ]
         );
     }
 

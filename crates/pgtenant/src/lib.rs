@@ -75,3 +75,8 @@ pub use error::{Error, Result};
 pub use pgtenant_schema as schema;
 pub use superadmin::{SuperadminDb, SuperadminTx};
 pub use tenant::{TenantContext, TenantDb, TenantScope, TenantTx};
+
+pub mod migrate;
+pub mod seed;
+
+pub mod verify;

@@ -1,0 +1,541 @@
+//! `pgtenant bootstrap`: create each database, its service role (and the
+//! optional superadmin role), and the grants; idempotent.
+//!
+//! Every step first reads the catalog and acts only when something is
+//! missing, so a second run changes nothing and reports "nothing to do".
+//! Role rules:
+//! - a role that does not exist is created with its password;
+//! - an existing role keeps its password unless `--reset-passwords`
+//!   (PostgreSQL cannot tell whether a stored password matches);
+//! - an existing role holding a dangerous attribute (SUPERUSER, CREATEDB,
+//!   CREATEROLE, REPLICATION, and BYPASSRLS for a service role) or a
+//!   membership in another role is refused, not altered: it may be
+//!   somebody's real account. The message gives the ALTER ROLE to run.
+//!   Harmless differences (NOLOGIN, INHERIT, a superadmin without
+//!   BYPASSRLS) are fixed and reported.
+//!
+//! Grants, per role, in each database: CONNECT on the database (and PUBLIC
+//! loses CONNECT); USAGE on every application schema (all but the system
+//! schemas and the `pgtenant` journal); SELECT, INSERT, UPDATE, DELETE on
+//! tables; USAGE, SELECT on sequences; EXECUTE on routines; the same as
+//! default privileges FOR ROLE <admin> in every schema, so objects the admin
+//! creates later get them. TRUNCATE, REFERENCES and TRIGGER found on tables
+//! are revoked. No USAGE is given on new schemas by default privileges:
+//! that keeps the journal schema closed; run bootstrap again after adding a
+//! schema (`pgtenant up` does).
+
+use crate::context::Context;
+use crate::db;
+use crate::manifest::{Database, Role, RoleKind};
+use crate::output::{Report, Table};
+use anyhow::{Context as _, Result};
+use pgtenant_schema::ident::{quote_ident, quote_literal};
+use serde::Serialize;
+use sqlx::{Connection, PgConnection, Row};
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BootstrapArgs {
+    /// Only this database of the manifest.
+    #[arg(long, value_name = "NAME")]
+    pub db: Option<String>,
+
+    /// Set the passwords of existing roles again from the manifest.
+    #[arg(long)]
+    pub reset_passwords: bool,
+}
+
+/// One change bootstrap made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    pub database: String,
+    pub action: String,
+}
+
+/// Schemas whose objects the roles never get: system and the journal.
+pub const CLOSED_SCHEMAS_SQL: &str =
+    "nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'pgtenant')";
+
+const TABLE_PRIVS: &str = "SELECT, INSERT, UPDATE, DELETE";
+const SEQUENCE_PRIVS: &str = "USAGE, SELECT";
+const FORBIDDEN_TABLE_PRIVS: &str = "TRUNCATE, REFERENCES, TRIGGER";
+
+pub async fn run(ctx: &Context, args: &BootstrapArgs) -> Result<Report> {
+    let manifest = ctx.manifest()?;
+    let admin = ctx.admin_url()?;
+    let databases = manifest.select(args.db.as_deref())?;
+    let actions = bootstrap(ctx, &admin.url, &databases, args).await?;
+    let roles: usize = databases.iter().map(|d| d.roles().count()).sum();
+    let human = if actions.is_empty() {
+        format!(
+            "bootstrap: nothing to do ({} database{}, {roles} role{} already in place)",
+            databases.len(),
+            plural(databases.len()),
+            plural(roles)
+        )
+    } else {
+        let mut t = Table::new(["database", "change"]);
+        for a in &actions {
+            t.row([a.database.as_str(), a.action.as_str()]);
+        }
+        format!(
+            "bootstrap: {} change{}\n{}",
+            actions.len(),
+            plural(actions.len()),
+            t.render(2)
+        )
+    };
+    Ok(Report::ok(
+        serde_json::json!({
+            "command": "bootstrap",
+            "admin_url": admin.masked(),
+            "changed": !actions.is_empty(),
+            "actions": actions,
+        }),
+        human,
+    ))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Bring the given databases to the state the manifest describes; returns
+/// what changed (empty when nothing did).
+pub async fn bootstrap(
+    ctx: &Context,
+    admin_url: &str,
+    databases: &[&Database],
+    args: &BootstrapArgs,
+) -> Result<Vec<Action>> {
+    let mut conn = db::connect(admin_url, None, None).await?;
+    let admin: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&mut conn)
+        .await
+        .context("reading the admin role")?;
+    let mut actions = Vec::new();
+    for database in databases {
+        ctx.detail(format_args!("database {}", database.name));
+        let mut out = Vec::new();
+        for (kind, role) in database.roles() {
+            ensure_role(&mut conn, &admin, kind, role, args, &mut out).await?;
+        }
+        ensure_database(&mut conn, &admin, database, &mut out).await?;
+        let mut dbconn = db::connect(admin_url, Some(&database.name), None).await?;
+        ensure_grants(&mut dbconn, &admin, database, &mut out)
+            .await
+            .with_context(|| format!("granting privileges in database {}", database.name))?;
+        let _ = dbconn.close().await;
+        actions.extend(out.into_iter().map(|action| Action {
+            database: database.name.clone(),
+            action,
+        }));
+    }
+    let _ = conn.close().await;
+    Ok(actions)
+}
+
+async fn ensure_role(
+    conn: &mut PgConnection,
+    admin: &str,
+    kind: RoleKind,
+    role: &Role,
+    args: &BootstrapArgs,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let name = &role.name;
+    if name == admin {
+        anyhow::bail!(
+            "role {name} is the admin role of the connection; give the database its own {} role",
+            kind_word(kind)
+        );
+    }
+    let bypass = matches!(kind, RoleKind::Superadmin);
+    let row = sqlx::query(
+        "SELECT rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, \
+         rolbypassrls FROM pg_roles WHERE rolname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("reading pg_roles")?;
+    let q = quote_ident(name);
+    let Some(row) = row else {
+        let attrs = role_attributes(kind);
+        let sql = format!(
+            "CREATE ROLE {q} WITH {attrs} PASSWORD {}",
+            password_literal(role)
+        );
+        // The statement carries a password verifier: it is never logged or shown.
+        sqlx::raw_sql(&sql)
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("creating role {name}"))?;
+        out.push(format!("create {} role {name} ({attrs})", kind_word(kind)));
+        return Ok(());
+    };
+    let flag = |c: &str| row.get::<bool, _>(c);
+    let mut dangerous = Vec::new();
+    for (col, attr) in [
+        ("rolsuper", "SUPERUSER"),
+        ("rolcreatedb", "CREATEDB"),
+        ("rolcreaterole", "CREATEROLE"),
+        ("rolreplication", "REPLICATION"),
+    ] {
+        if flag(col) {
+            dangerous.push(attr);
+        }
+    }
+    if !bypass && flag("rolbypassrls") {
+        dangerous.push("BYPASSRLS");
+    }
+    if !dangerous.is_empty() {
+        let fix: Vec<String> = dangerous.iter().map(|a| format!("NO{a}")).collect();
+        anyhow::bail!(
+            "role {name} already exists with {}; a {} role must not have {}. pgtenant does not \
+             change an existing role's privileges: fix it with `ALTER ROLE {q} {};` (or pick \
+             another role name in pgtenant.toml), then run bootstrap again",
+            dangerous.join(", "),
+            kind_word(kind),
+            if dangerous.len() == 1 { "it" } else { "them" },
+            fix.join(" ")
+        );
+    }
+    let member_of: Vec<String> = sqlx::query_scalar(
+        "SELECT r.rolname::text FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid \
+         WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1",
+    )
+    .bind(name)
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading role memberships")?;
+    if !member_of.is_empty() {
+        anyhow::bail!(
+            "role {name} is a member of {}; a {} role must hold only its own grants. Fix it with \
+             `REVOKE {} FROM {q};`, then run bootstrap again",
+            member_of.join(", "),
+            kind_word(kind),
+            member_of
+                .iter()
+                .map(|r| quote_ident(r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let mut fixes = Vec::new();
+    if !flag("rolcanlogin") {
+        fixes.push("LOGIN");
+    }
+    if flag("rolinherit") {
+        fixes.push("NOINHERIT");
+    }
+    if bypass && !flag("rolbypassrls") {
+        fixes.push("BYPASSRLS");
+    }
+    if !fixes.is_empty() {
+        let attrs = fixes.join(" ");
+        sqlx::raw_sql(&format!("ALTER ROLE {q} WITH {attrs}"))
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("altering role {name}"))?;
+        out.push(format!("alter role {name}: {attrs}"));
+    }
+    // A superuser admin can see whether the role has a password at all; a
+    // role without one gets the manifest's (it could not log in otherwise).
+    let no_password: bool =
+        sqlx::query_scalar("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = $1")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(false);
+    if args.reset_passwords || no_password {
+        let sql = format!("ALTER ROLE {q} WITH PASSWORD {}", password_literal(role));
+        sqlx::raw_sql(&sql)
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("setting the password of role {name}"))?;
+        out.push(format!("set the password of role {name}"));
+    }
+    Ok(())
+}
+
+/// The PASSWORD literal: a SCRAM-SHA-256 verifier computed here when
+/// possible, so the plain password never reaches the server.
+fn password_literal(role: &Role) -> String {
+    let password = role.password.expose();
+    quote_literal(&crate::scram::verifier(password).unwrap_or_else(|| password.to_owned()))
+}
+
+fn kind_word(kind: RoleKind) -> &'static str {
+    match kind {
+        RoleKind::Service => "service",
+        RoleKind::Superadmin => "superadmin",
+    }
+}
+
+/// The attributes a managed role is created with.
+pub fn role_attributes(kind: RoleKind) -> &'static str {
+    match kind {
+        RoleKind::Service => {
+            "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
+        }
+        RoleKind::Superadmin => {
+            "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION BYPASSRLS"
+        }
+    }
+}
+
+async fn ensure_database(
+    conn: &mut PgConnection,
+    admin: &str,
+    database: &Database,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let name = &database.name;
+    let owner: Option<String> = sqlx::query_scalar(
+        "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("reading pg_database")?;
+    match owner {
+        None => {
+            sqlx::raw_sql(&format!("CREATE DATABASE {}", quote_ident(name)))
+                .execute(&mut *conn)
+                .await
+                .with_context(|| format!("creating database {name}"))?;
+            out.push(format!("create database {name} (owner {admin})"));
+        }
+        Some(owner) if database.roles().any(|(_, r)| r.name == owner) => {
+            anyhow::bail!(
+                "database {name} is owned by {owner}, one of its own login roles; roles the \
+                 application logs in with must never own anything. Fix it with `ALTER DATABASE \
+                 {} OWNER TO {};`, then run bootstrap again",
+                quote_ident(name),
+                quote_ident(admin)
+            );
+        }
+        Some(_) => {}
+    }
+    let q = quote_ident(name);
+    let public_connect: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_database d, \
+         aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a \
+         WHERE d.datname = $1 AND a.grantee = 0 AND a.privilege_type = 'CONNECT')",
+    )
+    .bind(name)
+    .fetch_one(&mut *conn)
+    .await?;
+    if public_connect {
+        sqlx::raw_sql(&format!("REVOKE CONNECT ON DATABASE {q} FROM PUBLIC"))
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("revoking CONNECT on {name} from PUBLIC"))?;
+        out.push(format!("revoke CONNECT on database {name} from PUBLIC"));
+    }
+    for (_, role) in database.roles() {
+        let privs = database_privs(conn, name, &role.name).await?;
+        if !privs.iter().any(|p| p == "CONNECT") {
+            sqlx::raw_sql(&format!(
+                "GRANT CONNECT ON DATABASE {q} TO {}",
+                quote_ident(&role.name)
+            ))
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("granting CONNECT on {name}"))?;
+            out.push(format!("grant CONNECT on database {name} to {}", role.name));
+        }
+        let extra: Vec<&String> = privs.iter().filter(|p| *p != "CONNECT").collect();
+        if !extra.is_empty() {
+            sqlx::raw_sql(&format!(
+                "REVOKE CREATE, TEMPORARY ON DATABASE {q} FROM {}",
+                quote_ident(&role.name)
+            ))
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("revoking CREATE, TEMPORARY on {name}"))?;
+            out.push(format!(
+                "revoke CREATE, TEMPORARY on database {name} from {}",
+                role.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Privileges granted explicitly to `role` on database `name`.
+async fn database_privs(conn: &mut PgConnection, name: &str, role: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT a.privilege_type::text FROM pg_database d, \
+         aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a \
+         WHERE d.datname = $1 AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $2) \
+         ORDER BY 1",
+    )
+    .bind(name)
+    .bind(role)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Counts of objects in one schema the role lacks privileges on.
+const SCHEMA_STATE_SQL: &str = "
+WITH r AS (SELECT oid FROM pg_roles WHERE rolname = $2),
+n AS (SELECT oid, nspacl, nspowner FROM pg_namespace WHERE nspname = $1)
+SELECT
+  NOT EXISTS (SELECT 1 FROM n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a, r
+              WHERE a.grantee = r.oid AND a.privilege_type = 'USAGE') AS missing_usage,
+  EXISTS (SELECT 1 FROM n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a, r
+          WHERE a.grantee = r.oid AND a.privilege_type = 'CREATE') AS has_create,
+  (SELECT count(*) FROM pg_class c, n WHERE c.relnamespace = n.oid AND c.relkind IN ('r','p','v','m','f')
+     AND NOT (ARRAY['SELECT','INSERT','UPDATE','DELETE'] <@ ARRAY(
+       SELECT a.privilege_type::text FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a, r
+       WHERE a.grantee = r.oid))) AS tables_missing,
+  (SELECT count(*) FROM pg_class c, n WHERE c.relnamespace = n.oid AND c.relkind IN ('r','p','v','m','f')
+     AND ARRAY['TRUNCATE','REFERENCES','TRIGGER'] && ARRAY(
+       SELECT a.privilege_type::text FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a, r
+       WHERE a.grantee = r.oid)) AS tables_extra,
+  (SELECT count(*) FROM pg_class c, n WHERE c.relnamespace = n.oid AND c.relkind = 'S'
+     AND NOT (ARRAY['USAGE','SELECT'] <@ ARRAY(
+       SELECT a.privilege_type::text FROM aclexplode(coalesce(c.relacl, acldefault('s', c.relowner))) a, r
+       WHERE a.grantee = r.oid))) AS sequences_missing,
+  (SELECT count(*) FROM pg_proc p, n WHERE p.pronamespace = n.oid
+     AND NOT EXISTS (
+       SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a, r
+       WHERE a.grantee = r.oid AND a.privilege_type = 'EXECUTE')) AS routines_missing";
+
+/// Default privileges FOR ROLE admin (all schemas) granted to the role.
+const DEFAULT_ACL_SQL: &str = "
+SELECT a.privilege_type::text
+FROM pg_default_acl d, aclexplode(d.defaclacl) a
+WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1)
+  AND d.defaclnamespace = 0 AND d.defaclobjtype = $2::\"char\"
+  AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $3)";
+
+async fn ensure_grants(
+    conn: &mut PgConnection,
+    admin: &str,
+    database: &Database,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let mut tx = conn.begin().await?;
+    let schemas: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT nspname::text FROM pg_namespace WHERE {CLOSED_SCHEMAS_SQL} ORDER BY 1"
+    ))
+    .fetch_all(&mut *tx)
+    .await?;
+    for (_, role) in database.roles() {
+        let r = quote_ident(&role.name);
+        let rn = &role.name;
+        for schema in &schemas {
+            let s = quote_ident(schema);
+            let row = sqlx::query(SCHEMA_STATE_SQL)
+                .bind(schema)
+                .bind(rn)
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut todo: Vec<(String, String)> = Vec::new();
+            if row.get::<bool, _>("missing_usage") {
+                todo.push((
+                    format!("GRANT USAGE ON SCHEMA {s} TO {r}"),
+                    format!("grant USAGE on schema {schema} to {rn}"),
+                ));
+            }
+            if row.get::<bool, _>("has_create") {
+                todo.push((
+                    format!("REVOKE CREATE ON SCHEMA {s} FROM {r}"),
+                    format!("revoke CREATE on schema {schema} from {rn}"),
+                ));
+            }
+            let n: i64 = row.get("tables_missing");
+            if n > 0 {
+                todo.push((
+                    format!("GRANT {TABLE_PRIVS} ON ALL TABLES IN SCHEMA {s} TO {r}"),
+                    format!(
+                        "grant {TABLE_PRIVS} on {n} table{} in {schema} to {rn}",
+                        plural_i(n)
+                    ),
+                ));
+            }
+            let n: i64 = row.get("tables_extra");
+            if n > 0 {
+                todo.push((
+                    format!("REVOKE {FORBIDDEN_TABLE_PRIVS} ON ALL TABLES IN SCHEMA {s} FROM {r}"),
+                    format!(
+                        "revoke {FORBIDDEN_TABLE_PRIVS} on {n} table{} in {schema} from {rn}",
+                        plural_i(n)
+                    ),
+                ));
+            }
+            let n: i64 = row.get("sequences_missing");
+            if n > 0 {
+                todo.push((
+                    format!("GRANT {SEQUENCE_PRIVS} ON ALL SEQUENCES IN SCHEMA {s} TO {r}"),
+                    format!(
+                        "grant {SEQUENCE_PRIVS} on {n} sequence{} in {schema} to {rn}",
+                        plural_i(n)
+                    ),
+                ));
+            }
+            let n: i64 = row.get("routines_missing");
+            if n > 0 {
+                todo.push((
+                    format!("GRANT EXECUTE ON ALL ROUTINES IN SCHEMA {s} TO {r}"),
+                    format!(
+                        "grant EXECUTE on {n} routine{} in {schema} to {rn}",
+                        plural_i(n)
+                    ),
+                ));
+            }
+            for (sql, what) in todo {
+                sqlx::raw_sql(&sql)
+                    .execute(&mut *tx)
+                    .await
+                    .with_context(|| what.clone())?;
+                out.push(what);
+            }
+        }
+        for (objtype, kind, privs) in [
+            ("r", "TABLES", TABLE_PRIVS),
+            ("S", "SEQUENCES", SEQUENCE_PRIVS),
+            ("f", "ROUTINES", "EXECUTE"),
+        ] {
+            let have: Vec<String> = sqlx::query_scalar(DEFAULT_ACL_SQL)
+                .bind(admin)
+                .bind(objtype)
+                .bind(rn)
+                .fetch_all(&mut *tx)
+                .await?;
+            if privs.split(", ").all(|p| have.iter().any(|h| h == p)) {
+                continue;
+            }
+            let what = format!(
+                "default privileges: {privs} on new {} of {admin} to {rn}",
+                kind.to_lowercase()
+            );
+            sqlx::raw_sql(&format!(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT {privs} ON {kind} TO {r}",
+                quote_ident(admin)
+            ))
+            .execute(&mut *tx)
+            .await
+            .with_context(|| what.clone())?;
+            out.push(what);
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn plural_i(n: i64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

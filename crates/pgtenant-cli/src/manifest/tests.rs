@@ -1,0 +1,320 @@
+use super::*;
+
+fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: BTreeMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
+fn parse_with(text: &str, env: &[(&str, &str)]) -> Result<Manifest, ManifestError> {
+    parse(
+        text,
+        Path::new("proj/pgtenant.toml"),
+        Path::new("proj"),
+        &vars(env),
+    )
+}
+
+fn err(text: &str) -> String {
+    parse_with(text, &[]).unwrap_err().to_string()
+}
+
+const MINIMAL: &str = r#"
+[project]
+name = "demo"
+
+[[database]]
+name = "app"
+service_role = { name = "svc_app", password = "pw" }
+"#;
+
+#[test]
+fn expand_plain_default_and_undefined() {
+    let env = vars(&[("A", "1"), ("EMPTY", "")]);
+    assert_eq!(expand("x${A}y", &env), Ok("x1y".to_owned()));
+    assert_eq!(expand("${B:-two}", &env), Ok("two".to_owned()));
+    assert_eq!(expand("${A:-two}", &env), Ok("1".to_owned()));
+    assert_eq!(expand("${EMPTY:-d}", &env), Ok("d".to_owned()));
+    assert_eq!(expand("${EMPTY}", &env), Ok(String::new()));
+    assert_eq!(expand("${B:-}", &env), Ok(String::new()));
+    assert_eq!(expand("$A and $", &env), Ok("$A and $".to_owned()));
+    assert_eq!(expand("${A}${A}", &env), Ok("11".to_owned()));
+    assert_eq!(
+        expand("postgres://u@h:${PORT:-5432}/db", &env),
+        Ok("postgres://u@h:5432/db".to_owned())
+    );
+    assert_eq!(
+        expand("${B}", &env),
+        Err(ExpandError::Undefined("B".to_owned()))
+    );
+    assert_eq!(expand("${A", &env), Err(ExpandError::Unclosed));
+    assert_eq!(
+        expand("${1A}", &env),
+        Err(ExpandError::BadName("1A".to_owned()))
+    );
+    assert_eq!(
+        expand("${}", &env),
+        Err(ExpandError::BadName(String::new()))
+    );
+}
+
+#[test]
+fn minimal_manifest_gets_defaults() {
+    let m = parse_with(MINIMAL, &[]).unwrap();
+    assert_eq!(m.project.name, "demo");
+    assert_eq!(m.admin_url, None);
+    assert_eq!(m.tenancy, Tenancy::default());
+    let db = &m.databases[0];
+    assert_eq!(db.name, "app");
+    assert_eq!(db.schema_dir, Path::new("proj/schema/app"));
+    assert_eq!(db.migrations_dir, Path::new("proj/migrations/app"));
+    assert_eq!(db.seeds.setup, Path::new("proj/seeds/app/setup"));
+    assert_eq!(db.seeds.demo, Path::new("proj/seeds/app/demo"));
+    assert_eq!(db.tenancy, None, "tenancy is off unless asked for");
+    assert_eq!(db.service_role.name, "svc_app");
+    assert_eq!(db.service_role.password.expose(), "pw");
+    assert_eq!(db.superadmin_role, None);
+}
+
+#[test]
+fn full_manifest_with_variables_and_overrides() {
+    let text = r#"
+[project]
+name = "quickstart"
+
+[connection]
+admin_url = "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+[tenancy]
+column = "tenant_id"
+setting = "app.tenant_id"
+user_setting = "app.user_id"
+root_table = "tenants"
+global_tables = ["plans"]
+membership = { table = "memberships", user_column = "user_id", tenant_column = "tenant_id" }
+
+[[database]]
+name = "quickstart"
+schema = "db/schema"
+migrations = "db/migrations"
+seeds = { setup = "db/seeds/setup" }
+tenancy = true
+service_role = { name = "svc_quickstart", password = "${SVC_PW}" }
+superadmin_role = { name = "quickstart_admin", password = "${ADMIN_PW:-admin-dev}" }
+
+[[database]]
+name = "billing"
+tenancy = { column = "org_id", root_table = "orgs" }
+service_role = { name = "svc_billing", password = "b" }
+
+[[database]]
+name = "logs"
+tenancy = false
+service_role = { name = "svc_logs", password = "l" }
+"#;
+    let m = parse_with(text, &[("SVC_PW", "s3cret")]).unwrap();
+    assert_eq!(
+        m.admin_url.as_deref(),
+        Some("postgres://postgres@127.0.0.1:5432/postgres")
+    );
+    let q = &m.databases[0];
+    assert_eq!(q.schema_dir, Path::new("proj/db/schema"));
+    assert_eq!(q.seeds.setup, Path::new("proj/db/seeds/setup"));
+    assert_eq!(q.seeds.demo, Path::new("proj/seeds/quickstart/demo"));
+    assert_eq!(q.service_role.password.expose(), "s3cret");
+    assert_eq!(
+        q.superadmin_role.as_ref().unwrap().password.expose(),
+        "admin-dev"
+    );
+    let t = q.tenancy.as_ref().unwrap();
+    assert_eq!(t.user_setting.as_deref(), Some("app.user_id"));
+    assert_eq!(t.global_tables, vec!["plans".to_owned()]);
+    assert_eq!(t.membership.as_ref().unwrap().table, "memberships");
+    let b = m.databases[1].tenancy.as_ref().unwrap();
+    assert_eq!(b.column, "org_id");
+    assert_eq!(b.root_table, "orgs");
+    assert_eq!(b.setting, "app.tenant_id", "not overridden: from [tenancy]");
+    assert_eq!(b.membership, t.membership);
+    assert_eq!(m.databases[2].tenancy, None);
+    assert_eq!(m.select(Some("billing")).unwrap()[0].name, "billing");
+    assert_eq!(
+        m.select(Some("nope")).unwrap_err().to_string(),
+        "proj/pgtenant.toml: no database named `nope`; the manifest has: quickstart, billing, logs"
+    );
+}
+
+#[test]
+fn secrets_do_not_debug_print() {
+    let m = parse_with(MINIMAL, &[]).unwrap();
+    let debug = format!("{m:?}");
+    assert!(!debug.contains("\"pw\""), "{debug}");
+    assert!(debug.contains("Secret(***)"));
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let text = MINIMAL.replace("name = \"app\"", "name = \"app\"\nschemas = \"x\"");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:7: unknown key `schemas`, expected one of `name`, `schema`, \
+         `migrations`, `seeds`, `tenancy`, `service_role`, `superadmin_role`; remove it or fix its spelling"
+    );
+}
+
+#[test]
+fn unknown_top_level_table() {
+    let text = format!("{MINIMAL}\n[conection]\nadmin_url = \"x\"\n");
+    let e = err(&text);
+    assert!(
+        e.starts_with("proj/pgtenant.toml:9: unknown key `conection`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_key_inside_inline_tenancy_override() {
+    let text = MINIMAL.replace(
+        "name = \"app\"",
+        "name = \"app\"\ntenancy = { colum = \"x\" }",
+    );
+    let e = err(&text);
+    assert!(
+        e.starts_with("proj/pgtenant.toml:7: unknown key `colum`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_database_name() {
+    let text = MINIMAL.replace("name = \"app\"\n", "");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:5: [[database]] number 1 has no `name`; add name = \"...\""
+    );
+}
+
+#[test]
+fn duplicate_database() {
+    let text = format!("{MINIMAL}\n[[database]]\nname = \"app\"\nservice_role = {{ name = \"svc_b\", password = \"x\" }}\n");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:9: database `app` is declared twice (first on line 5); each [[database]] needs its own name"
+    );
+}
+
+#[test]
+fn shared_role_between_databases() {
+    let text = format!("{MINIMAL}\n[[database]]\nname = \"b\"\nservice_role = {{ name = \"svc_app\", password = \"x\" }}\n");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:9: role `svc_app` of database `b` is already used by database `app`; \
+         every database needs its own service and superadmin roles"
+    );
+}
+
+#[test]
+fn undefined_variable_names_key_and_variable() {
+    let text = MINIMAL.replace("password = \"pw\"", "password = \"${SVC_APP_PW}\"");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:7: service_role.password: ${SVC_APP_PW} is not set and has no default; \
+         set SVC_APP_PW in the environment or in .env beside the manifest, or write ${SVC_APP_PW:-default}"
+    );
+}
+
+#[test]
+fn bad_url_is_masked() {
+    let text = format!("{MINIMAL}\n[connection]\nadmin_url = \"mysql://root:hunter2@db/x\"\n");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:10: connection.admin_url mysql://root:***@db/x is not a valid URL \
+         (the scheme is `mysql`, not postgres); expected postgres://user[:password]@host[:port]/database"
+    );
+    let text = format!("{MINIMAL}\n[connection]\nadmin_url = \"localhost:5432\"\n");
+    assert!(err(&text).starts_with(
+        "proj/pgtenant.toml:10: connection.admin_url localhost:5432 is not a valid URL"
+    ));
+}
+
+#[test]
+fn invalid_identifiers() {
+    let text = MINIMAL.replace("name = \"app\"", "name = \"My-App\"");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:6: database.name = \"My-App\" is not a valid database name: \
+         the name must start with a lower-case letter or _"
+    );
+    let text = MINIMAL.replace("svc_app", "svc;drop");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:7: service_role.name = \"svc;drop\" is not a valid role name: \
+         the name contains ';'; use lower-case letters, digits and _ only"
+    );
+    let text = MINIMAL.replace("svc_app", "pg_svc");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:7: service_role.name = \"pg_svc\" is reserved by PostgreSQL; pick another role name"
+    );
+    let text = MINIMAL.replace("name = \"app\"", "name = \"postgres\"");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:6: database.name = \"postgres\" is a system database; pgtenant manages only its own databases"
+    );
+}
+
+#[test]
+fn missing_service_role_and_password() {
+    let text = MINIMAL.replace(
+        "service_role = { name = \"svc_app\", password = \"pw\" }\n",
+        "",
+    );
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:5: database `app` has no service_role; add service_role = \
+         { name = \"svc_app\", password = \"${SVC_APP_PASSWORD}\" }"
+    );
+    let text = MINIMAL.replace(", password = \"pw\"", "");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:7: service_role of database `app` has no `password`; add password = \"${SOME_VAR}\""
+    );
+}
+
+#[test]
+fn bad_setting_and_tenancy_type() {
+    let text = format!("[tenancy]\nsetting = \"tenant\"\n{MINIMAL}");
+    assert_eq!(
+        err(&text),
+        "proj/pgtenant.toml:2: tenancy.setting = \"tenant\" is not a custom setting name; \
+         expected prefix.name such as \"app.tenant_id\""
+    );
+    let text = MINIMAL.replace("name = \"app\"", "name = \"app\"\ntenancy = \"yes\"");
+    let e = err(&text);
+    assert!(
+        e.starts_with(
+            "proj/pgtenant.toml:7: invalid type: string \"yes\", expected true, false, or a table"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_project_and_databases() {
+    assert_eq!(
+        err("[[database]]\nname = \"a\"\nservice_role = { name = \"s\", password = \"p\" }\n"),
+        "proj/pgtenant.toml: missing [project] table; add [project] with name = \"...\""
+    );
+    assert_eq!(
+        err("[project]\nname = \"x\"\n"),
+        "proj/pgtenant.toml: no [[database]]; add one with name = \"...\" and service_role = \
+         { name = \"...\", password = \"...\" }"
+    );
+}
+
+#[test]
+fn toml_syntax_error_has_a_line() {
+    let e = err("[project]\nname = \"x\n");
+    assert!(e.starts_with("proj/pgtenant.toml:2: "), "{e}");
+}

@@ -1,0 +1,335 @@
+use crate::support::{snapshot, Project, ADMIN_PASSWORD, SVC_PASSWORD};
+use pgtenant_testkit::{admin_conn, TestRole};
+use sqlx::Row;
+
+/// (login, super, createdb, createrole, inherit, replication, bypassrls)
+async fn attributes(role: &str) -> (bool, bool, bool, bool, bool, bool, bool) {
+    let mut conn = admin_conn().await;
+    let r = sqlx::query(
+        "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolinherit, rolreplication, \
+         rolbypassrls FROM pg_roles WHERE rolname = $1",
+    )
+    .bind(role)
+    .fetch_one(&mut conn)
+    .await
+    .expect("role exists");
+    (
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+    )
+}
+
+#[tokio::test]
+async fn bootstrap_creates_databases_roles_and_grants() {
+    let p = Project::new();
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    run.assert_never_shows(SVC_PASSWORD);
+    run.assert_never_shows(ADMIN_PASSWORD);
+    assert!(
+        run.stdout.starts_with("bootstrap: 14 changes\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run
+        .stdout
+        .contains(&format!("create database {} (owner postgres)", p.db)));
+
+    //                                 login super createdb createrole inherit repl  bypassrls
+    assert_eq!(
+        attributes(&p.svc).await,
+        (true, false, false, false, false, false, false)
+    );
+    assert_eq!(
+        attributes(&p.superadmin).await,
+        (true, false, false, false, false, false, true)
+    );
+
+    let mut admin = p.admin_conn().await;
+    let row = sqlx::query(
+        "SELECT pg_get_userbyid(datdba)::text = current_user,
+                has_database_privilege($1, current_database(), 'CONNECT'),
+                has_database_privilege($2, current_database(), 'CONNECT'),
+                has_database_privilege('public', current_database(), 'CONNECT'),
+                has_database_privilege($1, current_database(), 'CREATE'),
+                has_schema_privilege($1, 'public', 'USAGE'),
+                has_schema_privilege($1, 'public', 'CREATE')
+         FROM pg_database WHERE datname = current_database()",
+    )
+    .bind(&p.svc)
+    .bind(&p.superadmin)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let got: (bool, bool, bool, bool, bool, bool, bool) = (
+        row.get(0),
+        row.get(1),
+        row.get(2),
+        row.get(3),
+        row.get(4),
+        row.get(5),
+        row.get(6),
+    );
+    assert_eq!(got, (true, true, true, false, false, true, false));
+
+    // Default privileges FOR ROLE admin, in every schema, per object type.
+    let defaults: Vec<(String, String)> = sqlx::query_as(
+        "SELECT d.defaclobjtype::text, string_agg(a.privilege_type, ',' ORDER BY a.privilege_type)
+         FROM pg_default_acl d, aclexplode(d.defaclacl) a
+         WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+           AND d.defaclnamespace = 0
+           AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1)
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(&p.svc)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    let expected = [
+        ("S", "SELECT,USAGE"),
+        ("f", "EXECUTE"),
+        ("r", "DELETE,INSERT,SELECT,UPDATE"),
+    ];
+    assert_eq!(
+        defaults,
+        expected.map(|(a, b)| (a.to_owned(), b.to_owned())).to_vec()
+    );
+
+    // A table the admin creates afterwards is usable by the service role...
+    sqlx::raw_sql(
+        "CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL);
+         CREATE FUNCTION note_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM notes';",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let mut svc = p
+        .conn_as(&p.svc, SVC_PASSWORD)
+        .await
+        .expect("service role connects");
+    sqlx::query("INSERT INTO notes (body) VALUES ('hello')")
+        .execute(&mut svc)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE notes SET body = 'hi'")
+        .execute(&mut svc)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT note_count()")
+        .fetch_one(&mut svc)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    sqlx::query("DELETE FROM notes")
+        .execute(&mut svc)
+        .await
+        .unwrap();
+    // ...but never truncatable, referenceable, triggerable or owned.
+    let err = sqlx::query("TRUNCATE notes")
+        .execute(&mut svc)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("permission denied for table notes"),
+        "{err}"
+    );
+    let err = sqlx::query("CREATE TABLE mine (id int)")
+        .execute(&mut svc)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("permission denied for schema public"),
+        "{err}"
+    );
+    let row = sqlx::query(
+        "SELECT has_table_privilege($1, 'notes', 'TRUNCATE'), has_table_privilege($1, 'notes', 'REFERENCES'),
+                has_table_privilege($1, 'notes', 'TRIGGER'), pg_get_userbyid(relowner)::text = $1
+         FROM pg_class WHERE relname = 'notes'",
+    )
+    .bind(&p.svc)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let got: (bool, bool, bool, bool) = (row.get(0), row.get(1), row.get(2), row.get(3));
+    assert_eq!(got, (false, false, false, false));
+}
+
+#[tokio::test]
+async fn second_bootstrap_changes_nothing() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let before = snapshot(&p).await;
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "bootstrap: nothing to do (1 database, 2 roles already in place)\n"
+    );
+    let json = p.run(&["--json", "bootstrap"]).await.json();
+    assert_eq!(json["actions"], serde_json::json!([]));
+    assert_eq!(json["changed"], serde_json::json!(false));
+    assert_eq!(snapshot(&p).await, before);
+
+    // A table created since is covered by the default privileges: still nothing to do.
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql("CREATE TABLE later (id int)")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(
+        run.stdout,
+        "bootstrap: nothing to do (1 database, 2 roles already in place)\n"
+    );
+}
+
+#[tokio::test]
+async fn bootstrap_grants_on_existing_objects_and_revokes_forbidden_ones() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let mut admin = p.admin_conn().await;
+    // Objects made before the roles had default privileges, plus a stray TRUNCATE.
+    sqlx::raw_sql(&format!(
+        "ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM {svc};
+         CREATE SCHEMA app;
+         CREATE TABLE app.items (id serial PRIMARY KEY);
+         GRANT TRUNCATE ON app.items TO {svc};",
+        svc = p.svc
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    for expected in [
+        format!("grant USAGE on schema app to {}", p.svc),
+        format!(
+            "grant SELECT, INSERT, UPDATE, DELETE on 1 table in app to {}",
+            p.svc
+        ),
+        format!(
+            "revoke TRUNCATE, REFERENCES, TRIGGER on 1 table in app from {}",
+            p.svc
+        ),
+        format!(
+            "default privileges: SELECT, INSERT, UPDATE, DELETE on new tables of postgres to {}",
+            p.svc
+        ),
+    ] {
+        assert!(
+            run.stdout.contains(&expected),
+            "missing {expected:?} in\n{}",
+            run.stdout
+        );
+    }
+    let (select, truncate): (bool, bool) = sqlx::query_as(
+        "SELECT has_table_privilege($1, 'app.items', 'SELECT'), has_table_privilege($1, 'app.items', 'TRUNCATE')",
+    )
+    .bind(&p.svc)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!((select, truncate), (true, false));
+    let again = p.run(&["bootstrap"]).await;
+    assert!(
+        again.stdout.starts_with("bootstrap: nothing to do"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test]
+async fn bootstrap_refuses_an_existing_superuser_as_service_role() {
+    let p = Project::new();
+    let role = TestRole::new("pgt_cli_su", "LOGIN SUPERUSER BYPASSRLS").await;
+    let text = p.manifest_text().replace(&p.svc, &role.name);
+    p.write_manifest(&text);
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: role {r} already exists with SUPERUSER, BYPASSRLS; a service role must not \
+             have them. pgtenant does not change an existing role's privileges: fix it with \
+             `ALTER ROLE {r} NOSUPERUSER NOBYPASSRLS;` (or pick another role name in \
+             pgtenant.toml), then run bootstrap again\n",
+            r = role.name
+        )
+    );
+    let (sup, bypass) = (
+        attributes(&role.name).await.1,
+        attributes(&role.name).await.6,
+    );
+    assert!(sup && bypass, "the existing role is left alone");
+}
+
+#[tokio::test]
+async fn existing_role_keeps_its_password_unless_reset_is_asked() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let hash = || async {
+        let mut conn = admin_conn().await;
+        sqlx::query_scalar::<_, Option<String>>(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = $1",
+        )
+        .bind(&p.svc)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+    };
+    let first = hash().await;
+    let stored = first.clone().expect("the password was set on create");
+    assert!(
+        stored.starts_with("SCRAM-SHA-256$4096:"),
+        "a verifier, never the plain text: {stored}"
+    );
+    let run = p.run(&["bootstrap", "--reset-passwords"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    run.assert_never_shows(SVC_PASSWORD);
+    assert!(
+        run.stdout
+            .contains(&format!("set the password of role {}", p.svc)),
+        "{}",
+        run.stdout
+    );
+    assert_ne!(
+        hash().await,
+        first,
+        "a new password hash (new salt) was stored"
+    );
+}
+
+#[tokio::test]
+async fn bootstrap_fixes_harmless_attributes_of_an_existing_role() {
+    let p = Project::new();
+    let mut conn = admin_conn().await;
+    sqlx::raw_sql(&format!("CREATE ROLE {} NOLOGIN INHERIT", p.svc))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("alter role {}: LOGIN NOINHERIT", p.svc)),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("set the password of role {}", p.svc)),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        attributes(&p.svc).await,
+        (true, false, false, false, false, false, false)
+    );
+}

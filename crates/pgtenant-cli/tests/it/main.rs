@@ -1,0 +1,8 @@
+//! Integration tests of the `pgtenant` binary against a real PostgreSQL.
+
+mod bootstrap;
+mod doctor;
+mod examples;
+mod manifest;
+mod nuke;
+mod support;
