@@ -194,29 +194,25 @@ impl TenantDb {
         F: for<'t> FnOnce(&'t mut TenantTx) -> BoxFuture<'t, Result<T, E>>,
         E: From<Error>,
     {
-        let mut tx = self.begin(ctx).await.map_err(E::from)?;
-        let outcome = AssertUnwindSafe(async { f(&mut tx).await })
-            .catch_unwind()
-            .await;
-        match outcome {
-            Ok(Ok(value)) => {
-                tx.commit().await.map_err(E::from)?;
-                Ok(value)
-            }
-            Ok(Err(error)) => {
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::warn!(error = %rollback, "rollback after a failed tenant transaction failed");
-                }
-                Err(error)
-            }
-            Err(panic) => {
-                // Roll back before the panic travels on; should this fail, the
-                // dropped transaction still queues a ROLLBACK that the pool
-                // flushes before the connection is reused.
-                let _ = tx.rollback().await;
-                std::panic::resume_unwind(panic)
-            }
-        }
+        let tx = self.begin(ctx).await.map_err(E::from)?;
+        run_in(tx, f).await
+    }
+
+    /// [`TenantDb::enter`] then, like [`TenantDb::with_tenant`], run `f`:
+    /// commit on `Ok`, roll back on `Err` or panic. A non-member gets
+    /// [`Error::NotAMember`] and `f` never runs.
+    pub async fn with_member<T, E, F>(
+        &self,
+        user_id: impl Display,
+        tenant_id: impl Display,
+        f: F,
+    ) -> Result<T, E>
+    where
+        F: for<'t> FnOnce(&'t mut TenantTx) -> BoxFuture<'t, Result<T, E>>,
+        E: From<Error>,
+    {
+        let tx = self.enter(user_id, tenant_id).await.map_err(E::from)?;
+        run_in(tx, f).await
     }
 
     /// Membership-checked entry: open a transaction for `tenant_id` acting as
@@ -280,6 +276,36 @@ impl TenantDb {
             Some(user) => Some(canonical_user(&self.config, user)?),
         };
         Ok((tenant, user))
+    }
+}
+
+/// Run `f` on `tx`: commit on `Ok`, roll back on `Err` or panic.
+async fn run_in<T, E, F>(mut tx: TenantTx, f: F) -> Result<T, E>
+where
+    F: for<'t> FnOnce(&'t mut TenantTx) -> BoxFuture<'t, Result<T, E>>,
+    E: From<Error>,
+{
+    let outcome = AssertUnwindSafe(async { f(&mut tx).await })
+        .catch_unwind()
+        .await;
+    match outcome {
+        Ok(Ok(value)) => {
+            tx.commit().await.map_err(E::from)?;
+            Ok(value)
+        }
+        Ok(Err(error)) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback after a failed tenant transaction failed");
+            }
+            Err(error)
+        }
+        Err(panic) => {
+            // Roll back before the panic travels on; should this fail, the
+            // dropped transaction still queues a ROLLBACK that the pool
+            // flushes before the connection is reused.
+            let _ = tx.rollback().await;
+            std::panic::resume_unwind(panic)
+        }
     }
 }
 
