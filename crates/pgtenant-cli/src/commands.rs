@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod diff;
 pub mod doctor;
 pub mod migrate;
+pub mod inspect;
 pub mod nuke;
 pub mod progress;
 pub mod reset;

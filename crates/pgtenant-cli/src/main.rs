@@ -36,6 +36,9 @@ enum Command {
     Diff(commands::diff::DiffArgs),
     /// Check connections, roles, tables, row counts and RLS of every database.
     Doctor(commands::doctor::DoctorArgs),
+    /// Print the catalog of a schema: a folder of .sql files, a .sql file
+    /// or a postgres:// URL (summary, or the whole catalog with --json).
+    Inspect(commands::inspect::InspectArgs),
     /// Drop the project's databases and roles (guarded by --yes).
     Nuke(commands::nuke::NukeArgs),
     /// The one command: bootstrap, migrate, seed setup (and demo when
@@ -58,6 +61,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
         Command::Diff(args) => commands::diff::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
+        Command::Inspect(args) => commands::inspect::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
         Command::Migrate(args) => commands::migrate::run(ctx, args).await,

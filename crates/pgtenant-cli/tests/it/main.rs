@@ -4,6 +4,7 @@ mod bootstrap;
 mod diff;
 mod doctor;
 mod examples;
+mod inspect;
 mod manifest;
 mod migrate;
 mod nuke;
