@@ -5,3 +5,4 @@ pub mod bootstrap;
 pub mod doctor;
 pub mod nuke;
 pub mod up;
+pub mod verify;

@@ -14,6 +14,7 @@ mod error;
 mod manifest;
 mod output;
 mod pgurl;
+mod tenancy;
 
 use clap::{Parser, Subcommand};
 use context::{Context, GlobalArgs};
@@ -40,6 +41,9 @@ enum Command {
     Nuke(commands::nuke::NukeArgs),
     /// The one command: bootstrap, then the rest of the pipeline, then doctor.
     Up(commands::up::UpArgs),
+    /// Prove tenant isolation on the live databases (static lints and
+    /// rollback-only probes as the service role).
+    Verify(commands::verify::VerifyArgs),
 }
 
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
@@ -48,6 +52,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
+        Command::Verify(args) => commands::verify::run(ctx, args).await,
     }
 }
 

@@ -344,7 +344,9 @@ struct ProbeRow {
 struct Probes {
     a: ProbeRow,
     b: ProbeRow,
-    /// The explicit column values used for B's row (to insert it again).
+    /// Explicit column values of another row of B, for the INSERT check:
+    /// freshly synthesised where possible (so unique keys do not collide
+    /// with B's probe row and hide the policy's answer), else B's own.
     b_values: Vec<(String, String, Option<String>)>,
 }
 
@@ -700,6 +702,19 @@ async fn make_probes(
         }
         let b = rows.pop().expect("two rows");
         let a = rows.pop().expect("two rows");
+        let fresh = build_row(
+            conn,
+            catalog,
+            s,
+            t,
+            (TENANT_B, &ids[TENANT_B]),
+            None,
+            parents,
+        )
+        .await?;
+        if let Ok(fresh) = fresh {
+            b_values = fresh;
+        }
         return Ok(Ok((Probes { a, b, b_values }, kind)));
     }
     errors.dedup();

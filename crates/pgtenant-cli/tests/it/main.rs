@@ -5,3 +5,4 @@ mod doctor;
 mod manifest;
 mod nuke;
 mod support;
+mod verify;
