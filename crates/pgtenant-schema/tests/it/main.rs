@@ -3,6 +3,7 @@
 mod corpus;
 mod introspect;
 mod shadow;
+mod tenancy;
 
 use pgtenant_schema::Catalog;
 use pgtenant_testkit::TestDb;
