@@ -4,9 +4,6 @@
 //! lives in `commands/<name>.rs` and returns a [`output::Report`].
 //! To add a command: a variant in [`Command`] and a line in [`dispatch`].
 
-// Shared helpers are used by commands that land on other branches.
-#![allow(dead_code)]
-
 mod commands;
 mod context;
 mod db;
@@ -14,6 +11,7 @@ mod error;
 mod manifest;
 mod output;
 mod pgurl;
+mod scram;
 mod tenancy;
 
 use clap::{Parser, Subcommand};

@@ -2,6 +2,7 @@
 
 mod bootstrap;
 mod doctor;
+mod examples;
 mod manifest;
 mod nuke;
 mod support;
