@@ -311,3 +311,50 @@ async fn unknown_database_is_a_usage_error() {
         run.stderr
     );
 }
+
+#[tokio::test]
+async fn a_missing_service_role_says_to_bootstrap() {
+    let p = isolated_quickstart().await;
+    exec(
+        &p,
+        &format!(
+            "DROP OWNED BY {0}; REVOKE CONNECT ON DATABASE {1} FROM {0}",
+            p.svc, p.db
+        ),
+    )
+    .await;
+    let mut admin = pgtenant_testkit::admin_conn().await;
+    sqlx::raw_sql(&format!("DROP ROLE {}", p.svc))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p.run(&["verify"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr.lines().last().unwrap_or_default(),
+        format!(
+            "error: verifying database {}: service role {} does not exist; run `pgtenant bootstrap` first",
+            p.db, p.svc
+        )
+    );
+}
+
+#[tokio::test]
+async fn databases_with_tenancy_off_are_skipped() {
+    let p = Project::new();
+    p.write_manifest(
+        &p.manifest_text()
+            .replace("tenancy = true", "tenancy = false"),
+    );
+    let run = p.run(&["verify"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "database {}: tenancy is off, nothing to verify\n\nverify: tenant isolation proven\n",
+            p.db
+        )
+    );
+    let json = p.run(&["--json", "verify"]).await.json();
+    assert_eq!(json["databases"][0]["status"], "skipped");
+}
