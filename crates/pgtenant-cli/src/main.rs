@@ -12,6 +12,7 @@ mod manifest;
 mod output;
 mod pgurl;
 mod scram;
+mod tenancy;
 
 use clap::{Parser, Subcommand};
 use context::{Context, GlobalArgs};
@@ -54,6 +55,9 @@ enum Command {
     Seed(commands::seed::SeedArgs),
     /// Drop the databases and rebuild them with `up` (guarded by --yes).
     Reset(commands::reset::ResetArgs),
+    /// Prove tenant isolation on the live databases (static lints and
+    /// rollback-only probes as the service role).
+    Verify(commands::verify::VerifyArgs),
 }
 
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
@@ -69,6 +73,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Rollback(args) => commands::rollback::run(ctx, args).await,
         Command::Seed(args) => commands::seed::run(ctx, args).await,
         Command::Reset(args) => commands::reset::run(ctx, args).await,
+        Command::Verify(args) => commands::verify::run(ctx, args).await,
     }
 }
 

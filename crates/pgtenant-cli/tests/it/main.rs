@@ -9,3 +9,4 @@ mod manifest;
 mod migrate;
 mod nuke;
 mod support;
+mod verify;
