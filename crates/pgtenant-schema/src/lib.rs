@@ -7,17 +7,21 @@
 //!   `queries.sql`).
 //! - [`shadow`]: load SQL files into a scratch database and introspect it.
 //! - [`renames`]: `-- pgtenant:renamed-from` hints in the desired SQL.
-//!
-//! The pure diff (`Catalog × Catalog → Plan`) lives here too.
+//! - [`diff`](mod@diff): the pure diff, `Catalog × Catalog → Plan`.
+//! - [`plan`]: the [`Plan`] of steps with hazards, and its SQL rendering.
 
+pub mod diff;
 pub mod ident;
 pub mod introspect;
 pub mod model;
+pub mod plan;
 pub mod renames;
 pub mod shadow;
 pub mod sqltext;
 #[doc(hidden)]
 pub mod testgen;
 
+pub use diff::diff;
 pub use introspect::{introspect, IntrospectError};
 pub use model::*;
+pub use plan::{Hazard, HazardKind, Plan, Step, TxBoundary};
