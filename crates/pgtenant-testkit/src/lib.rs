@@ -60,7 +60,11 @@ impl TestDb {
             .await
             .expect("create test database");
         let url = url_for_db(&admin_url(), &name);
-        TestDb { name, url, dropped: false }
+        TestDb {
+            name,
+            url,
+            dropped: false,
+        }
     }
 
     /// A pool on this database as the admin role.
@@ -74,7 +78,9 @@ impl TestDb {
 
     /// A single admin connection to this database.
     pub async fn conn(&self) -> PgConnection {
-        PgConnection::connect(&self.url).await.expect("connect to test database")
+        PgConnection::connect(&self.url)
+            .await
+            .expect("connect to test database")
     }
 
     /// Run a batch of SQL (simple query protocol, many statements allowed).
@@ -96,9 +102,12 @@ impl TestDb {
 /// Drop a database if it exists, terminating its connections.
 pub async fn drop_database(name: &str) {
     let mut conn = admin_conn().await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)))
-        .execute(&mut conn)
-        .await;
+    let _ = sqlx::query(&format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_ident(name)
+    ))
+    .execute(&mut conn)
+    .await;
 }
 
 /// Drop a role if it exists (after dropping what it owns in `db_urls`).
@@ -118,7 +127,10 @@ impl Drop for TestDb {
         // Drop on a separate thread with its own runtime: Drop may run inside
         // or outside a tokio runtime.
         let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 rt.block_on(drop_database(&name));
             }
         })
@@ -148,7 +160,10 @@ impl Drop for TestRole {
     fn drop(&mut self) {
         let name = self.name.clone();
         let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 rt.block_on(drop_role(&name));
             }
         })

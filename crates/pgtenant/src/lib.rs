@@ -78,3 +78,5 @@ pub use tenant::{TenantContext, TenantDb, TenantScope, TenantTx};
 
 pub mod migrate;
 pub mod seed;
+
+pub mod verify;

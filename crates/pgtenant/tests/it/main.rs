@@ -6,3 +6,4 @@ mod membership;
 mod superadmin;
 mod support;
 mod validation;
+mod verify;
