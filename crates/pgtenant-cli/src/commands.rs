@@ -2,6 +2,9 @@
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
 pub mod bootstrap;
+pub mod check;
 pub mod doctor;
+pub mod generate;
 pub mod nuke;
+pub mod push;
 pub mod up;

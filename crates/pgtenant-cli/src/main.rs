@@ -14,6 +14,7 @@ mod error;
 mod manifest;
 mod output;
 mod pgurl;
+mod schema_state;
 
 use clap::{Parser, Subcommand};
 use context::{Context, GlobalArgs};
@@ -34,10 +35,17 @@ struct Cli {
 enum Command {
     /// Create the project's databases, service roles and grants (idempotent).
     Bootstrap(commands::bootstrap::BootstrapArgs),
+    /// CI gate: fail on drift, ungenerated schema changes, edited or missing
+    /// migrations, tenancy lint errors.
+    Check(commands::check::CheckArgs),
     /// Check connections, roles, tables, row counts and RLS of every database.
     Doctor(commands::doctor::DoctorArgs),
+    /// Write the next migration from the schema folder (checked on a shadow).
+    Generate(commands::generate::GenerateArgs),
     /// Drop the project's databases and roles (guarded by --yes).
     Nuke(commands::nuke::NukeArgs),
+    /// Development only: apply the schema folder to the live database, no file.
+    Push(commands::push::PushArgs),
     /// The one command: bootstrap, then the rest of the pipeline, then doctor.
     Up(commands::up::UpArgs),
 }
@@ -45,8 +53,11 @@ enum Command {
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
     match command {
         Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
+        Command::Check(args) => commands::check::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
+        Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
+        Command::Push(args) => commands::push::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
     }
 }
