@@ -46,8 +46,19 @@ enum Command {
     Nuke(commands::nuke::NukeArgs),
     /// Development only: apply the schema folder to the live database, no file.
     Push(commands::push::PushArgs),
-    /// The one command: bootstrap, then the rest of the pipeline, then doctor.
+    /// The one command: bootstrap, migrate, seed setup (and demo when
+    /// allowed), then doctor.
     Up(commands::up::UpArgs),
+    /// Apply pending migrations (journal, checksums, lock).
+    Migrate(commands::migrate::MigrateArgs),
+    /// Applied / pending / changed / missing migrations of each database.
+    Status(commands::status::StatusArgs),
+    /// Undo the newest migrations with their down sections.
+    Rollback(commands::rollback::RollbackArgs),
+    /// Load setup seeds, or demo seeds (gated).
+    Seed(commands::seed::SeedArgs),
+    /// Drop the databases and rebuild them with `up` (guarded by --yes).
+    Reset(commands::reset::ResetArgs),
 }
 
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
@@ -59,6 +70,11 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Push(args) => commands::push::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
+        Command::Migrate(args) => commands::migrate::run(ctx, args).await,
+        Command::Status(args) => commands::status::run(ctx, args).await,
+        Command::Rollback(args) => commands::rollback::run(ctx, args).await,
+        Command::Seed(args) => commands::seed::run(ctx, args).await,
+        Command::Reset(args) => commands::reset::run(ctx, args).await,
     }
 }
 

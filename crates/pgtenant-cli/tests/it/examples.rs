@@ -18,6 +18,11 @@
 //! next to tenant roles, "my memberships" across tenants, an append-only
 //! audit log) are exercised as a role shaped like a service role.
 //!
+//! Finally the real binary runs on a copy of each manifest with unique
+//! database and role names: `bootstrap`, the schema and seeds loaded, then
+//! `doctor --json` must pass every check but tenant isolation (which the
+//! tenancy migration brings), and `nuke --yes` cleans up.
+//!
 //! The manifest is read here with a small private struct (only the fields
 //! these checks need, unknown keys ignored) so this module depends on
 //! nothing but the manifest's agreed shape.
@@ -987,4 +992,194 @@ async fn startkit_audit_log_is_append_only_but_follows_deletions() {
         .unwrap();
     assert_eq!(left, ["b0000000-0000-4000-8000-000000000002"]);
     t.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// The real CLI on every example: the manifest parses with pgtenant's own
+// parser, `bootstrap` creates the databases and roles, and `doctor` finds
+// them healthy with the loaded schema. Database and role names are replaced
+// by unique ones (paths made absolute) so the test runs beside anything.
+
+/// A copy of an example's manifest with unique names, in a temporary
+/// folder; `nuke --yes` and removal on drop.
+struct RenamedProject {
+    dir: tempfile::TempDir,
+    /// original database name -> unique name
+    names: BTreeMap<String, String>,
+}
+
+fn pgtenant(project: &Path, args: &[&str]) -> std::process::Output {
+    let admin = pgtenant_testkit::admin_url();
+    std::process::Command::new(env!("CARGO_BIN_EXE_pgtenant"))
+        .arg("--project")
+        .arg(project)
+        .arg("--admin-url")
+        .arg(&admin)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("SEED_DEMO_OK")
+        .output()
+        .expect("run pgtenant")
+}
+
+impl RenamedProject {
+    fn new(example: &Example) -> Result<RenamedProject> {
+        let path = example.dir.join("pgtenant.toml");
+        let text = std::fs::read_to_string(&path)?;
+        let mut doc: toml::Table = toml::from_str(&text)?;
+        let abs = |rel: &str| example.dir.join(rel).to_string_lossy().into_owned();
+        let mut names = BTreeMap::new();
+        let dbs = doc
+            .get_mut("database")
+            .and_then(toml::Value::as_array_mut)
+            .context("no [[database]]")?;
+        for db in dbs {
+            let t = db.as_table_mut().context("[[database]] is not a table")?;
+            let name = t
+                .get("name")
+                .and_then(toml::Value::as_str)
+                .context("no name")?
+                .to_owned();
+            let fresh = pgtenant_testkit::unique_name("pgt_exdb");
+            let get = |t: &toml::Table, key: &str| {
+                t.get(key).and_then(toml::Value::as_str).map(str::to_owned)
+            };
+            let schema = get(t, "schema").unwrap_or_else(|| format!("schema/{name}"));
+            let migrations = get(t, "migrations").unwrap_or_else(|| format!("migrations/{name}"));
+            let seeds = t
+                .get("seeds")
+                .and_then(toml::Value::as_table)
+                .cloned()
+                .unwrap_or_default();
+            let setup = get(&seeds, "setup").unwrap_or_else(|| format!("seeds/{name}/setup"));
+            let demo = get(&seeds, "demo").unwrap_or_else(|| format!("seeds/{name}/demo"));
+            t.insert("name".into(), fresh.clone().into());
+            t.insert("schema".into(), abs(&schema).into());
+            t.insert("migrations".into(), abs(&migrations).into());
+            let mut s = toml::Table::new();
+            s.insert("setup".into(), abs(&setup).into());
+            s.insert("demo".into(), abs(&demo).into());
+            t.insert("seeds".into(), s.into());
+            for key in ["service_role", "superadmin_role"] {
+                if let Some(role) = t.get_mut(key).and_then(toml::Value::as_table_mut) {
+                    role.insert(
+                        "name".into(),
+                        pgtenant_testkit::unique_name("pgt_exrole").into(),
+                    );
+                }
+            }
+            names.insert(name, fresh);
+        }
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("pgtenant.toml"), toml::to_string(&doc)?)?;
+        Ok(RenamedProject { dir, names })
+    }
+}
+
+impl Drop for RenamedProject {
+    fn drop(&mut self) {
+        let out = pgtenant(self.dir.path(), &["nuke", "--yes"]);
+        if !out.status.success() {
+            eprintln!(
+                "cleanup: nuke failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+async fn bootstrap_and_doctor(example: &Example) -> Result<()> {
+    let project = RenamedProject::new(example)?;
+    let out = pgtenant(project.dir.path(), &["--json", "bootstrap"]);
+    ensure!(
+        out.status.success(),
+        "bootstrap failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for db in &example.manifest.database {
+        let fresh = &project.names[&db.name];
+        let url = pgtenant_testkit::url_for_db(&pgtenant_testkit::admin_url(), fresh);
+        let mut conn = PgConnection::connect(&url).await?;
+        load_plain(&mut conn, example, db).await?;
+    }
+
+    let out = pgtenant(project.dir.path(), &["--json", "doctor"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "doctor printed no JSON: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let databases = report["databases"]
+        .as_array()
+        .context("doctor JSON has no databases")?;
+    ensure!(
+        databases.len() == example.manifest.database.len(),
+        "doctor saw {} databases",
+        databases.len()
+    );
+    for (db, seen) in example.manifest.database.iter().zip(databases) {
+        ensure!(
+            seen["name"] == project.names[&db.name].as_str(),
+            "doctor's databases are out of order"
+        );
+        for check in seen["checks"].as_array().context("no checks")? {
+            let name = check["check"].as_str().unwrap_or_default();
+            // Isolation arrives with the tenancy migration (`pgtenant up`);
+            // everything else must already hold.
+            if check["ok"] != true && name != "tenant isolation" {
+                bail!(
+                    "{}: doctor check `{name}` failed: {}",
+                    db.name,
+                    check["detail"]
+                );
+            }
+        }
+        let roles = [&db.service_role, &db.superadmin_role]
+            .into_iter()
+            .flatten()
+            .count();
+        let role_checks = seen["checks"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .filter(|c| c["check"].as_str().is_some_and(|n| n.contains(" role ")))
+                    .count()
+            })
+            .unwrap_or(0);
+        ensure!(
+            role_checks == roles,
+            "{}: doctor checked {role_checks} roles, the manifest has {roles}",
+            db.name
+        );
+        let declared = sql_files(&db.schema_dir(&example.dir))?
+            .iter()
+            .map(|f| std::fs::read_to_string(f).map(|t| count_create_tables(&t)))
+            .sum::<Result<usize, _>>()?;
+        let tables = seen["tables"].as_array().map(Vec::len).unwrap_or(0);
+        ensure!(
+            tables == declared,
+            "{}: doctor lists {tables} tables, the schema declares {declared}",
+            db.name
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_bootstraps_and_passes_doctor() {
+    let examples = load_examples().unwrap();
+    let mut failures = Vec::new();
+    for ex in &examples {
+        if let Err(e) = bootstrap_and_doctor(ex).await {
+            failures.push(format!("{}: {e:#}", ex.name));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "examples failed with the CLI:\n{}",
+        failures.join("\n")
+    );
 }

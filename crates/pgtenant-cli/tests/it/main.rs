@@ -4,5 +4,6 @@ mod bootstrap;
 mod doctor;
 mod examples;
 mod manifest;
+mod migrate;
 mod nuke;
 mod support;

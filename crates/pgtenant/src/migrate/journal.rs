@@ -162,7 +162,7 @@ pub async fn lock(
         if waited >= wait {
             return Err(MigrateError::LockBusy {
                 pid: pid_text(pid),
-                waited_secs: waited.as_secs(),
+                waited,
             });
         }
         tokio::time::sleep((wait - waited).min(Duration::from_millis(200))).await;

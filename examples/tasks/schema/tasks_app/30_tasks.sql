@@ -43,8 +43,7 @@ CREATE TABLE tenant_invitations (
   accepted_at timestamptz,
   created_at timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT tenant_invitations_tenant_token_unique UNIQUE (tenant_id, token_hash),
-  CONSTRAINT tenant_invitations_token_hash_length CHECK (octet_length(token_hash) = 32),
-  CONSTRAINT tenant_invitations_no_owner_invites CHECK (role <> 'owner')
+  CONSTRAINT tenant_invitations_token_hash_length CHECK (octet_length(token_hash) = 32)
 );
 
 CREATE INDEX tenant_invitations_tenant_email_idx ON tenant_invitations (tenant_id, lower(email));
