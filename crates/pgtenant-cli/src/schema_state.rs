@@ -288,12 +288,15 @@ pub struct Drift {
     /// `None` when the database does not exist.
     pub live: Option<Plan>,
     /// `diff(from all migrations, desired)`: what `generate` would write.
-    pub schema: Plan,
+    /// `None` when the database has no schema folder (migrations written by
+    /// hand).
+    pub schema: Option<Plan>,
 }
 
 impl Drift {
     pub fn is_clean(&self) -> bool {
-        self.schema.is_empty() && self.live.as_ref().is_none_or(Plan::is_empty)
+        self.schema.as_ref().is_none_or(Plan::is_empty)
+            && self.live.as_ref().is_none_or(Plan::is_empty)
     }
 }
 
@@ -310,6 +313,23 @@ pub async fn drift(
     live: Option<&Catalog>,
 ) -> Result<Drift> {
     let all_applied = files.iter().all(|f| applied.contains(&f.version));
+    if !db.schema_dir.exists() {
+        let live = match live {
+            Some(l) => {
+                let replay = if all_applied {
+                    Replay::All
+                } else {
+                    Replay::Versions(applied)
+                };
+                Some(diff(
+                    &from_migrations(admin_url, db, files, replay).await?,
+                    l,
+                ))
+            }
+            None => None,
+        };
+        return Ok(Drift { live, schema: None });
+    }
     let (all, desired, applied_only) = if all_applied || live.is_none() {
         let (all, desired) = tokio::join!(
             from_migrations(admin_url, db, files, Replay::All),
@@ -324,7 +344,7 @@ pub async fn drift(
         );
         (all?, desired?, Some(applied_only?))
     };
-    let schema = diff(&all, &desired);
+    let schema = Some(diff(&all, &desired));
     let live = live.map(|l| {
         let base = applied_only.as_ref().unwrap_or(&all);
         diff(base, l)

@@ -22,7 +22,6 @@ use anyhow::{Context as _, Result};
 use pgtenant::migrate::{Entry, State};
 use pgtenant_schema::finding::{Finding, Severity};
 use pgtenant_schema::lint::{lint, RoleFacts};
-use pgtenant_schema::Plan;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -95,6 +94,23 @@ fn problem_of(e: &Entry, file: Option<String>) -> Option<HistoryProblem> {
     })
 }
 
+/// The drift of a database whose journal `status` has read (for `status`).
+pub async fn drift_of(
+    admin_url: &str,
+    db: &Database,
+    status: &pgtenant::migrate::StatusReport,
+) -> Result<Drift> {
+    let applied: Vec<i64> = status
+        .entries
+        .iter()
+        .filter(|e| e.applied.is_some() && e.file.is_some())
+        .map(|e| e.version)
+        .collect();
+    let raw = schema_state::live_raw(admin_url, db).await?;
+    let live = schema_state::live_schema(db, &raw);
+    schema_state::drift(admin_url, db, &status.files, &applied, Some(&live)).await
+}
+
 /// Check one database: history, drift, lints.
 pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCheck> {
     let files = schema_state::migration_files(db)?;
@@ -107,7 +123,7 @@ pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCh
         problems: Vec::new(),
         drift: Drift {
             live: None,
-            schema: Plan::default(),
+            schema: None,
         },
         findings: Vec::new(),
     };
@@ -142,10 +158,11 @@ pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCh
         let roles = RoleFacts::for_role(db.service_role.name.clone());
         check.findings = match &live_raw {
             Some(raw) => lint(raw, &cfg, &roles),
-            None => {
+            None if db.schema_dir.exists() => {
                 let desired = schema_state::desired(admin_url, db).await?;
                 lint(&desired, &cfg, &RoleFacts::default())
             }
+            None => Vec::new(),
         };
     }
     Ok(check)
@@ -175,18 +192,17 @@ pub fn drift_lines(db: &str, exists: bool, drift: &Drift) -> String {
             out.push_str(&indent(&crate::commands::generate::plan_sql(p), "    "));
         }
     }
-    if drift.schema.is_empty() {
-        out.push_str("  schema: every change is in a migration\n");
-    } else {
-        let _ = writeln!(
-            out,
-            "  schema: {} change(s) not in a migration yet; run `pgtenant generate --db {db} --name <name>`:",
-            drift.schema.steps.len()
-        );
-        out.push_str(&indent(
-            &crate::commands::generate::plan_sql(&drift.schema),
-            "    ",
-        ));
+    match &drift.schema {
+        None => out.push_str("  schema: no schema folder (not compared)\n"),
+        Some(p) if p.is_empty() => out.push_str("  schema: every change is in a migration\n"),
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "  schema: {} change(s) not in a migration yet; run `pgtenant generate --db {db} --name <name>`:",
+                p.steps.len()
+            );
+            out.push_str(&indent(&crate::commands::generate::plan_sql(p), "    "));
+        }
     }
     out
 }
@@ -198,10 +214,10 @@ pub fn drift_json(drift: &Drift) -> serde_json::Value {
             "drifted": !p.is_empty(),
             "sql": crate::commands::generate::plan_sql(p),
         })),
-        "schema": {
-            "ungenerated": !drift.schema.is_empty(),
-            "sql": crate::commands::generate::plan_sql(&drift.schema),
-        },
+        "schema": drift.schema.as_ref().map(|p| serde_json::json!({
+            "ungenerated": !p.is_empty(),
+            "sql": crate::commands::generate::plan_sql(p),
+        })),
     })
 }
 

@@ -7,3 +7,4 @@ mod manifest;
 mod migrate;
 mod nuke;
 mod support;
+mod workflow;
