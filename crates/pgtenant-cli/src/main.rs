@@ -4,9 +4,6 @@
 //! lives in `commands/<name>.rs` and returns a [`output::Report`].
 //! To add a command: a variant in [`Command`] and a line in [`dispatch`].
 
-// Shared helpers are used by commands that land on other branches.
-#![allow(dead_code)]
-
 mod commands;
 mod context;
 mod db;
@@ -15,6 +12,7 @@ mod manifest;
 mod output;
 mod pgurl;
 mod schema_state;
+mod scram;
 
 use clap::{Parser, Subcommand};
 use context::{Context, GlobalArgs};

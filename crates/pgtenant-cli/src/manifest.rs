@@ -145,6 +145,7 @@ pub enum RoleKind {
 pub struct Secret(String);
 
 impl Secret {
+    #[allow(dead_code)] // API for commands that build roles themselves
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }

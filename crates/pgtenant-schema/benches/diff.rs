@@ -35,7 +35,12 @@ fn table(i: usize) -> Table {
         column("name", "text", true, None),
         column("amount", "numeric(12,2)", true, Some("0")),
         column("status", "text", true, Some("'new'::text")),
-        column("created_at", "timestamp with time zone", true, Some("now()")),
+        column(
+            "created_at",
+            "timestamp with time zone",
+            true,
+            Some("now()"),
+        ),
         column("meta", "jsonb", true, Some("'{}'::jsonb")),
     ];
     let mut constraints = BTreeMap::new();
@@ -52,9 +57,27 @@ fn table(i: usize) -> Table {
         comment: None,
     };
     let pk = format!("t{i:03}_pkey");
-    constraints.insert(pk.clone(), c(pk, ConstraintKind::PrimaryKey, "PRIMARY KEY (id)".into(), vec!["id"], None));
+    constraints.insert(
+        pk.clone(),
+        c(
+            pk,
+            ConstraintKind::PrimaryKey,
+            "PRIMARY KEY (id)".into(),
+            vec!["id"],
+            None,
+        ),
+    );
     let ck = format!("t{i:03}_amount_check");
-    constraints.insert(ck.clone(), c(ck, ConstraintKind::Check, "CHECK ((amount >= (0)::numeric))".into(), vec!["amount"], None));
+    constraints.insert(
+        ck.clone(),
+        c(
+            ck,
+            ConstraintKind::Check,
+            "CHECK ((amount >= (0)::numeric))".into(),
+            vec!["amount"],
+            None,
+        ),
+    );
     if i > 0 {
         let target = QualName::new("public", format!("t{:03}", i - 1));
         let fk = format!("t{i:03}_parent_id_fkey");
@@ -63,14 +86,23 @@ fn table(i: usize) -> Table {
             c(
                 fk,
                 ConstraintKind::ForeignKey,
-                format!("FOREIGN KEY (parent_id) REFERENCES {}(id) ON DELETE CASCADE", target.sql()),
+                format!(
+                    "FOREIGN KEY (parent_id) REFERENCES {}(id) ON DELETE CASCADE",
+                    target.sql()
+                ),
                 vec!["parent_id"],
-                Some(ForeignKeyTarget { table: target, columns: vec!["id".into()] }),
+                Some(ForeignKeyTarget {
+                    table: target,
+                    columns: vec!["id".into()],
+                }),
             ),
         );
     }
     let mut indexes = BTreeMap::new();
-    for (suffix, cols) in [("tenant_idx", "tenant_id, created_at"), ("name_idx", "name")] {
+    for (suffix, cols) in [
+        ("tenant_idx", "tenant_id, created_at"),
+        ("name_idx", "name"),
+    ] {
         let n = format!("t{i:03}_{suffix}");
         indexes.insert(
             n.clone(),
@@ -94,8 +126,12 @@ fn table(i: usize) -> Table {
             command: PolicyCommand::All,
             permissive: true,
             roles: vec!["public".into()],
-            using: Some("(tenant_id = (current_setting('app.tenant_id'::text, true))::uuid)".into()),
-            with_check: Some("(tenant_id = (current_setting('app.tenant_id'::text, true))::uuid)".into()),
+            using: Some(
+                "(tenant_id = (current_setting('app.tenant_id'::text, true))::uuid)".into(),
+            ),
+            with_check: Some(
+                "(tenant_id = (current_setting('app.tenant_id'::text, true))::uuid)".into(),
+            ),
             comment: None,
         },
     );
@@ -121,7 +157,13 @@ fn table(i: usize) -> Table {
 
 fn catalogs() -> (Catalog, Catalog) {
     let mut a = Catalog::default();
-    a.schemas.insert("public".into(), Schema { name: "public".into(), ..Schema::default() });
+    a.schemas.insert(
+        "public".into(),
+        Schema {
+            name: "public".into(),
+            ..Schema::default()
+        },
+    );
     for i in 0..500 {
         let t = table(i);
         a.tables.insert(t.name.clone(), t);
@@ -144,7 +186,9 @@ fn catalogs() -> (Catalog, Catalog) {
             }
             3 => {
                 if let Some(p) = t.policies.get_mut("tenant_isolation") {
-                    p.using = Some("(tenant_id = (current_setting('app.tenant'::text, true))::uuid)".into());
+                    p.using = Some(
+                        "(tenant_id = (current_setting('app.tenant'::text, true))::uuid)".into(),
+                    );
                 }
             }
             _ => t.rls_forced = false,
@@ -158,8 +202,12 @@ fn bench(c: &mut Criterion) {
     let plan = diff(&a, &b);
     assert!(!plan.is_empty());
     assert!(diff(&a, &a).is_empty());
-    c.bench_function("diff 500 tables, 10% changed", |bench| bench.iter(|| diff(black_box(&a), black_box(&b))));
-    c.bench_function("diff 500 tables, identical", |bench| bench.iter(|| diff(black_box(&a), black_box(&a))));
+    c.bench_function("diff 500 tables, 10% changed", |bench| {
+        bench.iter(|| diff(black_box(&a), black_box(&b)))
+    });
+    c.bench_function("diff 500 tables, identical", |bench| {
+        bench.iter(|| diff(black_box(&a), black_box(&a)))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -135,6 +135,7 @@ struct SchemaRow {
     name: String,
     owner: String,
     comment: Option<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     grants: Vec<Grant>,
 }
 
@@ -189,6 +190,7 @@ struct SequenceRow {
     owned_by_table: Option<String>,
     owned_by_column: Option<String>,
     comment: Option<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     grants: Vec<Grant>,
 }
 
@@ -207,6 +209,7 @@ struct TableRow {
     rls_forced: bool,
     options: Vec<String>,
     comment: Option<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     grants: Vec<Grant>,
 }
 
@@ -221,15 +224,22 @@ struct ColumnRow {
     not_null: bool,
     default: Option<String>,
     generated: Option<String>,
-    identity: Option<String>,
-    identity_start: Option<i64>,
-    identity_increment: Option<i64>,
-    identity_min_value: Option<i64>,
-    identity_max_value: Option<i64>,
-    identity_cache: Option<i64>,
-    identity_cycle: Option<bool>,
+    identity: Option<IdentityRow>,
     comment: Option<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     grants: Vec<Grant>,
+}
+
+#[derive(Deserialize)]
+struct IdentityRow {
+    /// `a` always, `d` by default.
+    kind: String,
+    start: i64,
+    increment: i64,
+    min_value: i64,
+    max_value: i64,
+    cache: i64,
+    cycle: bool,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +284,7 @@ struct ViewRow {
     options: Vec<String>,
     depends_on: Vec<(String, String)>,
     comment: Option<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     grants: Vec<Grant>,
 }
 
@@ -302,6 +313,7 @@ struct FunctionRow {
     config: Vec<String>,
     depends_on: Vec<DependencyRow>,
     comment: Option<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     grants: Vec<Grant>,
 }
 
@@ -331,6 +343,11 @@ struct PolicyRow {
     using: Option<String>,
     with_check: Option<String>,
     comment: Option<String>,
+}
+
+/// A JSON `null` (an ACL that was never set) as an empty list.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Grant>, D::Error> {
+    Ok(Option::<Vec<Grant>>::deserialize(d)?.unwrap_or_default())
 }
 
 // ---------------------------------------------------------------------------
@@ -501,22 +518,19 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
     for r in columns {
         let rel = QualName::new(r.schema, r.table);
         if let Some(table) = cat.tables.get_mut(&rel) {
-            let identity = match r.identity.as_deref() {
-                Some(kind @ ("a" | "d")) => Some(Identity {
-                    kind: if kind == "a" {
-                        IdentityKind::Always
-                    } else {
-                        IdentityKind::ByDefault
-                    },
-                    start: r.identity_start.unwrap_or(1),
-                    increment: r.identity_increment.unwrap_or(1),
-                    min_value: r.identity_min_value.unwrap_or(1),
-                    max_value: r.identity_max_value.unwrap_or(i64::MAX),
-                    cache: r.identity_cache.unwrap_or(1),
-                    cycle: r.identity_cycle.unwrap_or(false),
-                }),
-                _ => None,
-            };
+            let identity = r.identity.map(|i| Identity {
+                kind: if i.kind == "a" {
+                    IdentityKind::Always
+                } else {
+                    IdentityKind::ByDefault
+                },
+                start: i.start,
+                increment: i.increment,
+                min_value: i.min_value,
+                max_value: i.max_value,
+                cache: i.cache,
+                cycle: i.cycle,
+            });
             table.columns.push(Column {
                 name: r.name,
                 data_type: r.data_type,

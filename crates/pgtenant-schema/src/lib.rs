@@ -12,8 +12,8 @@
 //! - [`diff`](mod@diff): the pure diff, `Catalog × Catalog → Plan`.
 //! - [`plan`]: the [`Plan`] of steps with hazards, and its SQL rendering.
 
-pub mod finding;
 pub mod diff;
+pub mod finding;
 pub mod ident;
 pub mod introspect;
 pub mod lint;
@@ -26,10 +26,10 @@ pub mod tenancy;
 #[doc(hidden)]
 pub mod testgen;
 
+pub use diff::diff;
 #[cfg(test)]
 mod test_catalog;
 
-pub use diff::diff;
 pub use introspect::{introspect, IntrospectError};
 pub use model::*;
 pub use plan::{Hazard, HazardKind, Plan, Step, TxBoundary};

@@ -167,9 +167,9 @@ async fn ensure_role(
         let attrs = role_attributes(kind);
         let sql = format!(
             "CREATE ROLE {q} WITH {attrs} PASSWORD {}",
-            quote_literal(role.password.expose())
+            password_literal(role)
         );
-        // The statement carries the password: it is never logged or shown.
+        // The statement carries a password verifier: it is never logged or shown.
         sqlx::raw_sql(&sql)
             .execute(&mut *conn)
             .await
@@ -254,10 +254,7 @@ async fn ensure_role(
             .flatten()
             .unwrap_or(false);
     if args.reset_passwords || no_password {
-        let sql = format!(
-            "ALTER ROLE {q} WITH PASSWORD {}",
-            quote_literal(role.password.expose())
-        );
+        let sql = format!("ALTER ROLE {q} WITH PASSWORD {}", password_literal(role));
         sqlx::raw_sql(&sql)
             .execute(&mut *conn)
             .await
@@ -265,6 +262,13 @@ async fn ensure_role(
         out.push(format!("set the password of role {name}"));
     }
     Ok(())
+}
+
+/// The PASSWORD literal: a SCRAM-SHA-256 verifier computed here when
+/// possible, so the plain password never reaches the server.
+fn password_literal(role: &Role) -> String {
+    let password = role.password.expose();
+    quote_literal(&crate::scram::verifier(password).unwrap_or_else(|| password.to_owned()))
 }
 
 fn kind_word(kind: RoleKind) -> &'static str {

@@ -285,7 +285,11 @@ async fn existing_role_keeps_its_password_unless_reset_is_asked() {
         .unwrap()
     };
     let first = hash().await;
-    assert!(first.is_some(), "the password was set on create");
+    let stored = first.clone().expect("the password was set on create");
+    assert!(
+        stored.starts_with("SCRAM-SHA-256$4096:"),
+        "a verifier, never the plain text: {stored}"
+    );
     let run = p.run(&["bootstrap", "--reset-passwords"]).await;
     assert_eq!(run.code, 0, "{run:?}");
     run.assert_never_shows(SVC_PASSWORD);

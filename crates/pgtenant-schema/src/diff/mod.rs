@@ -594,7 +594,11 @@ impl<'a> Differ<'a> {
                 .get(name)
                 .is_some_and(|n| n.base_type != d.base_type || n.collation != d.collation);
             if !to.domains.contains_key(name) || recreate {
-                let phase = if recreate { Phase::DropType } else { Phase::LateDropType };
+                let phase = if recreate {
+                    Phase::DropType
+                } else {
+                    Phase::LateDropType
+                };
                 self.push(
                     phase,
                     step(
@@ -947,19 +951,15 @@ impl<'a> Differ<'a> {
                 .filter(|_| !self.recreated_functions.contains(&id));
             // Bodies that PostgreSQL parses at creation and that read
             // relations must come after tables and views.
-            let phase = if f
-                .depends_on
-                .iter()
-                .any(|d| {
-                    !matches!(
-                        d,
-                        ObjectRef::Function { .. }
-                            | ObjectRef::Type { .. }
-                            | ObjectRef::Extension { .. }
-                            | ObjectRef::Schema { .. }
-                    )
-                })
-            {
+            let phase = if f.depends_on.iter().any(|d| {
+                !matches!(
+                    d,
+                    ObjectRef::Function { .. }
+                        | ObjectRef::Type { .. }
+                        | ObjectRef::Extension { .. }
+                        | ObjectRef::Schema { .. }
+                )
+            }) {
                 Phase::LateFunction
             } else {
                 Phase::Function
@@ -984,7 +984,12 @@ impl<'a> Differ<'a> {
                         self.push(phase, step(trim_def(&f.definition).to_owned(), obj.clone()));
                     }
                     self.grants_fn(&target, Some(o), f, &obj);
-                    self.comment(&comment_target, o.comment.as_ref(), f.comment.as_ref(), &obj);
+                    self.comment(
+                        &comment_target,
+                        o.comment.as_ref(),
+                        f.comment.as_ref(),
+                        &obj,
+                    );
                 }
             }
         }

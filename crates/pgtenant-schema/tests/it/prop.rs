@@ -4,7 +4,15 @@
 use crate::acceptance::{check_convergence, Reverse};
 use proptest::prelude::*;
 
-const TYPES: &[&str] = &["integer", "bigint", "text", "boolean", "numeric(10,2)", "timestamptz", "status"];
+const TYPES: &[&str] = &[
+    "integer",
+    "bigint",
+    "text",
+    "boolean",
+    "numeric(10,2)",
+    "timestamptz",
+    "status",
+];
 const ENUM_VALUES: &[&str] = &["a", "b", "c", "d"];
 
 #[derive(Debug, Clone)]
@@ -45,8 +53,12 @@ fn default_for(ty: &str) -> &'static str {
 
 impl Schema {
     fn enum_labels(&self) -> Vec<&'static str> {
-        let mut v: Vec<&str> =
-            ENUM_VALUES.iter().zip(&self.enum_values).filter(|(_, on)| **on).map(|(l, _)| *l).collect();
+        let mut v: Vec<&str> = ENUM_VALUES
+            .iter()
+            .zip(&self.enum_values)
+            .filter(|(_, on)| **on)
+            .map(|(l, _)| *l)
+            .collect();
         if !v.contains(&"a") {
             v.insert(0, "a");
         }
@@ -54,11 +66,18 @@ impl Schema {
     }
 
     fn sql(&self) -> String {
-        let labels: Vec<String> = self.enum_labels().iter().map(|l| format!("'{l}'")).collect();
+        let labels: Vec<String> = self
+            .enum_labels()
+            .iter()
+            .map(|l| format!("'{l}'"))
+            .collect();
         let mut out = format!("CREATE TYPE status AS ENUM ({});\n", labels.join(", "));
         for (i, t) in self.tables.iter().enumerate() {
             // ref_id always exists so toggling the foreign key never moves columns.
-            let mut cols = vec!["id integer PRIMARY KEY".to_owned(), "ref_id integer".to_owned()];
+            let mut cols = vec![
+                "id integer PRIMARY KEY".to_owned(),
+                "ref_id integer".to_owned(),
+            ];
             for c in &t.cols {
                 let ty = TYPES[c.ty];
                 let mut d = format!("{} {ty}", c.name);
@@ -70,7 +89,11 @@ impl Schema {
                 }
                 cols.push(d);
             }
-            out.push_str(&format!("CREATE TABLE {} (\n  {}\n);\n", t.name, cols.join(",\n  ")));
+            out.push_str(&format!(
+                "CREATE TABLE {} (\n  {}\n);\n",
+                t.name,
+                cols.join(",\n  ")
+            ));
             if let Some(j) = t.fk.filter(|j| *j < i) {
                 out.push_str(&format!(
                     "ALTER TABLE {0} ADD CONSTRAINT {0}_ref_fk FOREIGN KEY (ref_id) REFERENCES {1}(id);\n",
@@ -78,10 +101,16 @@ impl Schema {
                 ));
             }
             for c in t.cols.iter().filter(|c| c.indexed) {
-                out.push_str(&format!("CREATE INDEX {}_{}_idx ON {} ({});\n", t.name, c.name, t.name, c.name));
+                out.push_str(&format!(
+                    "CREATE INDEX {}_{}_idx ON {} ({});\n",
+                    t.name, c.name, t.name, c.name
+                ));
             }
             if t.check {
-                out.push_str(&format!("ALTER TABLE {} ADD CONSTRAINT {}_id_check CHECK (id > 0);\n", t.name, t.name));
+                out.push_str(&format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {}_id_check CHECK (id > 0);\n",
+                    t.name, t.name
+                ));
             }
             if t.rls {
                 out.push_str(&format!(
@@ -93,8 +122,15 @@ impl Schema {
         if self.view {
             if let Some(t) = self.tables.first() {
                 let cols: Vec<&str> = t.cols.iter().map(|c| c.name.as_str()).collect();
-                let list = if cols.is_empty() { "id".to_owned() } else { format!("id, {}", cols.join(", ")) };
-                out.push_str(&format!("CREATE VIEW v AS SELECT {list} FROM {};\n", t.name));
+                let list = if cols.is_empty() {
+                    "id".to_owned()
+                } else {
+                    format!("id, {}", cols.join(", "))
+                };
+                out.push_str(&format!(
+                    "CREATE VIEW v AS SELECT {list} FROM {};\n",
+                    t.name
+                ));
             }
         }
         out
@@ -102,8 +138,15 @@ impl Schema {
 }
 
 fn col_strategy(name: String) -> impl Strategy<Value = Col> {
-    (0..TYPES.len(), any::<bool>(), any::<bool>(), any::<bool>())
-        .prop_map(move |(ty, not_null, default, indexed)| Col { name: name.clone(), ty, not_null, default, indexed })
+    (0..TYPES.len(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        move |(ty, not_null, default, indexed)| Col {
+            name: name.clone(),
+            ty,
+            not_null,
+            default,
+            indexed,
+        },
+    )
 }
 
 fn table_strategy(i: usize) -> impl Strategy<Value = Tbl> {
@@ -114,16 +157,33 @@ fn table_strategy(i: usize) -> impl Strategy<Value = Tbl> {
         any::<bool>(),
     )
         .prop_flat_map(move |(n, fk, check, rls)| {
-            let cols: Vec<_> = (0..n.len()).map(|k| col_strategy(format!("c{k}"))).collect();
-            cols.prop_map(move |cols| Tbl { name: format!("t{i}"), cols, fk, check, rls })
+            let cols: Vec<_> = (0..n.len())
+                .map(|k| col_strategy(format!("c{k}")))
+                .collect();
+            cols.prop_map(move |cols| Tbl {
+                name: format!("t{i}"),
+                cols,
+                fk,
+                check,
+                rls,
+            })
         })
 }
 
 fn schema_strategy() -> impl Strategy<Value = Schema> {
-    (prop::collection::vec(any::<bool>(), 4), 1..4usize, any::<bool>()).prop_flat_map(|(ev, n, view)| {
-        let tables: Vec<_> = (0..n).map(table_strategy).collect();
-        tables.prop_map(move |tables| Schema { enum_values: ev.clone(), tables, view })
-    })
+    (
+        prop::collection::vec(any::<bool>(), 4),
+        1..4usize,
+        any::<bool>(),
+    )
+        .prop_flat_map(|(ev, n, view)| {
+            let tables: Vec<_> = (0..n).map(table_strategy).collect();
+            tables.prop_map(move |tables| Schema {
+                enum_values: ev.clone(),
+                tables,
+                view,
+            })
+        })
 }
 
 /// One change to a schema; the numbers pick the target.
@@ -148,7 +208,8 @@ fn mutation_strategy() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (0..8usize, 0..TYPES.len()).prop_map(|(t, ty)| Mutation::AddColumn(t, ty)),
         (0..8usize, 0..8usize).prop_map(|(t, c)| Mutation::DropColumn(t, c)),
-        (0..8usize, 0..8usize, 0..TYPES.len()).prop_map(|(t, c, ty)| Mutation::ChangeType(t, c, ty)),
+        (0..8usize, 0..8usize, 0..TYPES.len())
+            .prop_map(|(t, c, ty)| Mutation::ChangeType(t, c, ty)),
         (0..8usize, 0..8usize).prop_map(|(t, c)| Mutation::ToggleNotNull(t, c)),
         (0..8usize, 0..8usize).prop_map(|(t, c)| Mutation::ToggleDefault(t, c)),
         (0..8usize, 0..8usize).prop_map(|(t, c)| Mutation::ToggleIndex(t, c)),
@@ -171,7 +232,13 @@ fn apply(s: &Schema, muts: &[Mutation]) -> Schema {
                 let tbl = &mut s.tables[t % nt];
                 let name = format!("c{}", tbl.cols.len() + 10);
                 if tbl.cols.iter().all(|c| c.name != name) {
-                    tbl.cols.push(Col { name, ty, not_null: false, default: true, indexed: false });
+                    tbl.cols.push(Col {
+                        name,
+                        ty,
+                        not_null: false,
+                        default: true,
+                        indexed: false,
+                    });
                 }
             }
             Mutation::DropColumn(t, c) if nt > 0 => {
@@ -190,9 +257,14 @@ fn apply(s: &Schema, muts: &[Mutation]) -> Schema {
                     let to = TYPES[ty];
                     let castable = matches!(
                         (from, to),
-                        ("integer", "bigint") | ("bigint", "integer") | ("integer", "text")
-                            | ("bigint", "text") | ("integer", "numeric(10,2)") | ("status", "text")
-                            | ("boolean", "text") | ("numeric(10,2)", "integer")
+                        ("integer", "bigint")
+                            | ("bigint", "integer")
+                            | ("integer", "text")
+                            | ("bigint", "text")
+                            | ("integer", "numeric(10,2)")
+                            | ("status", "text")
+                            | ("boolean", "text")
+                            | ("numeric(10,2)", "integer")
                     );
                     if castable {
                         tbl.cols[k].ty = ty;
@@ -229,8 +301,20 @@ fn apply(s: &Schema, muts: &[Mutation]) -> Schema {
             }
             Mutation::ToggleEnumValue(v) => s.enum_values[v] ^= true,
             Mutation::AddTable => {
-                let i = s.tables.iter().filter_map(|t| t.name[1..].parse::<usize>().ok()).max().unwrap_or(0) + 1;
-                s.tables.push(Tbl { name: format!("t{i}"), cols: vec![], fk: None, check: false, rls: false });
+                let i = s
+                    .tables
+                    .iter()
+                    .filter_map(|t| t.name[1..].parse::<usize>().ok())
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
+                s.tables.push(Tbl {
+                    name: format!("t{i}"),
+                    cols: vec![],
+                    fk: None,
+                    check: false,
+                    rls: false,
+                });
             }
             Mutation::DropTable(t) if nt > 1 => {
                 let k = t % nt;

@@ -7,17 +7,22 @@ use pgtenant_testkit::TestDb;
 /// Run a SQL script (many statements) on `db`.
 pub async fn load(db: &TestDb, sql: &str) -> Result<(), String> {
     let mut conn = db.conn().await;
-    sqlx::raw_sql(sql).execute(&mut conn).await.map(|_| ()).map_err(|e| e.to_string())
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Introspect `db`; rename hints are read from `sql` (the text it was
 /// loaded from).
 pub async fn catalog(db: &TestDb, sql: &str) -> Result<Catalog, String> {
     let mut conn = db.conn().await;
-    let mut cat = pgtenant_schema::introspect::introspect(&mut conn)
+    let mut cat = pgtenant_schema::introspect(&mut conn)
         .await
         .map_err(|e| format!("introspection failed: {e}"))?;
-    cat.renames = pgtenant_schema::shadow::rename_hints(sql);
+    cat.renames = pgtenant_schema::renames::parse_rename_hints("case.sql", sql)
+        .map_err(|e| format!("rename hints: {e}"))?;
     Ok(cat)
 }
 
@@ -25,14 +30,20 @@ pub async fn catalog(db: &TestDb, sql: &str) -> Result<Catalog, String> {
 pub async fn apply(db: &TestDb, plan: &Plan) -> Result<(), String> {
     let mut conn = db.conn().await;
     for group in plan.transaction_groups() {
-        sqlx::raw_sql("BEGIN").execute(&mut conn).await.map_err(|e| e.to_string())?;
+        sqlx::raw_sql("BEGIN")
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
         for step in group {
             if let Err(e) = sqlx::raw_sql(&step.sql).execute(&mut conn).await {
                 let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
                 return Err(format!("{e}\nin: {}", step.sql));
             }
         }
-        sqlx::raw_sql("COMMIT").execute(&mut conn).await.map_err(|e| e.to_string())?;
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -45,7 +56,12 @@ pub fn catalog_difference(got: &Catalog, want: &Catalog) -> String {
     let bl: Vec<&str> = b.lines().collect();
     // Skip the common prefix and suffix; show what is left of each.
     let pre = al.iter().zip(&bl).take_while(|(x, y)| x == y).count();
-    let suf = al[pre..].iter().rev().zip(bl[pre..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let suf = al[pre..]
+        .iter()
+        .rev()
+        .zip(bl[pre..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
     let ctx = pre.saturating_sub(6);
     let mut out = String::new();
     for l in &al[ctx..pre] {

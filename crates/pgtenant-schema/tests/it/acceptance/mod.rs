@@ -30,6 +30,7 @@ use pgtenant_testkit::{TestDb, TestRole};
 pub enum Reverse {
     Check,
     /// The way back cannot converge (documented in the case).
+    #[allow(dead_code)]
     Skip,
 }
 
@@ -62,7 +63,12 @@ const CONCURRENCY: usize = 4;
 /// Run every case; panic with all failures at once.
 pub async fn run(cases: &[Case]) {
     let failures: Vec<String> = futures::stream::iter(cases.iter().copied())
-        .map(|c| async move { run_case(c).await.err().map(|e| format!("case {:?}: {e}", c.name)) })
+        .map(|c| async move {
+            run_case(c)
+                .await
+                .err()
+                .map(|e| format!("case {:?}: {e}", c.name))
+        })
         .buffer_unordered(CONCURRENCY)
         .filter_map(|r| async move { r })
         .collect()
@@ -85,7 +91,10 @@ async fn run_case(case: Case) -> Result<(), String> {
     want.sort();
     want.dedup();
     if got != want {
-        return Err(format!("hazards: expected {want:?}, got {got:?}\nplan:\n{}", plan.to_sql()));
+        return Err(format!(
+            "hazards: expected {want:?}, got {got:?}\nplan:\n{}",
+            plan.to_sql()
+        ));
     }
     let text = plan.to_sql();
     for snippet in case.contains {
@@ -99,7 +108,11 @@ async fn run_case(case: Case) -> Result<(), String> {
 /// Load `old` and `new` into two scratch databases, diff them, apply the
 /// plan to the old one and require convergence (and the way back unless
 /// `reverse` says to skip it). Returns the forward plan.
-pub async fn check_convergence(old_sql: &str, new_sql: &str, reverse: Reverse) -> Result<Plan, String> {
+pub async fn check_convergence(
+    old_sql: &str,
+    new_sql: &str,
+    reverse: Reverse,
+) -> Result<Plan, String> {
     let role = if old_sql.contains("{role}") || new_sql.contains("{role}") {
         Some(TestRole::new("pgt_acc", "NOLOGIN").await)
     } else {
@@ -112,8 +125,12 @@ pub async fn check_convergence(old_sql: &str, new_sql: &str, reverse: Reverse) -
     let (old_sql, new_sql) = (subst(old_sql), subst(new_sql));
     let old_db = TestDb::with_prefix("pgt_acc").await;
     let new_db = TestDb::with_prefix("pgt_acc").await;
-    support::load(&old_db, &old_sql).await.map_err(|e| format!("loading old: {e}"))?;
-    support::load(&new_db, &new_sql).await.map_err(|e| format!("loading new: {e}"))?;
+    support::load(&old_db, &old_sql)
+        .await
+        .map_err(|e| format!("loading old: {e}"))?;
+    support::load(&new_db, &new_sql)
+        .await
+        .map_err(|e| format!("loading new: {e}"))?;
     let old = support::catalog(&old_db, &old_sql).await?;
     let new = support::catalog(&new_db, &new_sql).await?;
 
@@ -136,9 +153,12 @@ pub async fn check_convergence(old_sql: &str, new_sql: &str, reverse: Reverse) -
 /// Apply `plan` to `db`, then require its catalog to equal `want` and a
 /// second diff to be empty.
 async fn converge(db: &TestDb, plan: &Plan, want: &Catalog, dir: &str) -> Result<(), String> {
-    support::apply(db, plan)
-        .await
-        .map_err(|e| format!("{dir}: applying the plan failed: {e}\nplan:\n{}", plan.to_sql()))?;
+    support::apply(db, plan).await.map_err(|e| {
+        format!(
+            "{dir}: applying the plan failed: {e}\nplan:\n{}",
+            plan.to_sql()
+        )
+    })?;
     let got = support::catalog(db, "").await?;
     let again = diff(&got, want);
     if got.normalized() != want.normalized() || !again.is_empty() {
