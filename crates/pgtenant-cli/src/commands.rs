@@ -3,11 +3,14 @@
 
 pub mod bootstrap;
 pub mod diff;
+pub mod check;
 pub mod doctor;
+pub mod generate;
 pub mod migrate;
 pub mod inspect;
 pub mod nuke;
 pub mod progress;
+pub mod push;
 pub mod reset;
 pub mod rollback;
 pub mod seed;

@@ -11,6 +11,7 @@ mod error;
 mod manifest;
 mod output;
 mod pgurl;
+mod schema_state;
 mod scram;
 mod tenancy;
 
@@ -40,8 +41,15 @@ enum Command {
     /// Print the catalog of a schema: a folder of .sql files, a .sql file
     /// or a postgres:// URL (summary, or the whole catalog with --json).
     Inspect(commands::inspect::InspectArgs),
+    /// CI gate: fail on drift, ungenerated schema changes, edited or missing
+    /// migrations, tenancy lint errors.
+    Check(commands::check::CheckArgs),
+    /// Write the next migration from the schema folder (checked on a shadow).
+    Generate(commands::generate::GenerateArgs),
     /// Drop the project's databases and roles (guarded by --yes).
     Nuke(commands::nuke::NukeArgs),
+    /// Development only: apply the schema folder to the live database, no file.
+    Push(commands::push::PushArgs),
     /// The one command: bootstrap, migrate, seed setup (and demo when
     /// allowed), then doctor.
     Up(commands::up::UpArgs),
@@ -66,7 +74,10 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Diff(args) => commands::diff::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Inspect(args) => commands::inspect::run(ctx, args).await,
+        Command::Check(args) => commands::check::run(ctx, args).await,
+        Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
+        Command::Push(args) => commands::push::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
         Command::Migrate(args) => commands::migrate::run(ctx, args).await,
         Command::Status(args) => commands::status::run(ctx, args).await,

@@ -1,6 +1,9 @@
 //! `pgtenant status`: per database, each migration applied (when, how
 //! long) / pending / out of order / checksum changed / missing file /
 //! partially applied. Reads the journal; takes no lock, changes nothing.
+//! Then the drift: whether the live database differs from what its applied
+//! migrations produce, and whether `schema/` has changes no migration holds
+//! (both computed on shadow databases, see `schema_state`).
 
 use crate::context::Context;
 use crate::db;
@@ -88,10 +91,14 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<Report> {
                 String::new()
             }
         );
+        let drift = super::check::drift_of(&admin.url, database, &status)
+            .await
+            .with_context(|| format!("comparing the schemas of database {}", database.name))?;
+        let drift_text = super::check::drift_lines(&database.name, true, &drift);
         human.push(if table.is_empty() {
-            format!("{head} (no migrations)")
+            format!("{head} (no migrations)\n{drift_text}")
         } else {
-            format!("{head}\n{}", table.render(2))
+            format!("{head}\n{}{drift_text}", table.render(2))
         });
         json.push(serde_json::json!({
             "name": database.name,
@@ -99,6 +106,7 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<Report> {
             "pending": pending,
             "problems": problems,
             "migrations": rows,
+            "drift": super::check::drift_json(&drift),
         }));
     }
     Ok(Report::ok(

@@ -10,3 +10,4 @@ mod migrate;
 mod nuke;
 mod support;
 mod verify;
+mod workflow;
