@@ -97,6 +97,7 @@ impl Context {
         self.args.quiet
     }
 
+    #[allow(dead_code)] // API for commands: -v count
     pub fn verbose(&self) -> u8 {
         self.args.verbose
     }
@@ -158,6 +159,7 @@ impl Context {
     }
 
     /// The project folder (where pgtenant.toml lives).
+    #[allow(dead_code)] // API for commands: resolving project paths
     pub fn project_dir(&self) -> Result<&Path> {
         Ok(&self.manifest()?.dir)
     }

@@ -145,6 +145,7 @@ pub enum RoleKind {
 pub struct Secret(String);
 
 impl Secret {
+    #[allow(dead_code)] // API for commands that build roles themselves
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }
@@ -241,7 +242,7 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
 }
 
 /// The variables of a `.env` file (empty when there is none).
-fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, ManifestError> {
+pub fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, ManifestError> {
     if !path.is_file() {
         return Ok(BTreeMap::new());
     }

@@ -119,6 +119,14 @@ pub async fn bootstrap(
     let mut actions = Vec::new();
     for database in databases {
         ctx.detail(format_args!("database {}", database.name));
+        // Two bootstraps of the same database at once would race on
+        // "CREATE ROLE" / "CREATE DATABASE": serialise them. A session lock,
+        // released below or when the connection closes on an error path.
+        sqlx::query("SELECT pg_advisory_lock(hashtext('pgtenant bootstrap ' || $1))")
+            .bind(&database.name)
+            .execute(&mut conn)
+            .await
+            .context("taking the bootstrap lock")?;
         let mut out = Vec::new();
         for (kind, role) in database.roles() {
             ensure_role(&mut conn, &admin, kind, role, args, &mut out).await?;
@@ -129,6 +137,11 @@ pub async fn bootstrap(
             .await
             .with_context(|| format!("granting privileges in database {}", database.name))?;
         let _ = dbconn.close().await;
+        sqlx::query("SELECT pg_advisory_unlock(hashtext('pgtenant bootstrap ' || $1))")
+            .bind(&database.name)
+            .execute(&mut conn)
+            .await
+            .context("releasing the bootstrap lock")?;
         actions.extend(out.into_iter().map(|action| Action {
             database: database.name.clone(),
             action,
@@ -167,9 +180,9 @@ async fn ensure_role(
         let attrs = role_attributes(kind);
         let sql = format!(
             "CREATE ROLE {q} WITH {attrs} PASSWORD {}",
-            quote_literal(role.password.expose())
+            password_literal(role)
         );
-        // The statement carries the password: it is never logged or shown.
+        // The statement carries a password verifier: it is never logged or shown.
         sqlx::raw_sql(&sql)
             .execute(&mut *conn)
             .await
@@ -254,10 +267,7 @@ async fn ensure_role(
             .flatten()
             .unwrap_or(false);
     if args.reset_passwords || no_password {
-        let sql = format!(
-            "ALTER ROLE {q} WITH PASSWORD {}",
-            quote_literal(role.password.expose())
-        );
+        let sql = format!("ALTER ROLE {q} WITH PASSWORD {}", password_literal(role));
         sqlx::raw_sql(&sql)
             .execute(&mut *conn)
             .await
@@ -265,6 +275,13 @@ async fn ensure_role(
         out.push(format!("set the password of role {name}"));
     }
     Ok(())
+}
+
+/// The PASSWORD literal: a SCRAM-SHA-256 verifier computed here when
+/// possible, so the plain password never reaches the server.
+fn password_literal(role: &Role) -> String {
+    let password = role.password.expose();
+    quote_literal(&crate::scram::verifier(password).unwrap_or_else(|| password.to_owned()))
 }
 
 fn kind_word(kind: RoleKind) -> &'static str {

@@ -121,7 +121,7 @@ pub async fn run(ctx: &Context, args: &DoctorArgs) -> Result<Report> {
     let report = Report::ok(
         serde_json::json!({
             "command": "doctor",
-            "server": { "url": admin.masked(), "version": version },
+            "server": { "url": admin.masked(), "url_source": admin.source, "version": version },
             "failed_checks": failed,
             "databases": reports,
         }),

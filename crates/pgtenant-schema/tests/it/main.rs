@@ -1,8 +1,13 @@
 //! Integration tests of pgtenant-schema on a real PostgreSQL.
 
+mod acceptance;
 mod corpus;
+mod corpus_converge;
 mod introspect;
+mod prop;
 mod shadow;
+mod support;
+mod tenancy;
 
 use pgtenant_schema::Catalog;
 use pgtenant_testkit::TestDb;

@@ -1,0 +1,8 @@
+-- Marketplace database: a placeholder in Hoolsy ("not yet implemented").
+--
+-- pgtenant creates the database and its service role and keeps an empty
+-- migration history for it. The planned tables (content catalog, purchases
+-- and licenses, creator profiles, reviews and ratings) go in this folder as
+-- CREATE TABLE statements; `pgtenant generate --db hoolsy_marketplace` then
+-- writes the first migration. Turn `tenancy` on in pgtenant.toml when they
+-- carry a tenant_id.
