@@ -178,8 +178,14 @@ impl Report {
         out
     }
 
-    /// The human-readable report.
+    /// The human-readable report, every check listed.
     pub fn render(&self) -> String {
+        self.render_with(Detail::Every)
+    }
+
+    /// The human-readable report: findings always; checks all or only
+    /// those not proven.
+    pub fn render_with(&self, detail: Detail) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -189,8 +195,15 @@ impl Report {
         for f in &self.findings {
             let _ = writeln!(s, "  {}", f.to_string().replace('\n', "\n  "));
         }
-        for c in &self.session {
-            let _ = writeln!(s, "  {}", check_line(c));
+        let all_proven = |checks: &[Check]| checks.iter().all(|c| c.outcome == Outcome::Proven);
+        if detail == Detail::Summary && all_proven(&self.session) {
+            let _ = writeln!(s, "  ok      session: {} checks proven", self.session.len());
+        } else {
+            for c in &self.session {
+                if detail == Detail::Every || c.outcome != Outcome::Proven {
+                    let _ = writeln!(s, "  {}", check_line(c));
+                }
+            }
         }
         for t in &self.tables {
             let probe = match &t.probe {
@@ -199,9 +212,21 @@ impl Report {
                 Probe::Synthesised => "synthesised rows".to_owned(),
                 Probe::NotProbed { reason } => format!("could not probe: {reason}"),
             };
+            if detail == Detail::Summary && all_proven(&t.checks) {
+                let _ = writeln!(
+                    s,
+                    "  {} {} ({probe}): all {} checks proven",
+                    t.kind,
+                    t.table,
+                    t.checks.len()
+                );
+                continue;
+            }
             let _ = writeln!(s, "  {} {} ({probe})", t.kind, t.table);
             for c in &t.checks {
-                let _ = writeln!(s, "    {}", check_line(c));
+                if detail == Detail::Every || c.outcome != Outcome::Proven {
+                    let _ = writeln!(s, "    {}", check_line(c));
+                }
             }
         }
         let errors = self
@@ -221,6 +246,15 @@ impl Report {
         );
         s
     }
+}
+
+/// How much of a report [`Report::render_with`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Findings, and only the checks that were not proven.
+    Summary,
+    /// Every check.
+    Every,
 }
 
 fn check_line(c: &Check) -> String {

@@ -179,11 +179,26 @@ async fn isolated_quickstart_verifies() {
         );
     }
     assert!(
-        run.stdout.contains("  ok      select-hides-other-tenant"),
+        run.stdout.contains("  ok      session: 3 checks proven\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("  tenant public.projects (synthesised rows): all 8 checks proven\n"),
         "{}",
         run.stdout
     );
     assert!(!run.stdout.contains("could not probe"), "{}", run.stdout);
+    // -v lists every check.
+    let verbose = p.run(&["-v", "verify"]).await;
+    assert!(
+        verbose
+            .stdout
+            .contains("    ok      select-hides-other-tenant\n"),
+        "{}",
+        verbose.stdout
+    );
     assert!(
         run.stdout.ends_with("verify: tenant isolation proven\n"),
         "{}",
@@ -448,7 +463,7 @@ async fn verify_example(example: &str) -> Vec<(String, i32, Vec<String>)> {
                 .unwrap();
         }
         let (code, failures) = failures_of(&p, &p.db).await;
-        let human = p.run(&["verify", "--db", &p.db]).await;
+        let human = p.run(&["-v", "verify", "--db", &p.db]).await;
         // Something was proven behaviourally, not only skipped.
         assert!(
             human.stdout.contains("  ok      select-hides-other-tenant"),
