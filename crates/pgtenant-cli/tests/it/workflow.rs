@@ -343,3 +343,41 @@ async fn check_fails_on_an_edited_applied_migration() {
         .unwrap()
         .contains("was edited after it was applied"));
 }
+
+#[tokio::test]
+async fn a_renamed_column_is_generated_as_a_rename_both_ways() {
+    let p = Project::migrated().await;
+    let before = p.live_catalog().await;
+    p.schema_file(
+        "02_projects.sql",
+        &PROJECTS.replace(
+            "    name      text NOT NULL,\n",
+            "    title     text NOT NULL, -- pgtenant:renamed-from name\n",
+        ),
+    );
+    let run = p
+        .ok(&["--json", "generate", "--db", &p.db, "--name", "rename"])
+        .await;
+    let doc = run.json();
+    assert_eq!(doc["down"], true, "{doc}");
+    let text = std::fs::read_to_string(doc["path"].as_str().unwrap()).unwrap();
+    let (up, down) = text
+        .split_once("\n-- pgtenant:down\n")
+        .expect("down section");
+    assert!(
+        up.contains("ALTER TABLE public.projects RENAME COLUMN name TO title;"),
+        "{text}"
+    );
+    assert!(
+        down.contains("ALTER TABLE public.projects RENAME COLUMN title TO name;"),
+        "{text}"
+    );
+    assert!(!text.contains("DELETES_DATA"), "{text}");
+    p.ok(&["migrate"]).await;
+    // The hint stays in the schema; it does not make a new change.
+    let run = p.ok(&["generate", "--db", &p.db, "--name", "again"]).await;
+    assert_eq!(run.stdout.trim(), format!("{}: no changes", p.db));
+    p.ok(&["check"]).await;
+    p.ok(&["rollback", "--db", &p.db, "--steps", "1"]).await;
+    assert_eq!(p.live_catalog().await, before);
+}
