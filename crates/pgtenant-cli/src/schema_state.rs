@@ -133,12 +133,7 @@ pub async fn migrations_shadow(
         shadow
             .execute(&f.path, &up_text(f))
             .await
-            .with_context(|| {
-                format!(
-                    "replaying the migrations of database {} into a shadow database",
-                    db.name
-                )
-            })?;
+            .with_context(|| format!("replaying the migrations of database {}", db.name))?;
     }
     let catalog = shadow.introspect().await?;
     let catalog = without_grants_to(catalog, &managed_roles(db));

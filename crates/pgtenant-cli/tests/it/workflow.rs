@@ -381,3 +381,28 @@ async fn a_renamed_column_is_generated_as_a_rename_both_ways() {
     p.ok(&["rollback", "--db", &p.db, "--steps", "1"]).await;
     assert_eq!(p.live_catalog().await, before);
 }
+
+#[tokio::test]
+async fn a_migration_that_fails_on_replay_is_named_with_its_line() {
+    let p = Project::new();
+    p.schema_file("01_tenants.sql", TENANTS);
+    let dir = p.migrations_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("20240101000000_broken.sql"),
+        "-- a comment\nCREATE TABLE t (id int);\nCREATE TABLE t (id int);\n",
+    )
+    .unwrap();
+    let run = p.run(&["generate", "--db", &p.db, "--name", "next"]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let file = dir.join("20240101000000_broken.sql");
+    assert_eq!(
+        run.stderr.trim(),
+        format!(
+            "error: replaying the migrations of database {}: {}:3: relation \"t\" already exists",
+            p.db,
+            file.display()
+        )
+    );
+    assert_eq!(p.migration_files().len(), 1, "nothing written");
+}
