@@ -2,10 +2,12 @@
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
 pub mod bootstrap;
+pub mod diff;
 pub mod check;
 pub mod doctor;
 pub mod generate;
 pub mod migrate;
+pub mod inspect;
 pub mod nuke;
 pub mod progress;
 pub mod push;
@@ -14,3 +16,4 @@ pub mod rollback;
 pub mod seed;
 pub mod status;
 pub mod up;
+pub mod verify;

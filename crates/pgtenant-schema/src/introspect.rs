@@ -249,10 +249,10 @@ struct ConstraintRow {
     name: String,
     kind: String,
     definition: String,
-    columns: Vec<String>,
+    columns: Vec<i32>,
     ref_schema: Option<String>,
     ref_table: Option<String>,
-    ref_columns: Option<Vec<String>>,
+    ref_columns: Option<Vec<i32>>,
     deferrable: bool,
     initially_deferred: bool,
     validated: bool,
@@ -267,7 +267,7 @@ struct IndexRow {
     name: String,
     definition: String,
     unique: bool,
-    columns: Vec<Option<String>>,
+    columns: Vec<i32>,
     method: String,
     predicate: Option<String>,
     inherited: bool,
@@ -515,8 +515,15 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
     let mut columns = parse::<ColumnRow>(results, "columns")?;
     columns
         .sort_by(|a, b| (&a.schema, &a.table, a.position).cmp(&(&b.schema, &b.table, b.position)));
+    // Attribute number → name per relation, to name constraint and index
+    // columns.
+    let mut attnames: HashMap<QualName, HashMap<i32, String>> = HashMap::new();
     for r in columns {
         let rel = QualName::new(r.schema, r.table);
+        attnames
+            .entry(rel.clone())
+            .or_default()
+            .insert(r.position, r.name.clone());
         if let Some(table) = cat.tables.get_mut(&rel) {
             let identity = r.identity.map(|i| Identity {
                 kind: if i.kind == "a" {
@@ -547,8 +554,16 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
         }
     }
 
+    let names_of = |rel: &QualName, nums: &[i32]| -> Vec<String> {
+        let names = attnames.get(rel);
+        nums.iter()
+            .filter_map(|n| names.and_then(|m| m.get(n)).cloned())
+            .collect()
+    };
     for r in parse::<ConstraintRow>(results, "constraints")? {
-        let Some(table) = cat.tables.get_mut(&QualName::new(r.schema, r.table)) else {
+        let rel = QualName::new(r.schema, r.table);
+        let columns = names_of(&rel, &r.columns);
+        let Some(table) = cat.tables.get_mut(&rel) else {
             continue;
         };
         let kind = match r.kind.as_str() {
@@ -560,10 +575,14 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
             _ => continue,
         };
         let references = match (r.ref_schema, r.ref_table) {
-            (Some(s), Some(t)) => Some(ForeignKeyTarget {
-                table: QualName::new(s, t),
-                columns: r.ref_columns.unwrap_or_default(),
-            }),
+            (Some(s), Some(t)) => {
+                let target = QualName::new(s, t);
+                let columns = names_of(&target, &r.ref_columns.unwrap_or_default());
+                Some(ForeignKeyTarget {
+                    table: target,
+                    columns,
+                })
+            }
             _ => None,
         };
         table.constraints.insert(
@@ -572,7 +591,7 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
                 name: r.name,
                 kind,
                 definition: r.definition,
-                columns: r.columns,
+                columns,
                 references,
                 deferrable: r.deferrable,
                 initially_deferred: r.initially_deferred,
@@ -585,11 +604,18 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
 
     for r in parse::<IndexRow>(results, "indexes")? {
         let rel = QualName::new(r.schema, r.table);
+        let names = attnames.get(&rel);
+        // 0 is an expression key.
+        let columns = r
+            .columns
+            .iter()
+            .map(|n| names.and_then(|m| m.get(n)).cloned())
+            .collect();
         let index = Index {
             name: r.name.clone(),
             definition: r.definition,
             unique: r.unique,
-            columns: r.columns,
+            columns,
             method: r.method,
             predicate: r.predicate,
             inherited: r.inherited,

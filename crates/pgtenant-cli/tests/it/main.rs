@@ -1,10 +1,13 @@
 //! Integration tests of the `pgtenant` binary against a real PostgreSQL.
 
 mod bootstrap;
+mod diff;
 mod doctor;
 mod examples;
+mod inspect;
 mod manifest;
 mod migrate;
 mod nuke;
 mod support;
+mod verify;
 mod workflow;

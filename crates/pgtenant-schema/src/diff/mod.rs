@@ -32,6 +32,9 @@ enum Phase {
     DropForeignKey,
     DropConstraint,
     DropIndex,
+    /// Functions whose signature or body uses a relation (row types,
+    /// `BEGIN ATOMIC` bodies): before the relations go.
+    DropRelationFunction,
     ColumnPreAlter,
     DropColumn,
     DropTable,
@@ -912,11 +915,33 @@ impl<'a> Differ<'a> {
     fn functions(&mut self) {
         let (from, to) = (self.from, self.to);
         let mut prelude = false;
-        for id in self.dropped_functions.clone() {
+        // Dependents (aggregates over their state functions, BEGIN ATOMIC
+        // callers) are dropped first.
+        let drop_order = topo(self.dropped_functions.iter().cloned().collect(), |id| {
+            from.functions[id]
+                .depends_on
+                .iter()
+                .filter_map(|d| match d {
+                    ObjectRef::Function { id } => Some(id.clone()),
+                    _ => None,
+                })
+                .collect()
+        });
+        for id in drop_order.into_iter().rev() {
             let f = &from.functions[&id];
             let kw = routine_kw(f.kind);
+            let phase = if f.depends_on.iter().any(|d| {
+                matches!(
+                    d,
+                    ObjectRef::Table { .. } | ObjectRef::View { .. } | ObjectRef::Column { .. }
+                )
+            }) {
+                Phase::DropRelationFunction
+            } else {
+                Phase::DropFunction
+            };
             self.push(
-                Phase::DropFunction,
+                phase,
                 step(
                     format!("DROP {kw} {}", id.sql()),
                     ObjectRef::Function { id: id.clone() },
@@ -1338,7 +1363,11 @@ impl<'a> Differ<'a> {
                     format!("ALTER TABLE {q} ADD COLUMN {}", self.column_def(nc)),
                     cobj.clone(),
                 );
-                if nc.generated.is_some() || nc.default.as_deref().is_some_and(is_volatile_default)
+                if nc.generated.is_some()
+                    || nc
+                        .default
+                        .as_deref()
+                        .is_some_and(|d| self.is_volatile_default(d))
                 {
                     s = hazard(
                         s,
@@ -1863,7 +1892,15 @@ impl<'a> Differ<'a> {
                     !i.inherited && (renamed_from.is_some() || i.definition == ni.definition)
                 });
             if old.is_none() {
-                let mut s = step(trim_def(&ni.definition).to_owned(), iobj.clone());
+                // pg_get_indexdef prints `ON ONLY parent` for an index of a
+                // partitioned table; created that way it would not reach the
+                // partitions.
+                let sql = if nt.kind == TableKind::Partitioned {
+                    trim_def(&ni.definition).replacen(" ON ONLY ", " ON ", 1)
+                } else {
+                    trim_def(&ni.definition).to_owned()
+                };
+                let mut s = step(sql, iobj.clone());
                 if existing {
                     s = hazard(
                         s,
@@ -2530,7 +2567,21 @@ fn is_subsequence(a: &[String], b: &[String]) -> bool {
 }
 
 /// Whether the default is re-evaluated per row when a column is added.
-fn is_volatile_default(d: &str) -> bool {
+impl Differ<'_> {
+    /// Whether a default is evaluated per row when a column is added: a
+    /// known volatile built-in, or a user function not marked IMMUTABLE or
+    /// STABLE.
+    fn is_volatile_default(&self, d: &str) -> bool {
+        is_volatile_builtin(d)
+            || self.to.functions.values().any(|f| {
+                mentions_function(d, &f.id)
+                    && !f.definition.contains(" IMMUTABLE")
+                    && !f.definition.contains(" STABLE")
+            })
+    }
+}
+
+fn is_volatile_builtin(d: &str) -> bool {
     let d = d.to_ascii_lowercase();
     [
         "random",
