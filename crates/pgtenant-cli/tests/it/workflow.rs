@@ -406,3 +406,27 @@ async fn a_migration_that_fails_on_replay_is_named_with_its_line() {
     );
     assert_eq!(p.migration_files().len(), 1, "nothing written");
 }
+
+#[tokio::test]
+async fn generated_files_are_the_same_text_every_time() {
+    let p = Project::new();
+    p.schema_file("01_tenants.sql", TENANTS);
+    p.schema_file("02_projects.sql", PROJECTS);
+    p.schema_file(
+        "03_more.sql",
+        "CREATE TYPE status AS ENUM ('open', 'done');\n\
+         CREATE TABLE tasks (tenant_id uuid NOT NULL REFERENCES tenants (id), id int, s status NOT NULL DEFAULT 'open', PRIMARY KEY (tenant_id, id));\n\
+         CREATE VIEW open_tasks WITH (security_invoker) AS SELECT * FROM tasks WHERE s = 'open';\n\
+         CREATE FUNCTION task_count() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM tasks $$;\n",
+    );
+    let mut texts = Vec::new();
+    for _ in 0..2 {
+        let run = p
+            .ok(&["--json", "generate", "--db", &p.db, "--name", "init"])
+            .await;
+        let path = PathBuf::from(run.json()["path"].as_str().unwrap());
+        texts.push(std::fs::read_to_string(&path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+    }
+    assert_eq!(texts[0], texts[1]);
+}
