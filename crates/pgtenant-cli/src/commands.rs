@@ -2,12 +2,13 @@
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
 pub mod bootstrap;
-pub mod diff;
 pub mod check;
+pub mod diff;
 pub mod doctor;
 pub mod generate;
-pub mod migrate;
+pub mod init;
 pub mod inspect;
+pub mod migrate;
 pub mod nuke;
 pub mod progress;
 pub mod push;
