@@ -6,6 +6,7 @@ pub mod check;
 pub mod diff;
 pub mod doctor;
 pub mod generate;
+pub mod init;
 pub mod inspect;
 pub mod migrate;
 pub mod nuke;

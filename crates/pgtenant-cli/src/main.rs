@@ -41,6 +41,8 @@ enum Command {
     /// Print the catalog of a schema: a folder of .sql files, a .sql file
     /// or a postgres:// URL (summary, or the whole catalog with --json).
     Inspect(commands::inspect::InspectArgs),
+    /// Scaffold a new project: manifest, schema, migrations, seeds, .env.example.
+    Init(commands::init::InitArgs),
     /// CI gate: fail on drift, ungenerated schema changes, edited or missing
     /// migrations, tenancy lint errors.
     Check(commands::check::CheckArgs),
@@ -74,6 +76,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Diff(args) => commands::diff::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Inspect(args) => commands::inspect::run(ctx, args).await,
+        Command::Init(args) => commands::init::run(ctx, args).await,
         Command::Check(args) => commands::check::run(ctx, args).await,
         Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,

@@ -4,6 +4,7 @@ mod bootstrap;
 mod diff;
 mod doctor;
 mod examples;
+mod init;
 mod inspect;
 mod manifest;
 mod migrate;
