@@ -88,7 +88,7 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<Report> {
                 String::new()
             }
         );
-        human.push(if table.is_empty() {
+        human.push(if status.entries.is_empty() {
             format!("{head} (no migrations)")
         } else {
             format!("{head}\n{}", table.render(2))
