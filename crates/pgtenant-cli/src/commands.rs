@@ -3,6 +3,7 @@
 
 pub mod bootstrap;
 pub mod doctor;
+pub mod generate;
 pub mod migrate;
 pub mod nuke;
 pub mod progress;

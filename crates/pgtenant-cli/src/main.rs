@@ -39,6 +39,8 @@ enum Command {
     /// The one command: bootstrap, migrate, seed setup (and demo when
     /// allowed), then doctor.
     Up(commands::up::UpArgs),
+    /// Write the next migration: the diff of the migrations vs schema/.
+    Generate(commands::generate::GenerateArgs),
     /// Apply pending migrations (journal, checksums, lock).
     Migrate(commands::migrate::MigrateArgs),
     /// Applied / pending / changed / missing migrations of each database.
@@ -57,6 +59,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
+        Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Migrate(args) => commands::migrate::run(ctx, args).await,
         Command::Status(args) => commands::status::run(ctx, args).await,
         Command::Rollback(args) => commands::rollback::run(ctx, args).await,

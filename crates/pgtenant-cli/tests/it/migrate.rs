@@ -266,3 +266,104 @@ async fn reset_without_yes_lists_and_with_yes_rebuilds() {
         .unwrap();
     assert_eq!(n, 0, "rebuilt empty by up");
 }
+
+async fn catalog(p: &Project) -> pgtenant_schema::Catalog {
+    let mut c = p.admin_conn().await;
+    pgtenant_schema::introspect(&mut c)
+        .await
+        .expect("introspect")
+}
+
+#[tokio::test]
+async fn generate_migrate_status_change_generate_rollback_round_trip() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    p.file(
+        &format!("schema/{}/01_notes.sql", p.db),
+        "create table notes (id bigint primary key, body text not null);\n",
+    );
+    let run = p.run(&["generate", "--db", &p.db, "--name", "notes"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("_notes.sql ("), "{}", run.stdout);
+    let run = p.run(&["migrate"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = p.run(&["generate", "--db", &p.db, "--name", "again"]).await;
+    assert_eq!(run.stdout.trim(), format!("{}: no changes", p.db));
+    let before = catalog(&p).await;
+
+    // Change the schema: a new column and a new table.
+    p.file(
+        &format!("schema/{}/01_notes.sql", p.db),
+        "create table notes (id bigint primary key, body text not null, pinned boolean not null default false);\ncreate table tags (id int primary key, name text);\n",
+    );
+    let run = p
+        .run(&[
+            "--json",
+            "generate",
+            "--db",
+            &p.db,
+            "--name",
+            "pins-and-tags",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["reversible"], true);
+    let written = doc["written"].as_str().expect("path").to_owned();
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(text.contains("-- pgtenant:down"), "{text}");
+    assert_eq!(p.run(&["migrate"]).await.code, 0);
+    let run = p.run(&["generate", "--db", &p.db, "--name", "again"]).await;
+    assert_eq!(
+        run.stdout.trim(),
+        format!("{}: no changes", p.db),
+        "{}",
+        run.stderr
+    );
+
+    // Rollback returns to the previous catalog exactly.
+    let run = p.run(&["rollback", "--db", &p.db, "--steps", "1"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = catalog(&p).await;
+    let residual = pgtenant_schema::diff(&after, &before);
+    assert!(residual.is_empty(), "{}", residual.to_sql());
+
+    // Dropping a column deletes data: refused without the flag, nothing written.
+    p.file(
+        &format!("schema/{}/01_notes.sql", p.db),
+        "create table notes (id bigint primary key);\ncreate table tags (id int primary key, name text);\n",
+    );
+    let count = || {
+        std::fs::read_dir(p.dir.path().join(format!("migrations/{}", p.db)))
+            .unwrap()
+            .count()
+    };
+    let files_before = count();
+    let run = p
+        .run(&["generate", "--db", &p.db, "--name", "drop-body"])
+        .await;
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("the migration would delete data: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("pass --allow-data-loss to write it"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(count(), files_before);
+    let run = p
+        .run(&[
+            "generate",
+            "--db",
+            &p.db,
+            "--name",
+            "drop-body",
+            "--allow-data-loss",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(count(), files_before + 1);
+}
