@@ -2,6 +2,7 @@
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
 pub mod bootstrap;
+pub mod check;
 pub mod doctor;
 pub mod generate;
 pub mod migrate;

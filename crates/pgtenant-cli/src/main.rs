@@ -39,6 +39,8 @@ enum Command {
     /// The one command: bootstrap, migrate, seed setup (and demo when
     /// allowed), then doctor.
     Up(commands::up::UpArgs),
+    /// CI gate: edited/missing/pending migrations, live drift, ungenerated schema changes.
+    Check(commands::check::CheckArgs),
     /// Write the next migration: the diff of the migrations vs schema/.
     Generate(commands::generate::GenerateArgs),
     /// Apply pending migrations (journal, checksums, lock).
@@ -59,6 +61,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
+        Command::Check(args) => commands::check::run(ctx, args).await,
         Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Migrate(args) => commands::migrate::run(ctx, args).await,
         Command::Status(args) => commands::status::run(ctx, args).await,

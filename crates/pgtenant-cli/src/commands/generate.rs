@@ -47,7 +47,10 @@ fn tenancy_config(t: &Tenancy) -> TenancyConfig {
 }
 
 /// The migrations replayed on a fresh shadow (kept for the convergence check).
-async fn replay(admin_url: &str, files: &[MigrationFile]) -> Result<(ShadowDb, Catalog)> {
+pub(crate) async fn replay(
+    admin_url: &str,
+    files: &[MigrationFile],
+) -> Result<(ShadowDb, Catalog)> {
     let shadow = ShadowDb::create(admin_url).await?;
     for f in files {
         let text: Vec<&str> = f.up.iter().map(|s| s.sql.as_str()).collect();
@@ -68,7 +71,7 @@ async fn replay(admin_url: &str, files: &[MigrationFile]) -> Result<(ShadowDb, C
 }
 
 /// The desired state: schema/ loaded, then the tenancy transform applied.
-async fn desired(admin_url: &str, database: &Database) -> Result<Catalog> {
+pub(crate) async fn desired(admin_url: &str, database: &Database) -> Result<Catalog> {
     let files = pgtenant_schema::shadow::read_sql_files(&database.schema_dir)
         .with_context(|| format!("reading the schema of {}", database.name))?;
     let shadow = ShadowDb::create(admin_url).await?;

@@ -367,3 +367,65 @@ async fn generate_migrate_status_change_generate_rollback_round_trip() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(count(), files_before + 1);
 }
+
+#[tokio::test]
+async fn check_fails_on_ungenerated_schema_live_drift_and_pending_migrations() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let schema = format!("schema/{}/01_notes.sql", p.db);
+    p.file(
+        &schema,
+        "create table notes (id bigint primary key, body text);\n",
+    );
+    assert_eq!(
+        p.run(&["generate", "--db", &p.db, "--name", "notes"])
+            .await
+            .code,
+        0
+    );
+    let run = p.run(&["check"]).await;
+    assert_eq!(run.code, 1, "pending migration: {}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("_notes: pending (run `pgtenant migrate`)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(p.run(&["migrate"]).await.code, 0);
+    let run = p.run(&["check"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    p.file(
+        &schema,
+        "create table notes (id bigint primary key, body text, pinned boolean);\n",
+    );
+    let run = p.run(&["check"]).await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("schema/ has changes no migration holds"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("pinned"), "{}", run.stdout);
+    p.file(
+        &schema,
+        "create table notes (id bigint primary key, body text);\n",
+    );
+
+    let mut c = p.admin_conn().await;
+    sqlx::query("alter table notes add column sneaky int")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    drop(c);
+    let run = p.run(&["check"]).await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("the live database drifted from its migrations"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("sneaky"), "{}", run.stdout);
+}
