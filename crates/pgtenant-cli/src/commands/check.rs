@@ -6,6 +6,7 @@
 //!   grants held by the project's login roles come from bootstrap, not from
 //!   migrations, and are left out of this comparison;
 //! - `schema/` has changes no migration holds yet (run `pgtenant generate`).
+//!
 //! Differences are printed as the SQL that would remove them.
 
 use super::generate;
