@@ -8,6 +8,7 @@ pub mod generate;
 pub mod migrate;
 pub mod nuke;
 pub mod progress;
+pub mod push;
 pub mod reset;
 pub mod rollback;
 pub mod seed;

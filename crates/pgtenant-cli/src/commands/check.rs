@@ -28,7 +28,7 @@ pub struct CheckArgs {
 }
 
 /// The catalog without grants to `roles` (and without owners).
-fn without_grants_of(c: &Catalog, roles: &[String]) -> Catalog {
+pub(crate) fn without_grants_of(c: &Catalog, roles: &[String]) -> Catalog {
     let keep = |g: &mut Vec<Grant>| g.retain(|g| !roles.contains(&g.grantee));
     let mut c = c.normalized();
     c.schemas.values_mut().for_each(|s| keep(&mut s.grants));

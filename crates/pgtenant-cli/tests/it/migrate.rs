@@ -429,3 +429,51 @@ async fn check_fails_on_ungenerated_schema_live_drift_and_pending_migrations() {
     );
     assert!(run.stdout.contains("sneaky"), "{}", run.stdout);
 }
+
+#[tokio::test]
+async fn push_applies_schema_directly_and_refuses_data_loss_and_journaled_databases() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let schema = format!("schema/{}/01_notes.sql", p.db);
+    p.file(
+        &schema,
+        "create table notes (id bigint primary key, body text);\n",
+    );
+    let run = p.run(&["push", "--db", &p.db]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("pushed"), "{}", run.stdout);
+    assert_eq!(
+        p.run(&["push", "--db", &p.db]).await.stdout.trim(),
+        format!("{}: no changes", p.db)
+    );
+    p.file(&schema, "create table notes (id bigint primary key);\n");
+    let run = p.run(&["push", "--db", &p.db]).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("the push would delete data: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("pass --allow-data-loss to apply it"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        p.run(&["push", "--db", &p.db, "--allow-data-loss"])
+            .await
+            .code,
+        0
+    );
+
+    p.migration("20240101000001_x.sql", "create table x (id int);\n");
+    assert_eq!(p.run(&["migrate"]).await.code, 0);
+    let run = p.run(&["push", "--db", &p.db]).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("has 1 journaled migration(s)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("or pass --force"), "{}", run.stderr);
+}
