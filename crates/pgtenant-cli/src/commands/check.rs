@@ -42,7 +42,7 @@ pub(crate) fn without_grants_of(c: &Catalog, roles: &[String]) -> Catalog {
     c
 }
 
-async fn check_database(
+pub(crate) async fn check_database(
     ctx: &Context,
     database: &Database,
 ) -> Result<(Vec<String>, serde_json::Value)> {

@@ -13,6 +13,10 @@ pub struct StatusArgs {
     /// Only this database of the manifest.
     #[arg(long, value_name = "NAME")]
     pub db: Option<String>,
+    /// Also compare the live database with its migrations, and schema/ with
+    /// the migrations (two shadow databases; as `pgtenant check` does).
+    #[arg(long)]
+    pub drift: bool,
 }
 
 fn state_text(s: &State) -> String {
@@ -93,8 +97,32 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<Report> {
         } else {
             format!("{head}\n{}", table.render(2))
         });
+        let mut drift_json = serde_json::Value::Null;
+        if args.drift {
+            let (findings, j) = super::check::check_database(ctx, database)
+                .await
+                .with_context(|| format!("checking drift of database {}", database.name))?;
+            let drift: Vec<&String> = findings
+                .iter()
+                .filter(|f| !f.starts_with("migration "))
+                .collect();
+            if let Some(last) = human.last_mut() {
+                if !last.ends_with('\n') {
+                    last.push('\n');
+                }
+                if drift.is_empty() {
+                    last.push_str("  no drift: the live database matches its migrations, schema/ is generated\n");
+                } else {
+                    for f in drift {
+                        last.push_str(&format!("  {}\n", f.replace('\n', "\n    ")));
+                    }
+                }
+            }
+            drift_json = j;
+        }
         json.push(serde_json::json!({
             "name": database.name,
+            "drift": drift_json,
             "journal": status.journal_exists,
             "pending": pending,
             "problems": problems,

@@ -428,6 +428,19 @@ async fn check_fails_on_ungenerated_schema_live_drift_and_pending_migrations() {
         run.stdout
     );
     assert!(run.stdout.contains("sneaky"), "{}", run.stdout);
+    let run = p.run(&["status", "--drift"]).await;
+    assert_eq!(run.code, 0, "status informs, check gates: {}", run.stderr);
+    assert!(
+        run.stdout.contains("1 applied, 0 pending"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("the live database drifted from its migrations"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test]
