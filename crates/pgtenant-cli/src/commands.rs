@@ -1,6 +1,7 @@
 //! One module per command; each exposes an args struct (clap derive) and
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
+pub mod backup;
 pub mod bootstrap;
 pub mod check;
 pub mod diff;
@@ -13,6 +14,7 @@ pub mod nuke;
 pub mod progress;
 pub mod push;
 pub mod reset;
+pub mod restore;
 pub mod rollback;
 pub mod seed;
 pub mod status;
