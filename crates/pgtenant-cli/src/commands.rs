@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod bootstrap;
 pub mod check;
+pub mod codegen;
 pub mod diff;
 pub mod doctor;
 pub mod generate;

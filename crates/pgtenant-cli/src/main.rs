@@ -36,6 +36,9 @@ enum Command {
     Bootstrap(commands::bootstrap::BootstrapArgs),
     /// pg_dump each database (custom format) into backups/<db>-<UTC time>.dump.
     Backup(commands::backup::BackupArgs),
+    /// Rust types (sqlx::FromRow structs, sqlx::Type enums) for a database's
+    /// tables and enums, from its schema folder or the live database.
+    Codegen(commands::codegen::CodegenArgs),
     /// Print the plan (SQL with hazard comments) from one schema to another.
     Diff(commands::diff::DiffArgs),
     /// Check connections, roles, tables, row counts and RLS of every database.
@@ -78,6 +81,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
     match command {
         Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
         Command::Backup(args) => commands::backup::run(ctx, args).await,
+        Command::Codegen(args) => commands::codegen::run(ctx, args).await,
         Command::Diff(args) => commands::diff::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Inspect(args) => commands::inspect::run(ctx, args).await,

@@ -2,6 +2,7 @@
 
 mod backup;
 mod bootstrap;
+mod codegen;
 mod diff;
 mod doctor;
 mod examples;
