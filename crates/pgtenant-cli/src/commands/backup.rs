@@ -98,7 +98,12 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> Result<Report> {
     }
     Ok(Report::ok(
         serde_json::json!({"command": "backup", "dumps": dumps}),
-        format!("backup: {} dump(s)\n{}", dumps.len(), t.render(2)),
+        format!(
+            "backup: {} dump{}\n{}",
+            dumps.len(),
+            if dumps.len() == 1 { "" } else { "s" },
+            t.render(2)
+        ),
     ))
 }
 
