@@ -1,14 +1,15 @@
 //! `pgtenant verify [--db NAME]`: prove tenant isolation on the live
 //! databases (the engine is `pgtenant::verify`). Exit 1 when any error
 //! finding or failed check remains; databases with tenancy off are listed
-//! and skipped.
+//! and skipped. Checks that were proven are summarised per table; `-v`
+//! lists every one.
 
 use crate::context::Context;
 use crate::db::{self, Login};
 use crate::error::ExitStatus;
 use crate::output::Report;
 use anyhow::{Context as _, Result};
-use pgtenant::verify::{verify, VerifyTarget};
+use pgtenant::verify::{verify, Detail, VerifyTarget};
 use serde::Serialize;
 use sqlx::Connection;
 
@@ -68,7 +69,12 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<Report> {
         let report = verify(&target, &catalog, &cfg)
             .await
             .with_context(|| format!("verifying database {}", database.name))?;
-        human.push_str(&report.render());
+        let detail = if ctx.verbose() > 0 {
+            Detail::Every
+        } else {
+            Detail::Summary
+        };
+        human.push_str(&report.render_with(detail));
         human.push('\n');
         results.push(DatabaseResult::Verified {
             passed: report.passed(),
