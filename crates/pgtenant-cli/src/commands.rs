@@ -1,8 +1,10 @@
 //! One module per command; each exposes an args struct (clap derive) and
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
+pub mod backup;
 pub mod bootstrap;
 pub mod check;
+pub mod codegen;
 pub mod diff;
 pub mod doctor;
 pub mod generate;
@@ -13,6 +15,7 @@ pub mod nuke;
 pub mod progress;
 pub mod push;
 pub mod reset;
+pub mod restore;
 pub mod rollback;
 pub mod seed;
 pub mod status;

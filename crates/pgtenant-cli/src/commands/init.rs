@@ -37,7 +37,9 @@ pub async fn run(ctx: &Context, args: &InitArgs) -> Result<Report> {
     let name = project_name(&dir, args.name.as_deref())?;
     let written = write_project(ctx, &dir, &name)?;
     let human = format!(
-        "init: project {name} in {}\n{}\nnext: cp .env.example .env, then `pgtenant up`",
+        "init: project {name} in {}\n{}\nnext, in that folder: `cp .env.example .env` (set the \
+         passwords), `pgtenant generate --db {name} --name init` (the first migration), then \
+         `pgtenant up`",
         dir.display(),
         written
             .iter()

@@ -1,6 +1,8 @@
 //! Integration tests of the `pgtenant` binary against a real PostgreSQL.
 
+mod backup;
 mod bootstrap;
+mod codegen;
 mod diff;
 mod doctor;
 mod examples;
