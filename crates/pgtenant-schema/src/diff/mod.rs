@@ -1981,7 +1981,7 @@ impl<'a> Differ<'a> {
                 Some(np) => {
                     np.command != p.command
                         || np.permissive != p.permissive
-                        || (np != p && reshaped)
+                        || reshaped
                         || fn_dep
                 }
             };
@@ -2018,7 +2018,7 @@ impl<'a> Differ<'a> {
                 Some(p) => {
                     np.command != p.command
                         || np.permissive != p.permissive
-                        || (np != p && reshaped)
+                        || reshaped
                         || fn_dep
                 }
             };
