@@ -2,7 +2,18 @@
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
 pub mod bootstrap;
+pub mod check;
 pub mod diff;
 pub mod doctor;
+pub mod generate;
+pub mod inspect;
+pub mod migrate;
 pub mod nuke;
+pub mod progress;
+pub mod push;
+pub mod reset;
+pub mod rollback;
+pub mod seed;
+pub mod status;
 pub mod up;
+pub mod verify;

@@ -242,7 +242,7 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
 }
 
 /// The variables of a `.env` file (empty when there is none).
-fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, ManifestError> {
+pub fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, ManifestError> {
     if !path.is_file() {
         return Ok(BTreeMap::new());
     }

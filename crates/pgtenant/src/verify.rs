@@ -344,7 +344,9 @@ struct ProbeRow {
 struct Probes {
     a: ProbeRow,
     b: ProbeRow,
-    /// The explicit column values used for B's row (to insert it again).
+    /// Explicit column values of another row of B, for the INSERT check:
+    /// freshly synthesised where possible (so unique keys do not collide
+    /// with B's probe row and hide the policy's answer), else B's own.
     b_values: Vec<(String, String, Option<String>)>,
 }
 
@@ -700,6 +702,19 @@ async fn make_probes(
         }
         let b = rows.pop().expect("two rows");
         let a = rows.pop().expect("two rows");
+        let fresh = build_row(
+            conn,
+            catalog,
+            s,
+            t,
+            (TENANT_B, &ids[TENANT_B]),
+            None,
+            parents,
+        )
+        .await?;
+        if let Ok(fresh) = fresh {
+            b_values = fresh;
+        }
         return Ok(Ok((Probes { a, b, b_values }, kind)));
     }
     errors.dedup();
@@ -861,12 +876,21 @@ async fn probe_tables(
             };
         }
     };
-    let bypass: bool = sqlx::query_scalar(
-        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+    let (superuser, bypass, can_set_role): (bool, bool, bool) = sqlx::query_as(
+        "SELECT rolsuper, rolsuper OR rolbypassrls, pg_has_role(current_user, $1, 'MEMBER') \
+         FROM pg_roles WHERE rolname = current_user",
     )
+    .bind(svc)
     .fetch_one(&mut *admin)
     .await
     .map_err(qerr("reading the admin role"))?;
+    if !can_set_role {
+        set_all_unprobed(
+            &mut reports,
+            &format!("the admin role cannot SET ROLE {svc}; run verify as a superuser"),
+        );
+        return Ok(reports);
+    }
     if !bypass {
         set_all_unprobed(
             &mut reports,
@@ -877,13 +901,17 @@ async fn probe_tables(
     if scoped.is_empty() {
         return Ok(reports);
     }
-    sqlx::raw_sql(
+    // lc_messages (superuser only) keeps the RLS error text matchable.
+    let begin = if superuser {
         "BEGIN; SET LOCAL lc_messages = 'C'; SET LOCAL statement_timeout = '60s'; \
-         SET LOCAL lock_timeout = '5s'",
-    )
-    .execute(&mut *admin)
-    .await
-    .map_err(qerr("starting the probe transaction"))?;
+         SET LOCAL lock_timeout = '5s'"
+    } else {
+        "BEGIN; SET LOCAL statement_timeout = '60s'; SET LOCAL lock_timeout = '5s'"
+    };
+    sqlx::raw_sql(begin)
+        .execute(&mut *admin)
+        .await
+        .map_err(qerr("starting the probe transaction"))?;
     let r = probe_in_tx(admin, catalog, cfg, scoped, svc, &mut reports).await;
     let rb = sqlx::raw_sql("ROLLBACK").execute(&mut *admin).await;
     r?;

@@ -460,6 +460,9 @@ async fn apply_steps(
     .execute(&mut *conn)
     .await
     .map_err(MigrateError::Journal)?;
+    // Session-level: a SET in the same batch would make the statement part of
+    // an implicit transaction block, which CREATE INDEX CONCURRENTLY refuses.
+    set_lock_timeout(conn, opts.lock_timeout).await?;
     for (k, s) in f.up.iter().enumerate().skip(resume_at) {
         let mut attempt = 0u32;
         // Only a build that may have run before can have left an index behind.
@@ -484,7 +487,7 @@ async fn apply_steps(
                     }
                 }
             }
-            let mut batch = Batch::new(opts.lock_timeout, false);
+            let mut batch = Batch::new(None, false);
             batch.statement(s);
             match batch.run(conn).await {
                 Ok(()) => break,
@@ -546,6 +549,19 @@ async fn apply_steps(
     .execute(&mut *conn)
     .await
     .map_err(MigrateError::Journal)?;
+    Ok(())
+}
+
+async fn set_lock_timeout(
+    conn: &mut PgConnection,
+    t: Option<Duration>,
+) -> Result<(), MigrateError> {
+    if let Some(t) = t {
+        sqlx::raw_sql(&format!("SET lock_timeout = '{}ms'", t.as_millis()))
+            .execute(&mut *conn)
+            .await
+            .map_err(MigrateError::Journal)?;
+    }
     Ok(())
 }
 
@@ -681,8 +697,9 @@ pub async fn rollback_files(
             format!("Nothing of this down section stays applied (rolled back); {n} newer migration(s) were rolled back before it. Fix the down section and roll back again.")
         };
         if f.no_transaction {
+            set_lock_timeout(conn, opts.lock_timeout).await?;
             for s in down {
-                let mut batch = Batch::new(opts.lock_timeout, false);
+                let mut batch = Batch::new(None, false);
                 batch.statement(s);
                 batch.run(conn).await.map_err(|failure| {
                     let line = failure.line.unwrap_or(s.line);
@@ -694,7 +711,12 @@ pub async fn rollback_files(
                     )
                 })?;
             }
-            sqlx::raw_sql(&delete)
+            let reset = if opts.lock_timeout.is_some() {
+                "; RESET lock_timeout"
+            } else {
+                ""
+            };
+            sqlx::raw_sql(&format!("{delete}{reset}"))
                 .execute(&mut *conn)
                 .await
                 .map_err(MigrateError::Journal)?;

@@ -298,14 +298,14 @@ async fn no_transaction_file_runs_step_by_step_and_journals_each_step() {
         "-- pgtenant:no-transaction\ncreate index concurrently a_v on a (v);\ncreate index concurrently a_id on a (id);\n-- pgtenant:down\ndrop index concurrently a_id;\ndrop index concurrently a_v;\n",
     );
     let events = Events::default();
-    migrate::migrate(
-        &connect_options(&db.url),
-        &files.dir,
-        &MigrateOptions::default(),
-        &events,
-    )
-    .await
-    .unwrap();
+    // With a lock_timeout: it must not put the concurrent builds in a transaction block.
+    let opts = MigrateOptions {
+        lock_timeout: Some(Duration::from_secs(5)),
+        ..Default::default()
+    };
+    migrate::migrate(&connect_options(&db.url), &files.dir, &opts, &events)
+        .await
+        .unwrap();
     let lines = events.lines();
     assert!(
         lines.contains(&"step 20240101000002 2/2".to_string()),
@@ -330,7 +330,10 @@ async fn no_transaction_file_runs_step_by_step_and_journals_each_step() {
         &connect_options(&db.url),
         &files.dir,
         RollbackTarget::Steps(1),
-        &RollbackOptions::default(),
+        &RollbackOptions {
+            lock_timeout: Some(Duration::from_secs(5)),
+            ..Default::default()
+        },
         &Quiet,
     )
     .await

@@ -77,7 +77,9 @@ fn cfg() -> TenancyConfig {
 
 async fn catalog(db: &TestDb) -> Catalog {
     let mut conn = db.conn().await;
-    pgtenant::schema::introspect(&mut conn).await.expect("introspect")
+    pgtenant::schema::introspect(&mut conn)
+        .await
+        .expect("introspect")
 }
 
 /// Load `schema`, create the service role with DML grants, apply the
