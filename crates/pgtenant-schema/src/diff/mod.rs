@@ -1979,10 +1979,7 @@ impl<'a> Differ<'a> {
             let recreate = match np {
                 None => true,
                 Some(np) => {
-                    np.command != p.command
-                        || np.permissive != p.permissive
-                        || (np != p && reshaped)
-                        || fn_dep
+                    np.command != p.command || np.permissive != p.permissive || reshaped || fn_dep
                 }
             };
             if recreate {
@@ -2016,10 +2013,7 @@ impl<'a> Differ<'a> {
             let recreate = match old {
                 None => true,
                 Some(p) => {
-                    np.command != p.command
-                        || np.permissive != p.permissive
-                        || (np != p && reshaped)
-                        || fn_dep
+                    np.command != p.command || np.permissive != p.permissive || reshaped || fn_dep
                 }
             };
             if recreate {
