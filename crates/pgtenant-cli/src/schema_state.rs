@@ -32,24 +32,7 @@ const TENANCY_SOURCE: &str = "<tenancy transform>";
 
 /// The engine's tenancy rules for a database's effective `[tenancy]`.
 pub fn tenancy_config(db: &Database, t: &Tenancy) -> Result<TenancyConfig> {
-    let parse = |name: &str| {
-        TenancyConfig::parse_table_name(name)
-            .map_err(|e| crate::error::usage(format!("database {}: [tenancy] {e}", db.name)))
-    };
-    let cfg = TenancyConfig {
-        column: t.column.clone(),
-        setting: t.setting.clone(),
-        user_setting: t.user_setting.clone(),
-        root_table: Some(parse(&t.root_table)?),
-        global_tables: t
-            .global_tables
-            .iter()
-            .map(|g| parse(g))
-            .collect::<Result<Vec<QualName>>>()?,
-    };
-    cfg.validate()
-        .map_err(|e| crate::error::usage(format!("database {}: [tenancy] {e}", db.name)))?;
-    Ok(cfg)
+    crate::tenancy::config(&db.name, t)
 }
 
 /// The roles bootstrap manages for `db` (their grants are not schema).
