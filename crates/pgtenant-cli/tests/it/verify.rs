@@ -558,3 +558,43 @@ async fn example_startkit_verifies() {
 async fn example_tasks_verifies() {
     check_example("tasks").await;
 }
+
+/// `check` reports the lints too, with the service role's memberships:
+/// membership in a role that owns a table is found by both commands.
+#[tokio::test]
+async fn membership_in_an_owning_role_is_reported_by_check_and_verify() {
+    let p = isolated_quickstart().await;
+    let owner = pgtenant_testkit::unique_name("pgt_cli_owner");
+    exec(
+        &p,
+        &format!(
+            "CREATE ROLE {owner} NOLOGIN; GRANT {owner} TO {svc}; ALTER TABLE projects OWNER TO {owner};",
+            svc = p.svc
+        ),
+    )
+    .await;
+    let (code, failures) = failures(&p).await;
+    let check = p.run(&["--json", "check"]).await.json();
+    // Give the table back before the role goes.
+    exec(
+        &p,
+        &format!("ALTER TABLE projects OWNER TO CURRENT_USER; DROP OWNED BY {owner}"),
+    )
+    .await;
+    pgtenant_testkit::drop_role(&owner).await;
+    assert_eq!(
+        (code, failures),
+        (
+            1,
+            vec!["service-role-member-of-owner table public.projects".to_owned()]
+        )
+    );
+    let codes: Vec<&str> = check["databases"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["service-role-member-of-owner"], "{check:#}");
+}
