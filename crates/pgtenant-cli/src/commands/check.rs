@@ -155,9 +155,11 @@ pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCh
         schema_state::drift(admin_url, db, &files, &applied_versions, live.as_ref()).await?;
     if let Some(t) = &db.tenancy {
         let cfg = schema_state::tenancy_config(db, t)?;
-        let roles = RoleFacts::for_role(db.service_role.name.clone());
         check.findings = match &live_raw {
-            Some(raw) => lint(raw, &cfg, &roles),
+            Some(raw) => {
+                let roles = service_role_facts(admin_url, db).await?;
+                lint(raw, &cfg, &roles)
+            }
             None if db.schema_dir.exists() => {
                 let desired = schema_state::desired(admin_url, db).await?;
                 lint(&desired, &cfg, &RoleFacts::default())
@@ -166,6 +168,25 @@ pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCh
         };
     }
     Ok(check)
+}
+
+/// The service role and the roles it belongs to (for the ownership
+/// lints); a role bootstrap has not created yet belongs to none.
+async fn service_role_facts(admin_url: &str, db: &Database) -> Result<RoleFacts> {
+    use sqlx::Connection as _;
+    let role = db.service_role.name.clone();
+    let mut conn = db::connect(admin_url, Some(&db.name), None).await?;
+    let info = pgtenant::verify::role_info(&mut conn, &role).await;
+    let _ = conn.close().await;
+    let member_of = match info {
+        Ok(info) => info.member_of,
+        Err(pgtenant::verify::VerifyError::NoServiceRole(_)) => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading the memberships of role {role}")),
+    };
+    Ok(RoleFacts {
+        service_role: Some(role),
+        member_of,
+    })
 }
 
 fn indent(sql: &str, by: &str) -> String {

@@ -38,10 +38,9 @@ fn sql_of(dir: &Path) -> String {
         .join("\n")
 }
 
-/// A copy of examples/quickstart with unique database and role names,
-/// bootstrapped, its schema loaded with the tenancy transform applied, and
-/// its setup seed run: an isolated project.
-async fn isolated_quickstart() -> Project {
+/// A copy of examples/quickstart with unique database and role names (not
+/// bootstrapped).
+fn quickstart_project() -> Project {
     let p = Project::new();
     copy_dir(&quickstart(), p.dir.path());
     let manifest = std::fs::read_to_string(quickstart().join("pgtenant.toml"))
@@ -61,6 +60,52 @@ async fn isolated_quickstart() -> Project {
         "{manifest}"
     );
     p.write_manifest(&manifest);
+    p
+}
+
+/// The whole pipeline through the binary: the generated migration carries
+/// the isolation, migrate applies it, verify proves it.
+#[tokio::test]
+async fn generate_migrate_verify_on_quickstart() {
+    let p = quickstart_project();
+    for args in [
+        vec!["bootstrap"],
+        vec!["generate", "--db", p.db.as_str(), "--name", "init"],
+        vec!["migrate"],
+        vec!["seed", "setup"],
+    ] {
+        let run = p.run(&args).await;
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+    }
+    let migration = std::fs::read_dir(p.dir.path().join("migrations/quickstart"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    for sql in [
+        "ALTER TABLE public.projects FORCE ROW LEVEL SECURITY",
+        "CREATE POLICY pgtenant_tenant_isolation ON public.projects",
+    ] {
+        assert!(migration.contains(sql), "{sql}\n{migration}");
+    }
+    let run = p.run(&["verify"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("could not probe"), "{}", run.stdout);
+    // And generate has nothing left to do.
+    let again = p
+        .run(&["generate", "--db", p.db.as_str(), "--name", "again"])
+        .await;
+    assert_eq!(again.code, 0, "{again:?}");
+    let files = std::fs::read_dir(p.dir.path().join("migrations/quickstart"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 1, "{again:?}");
+}
+
+/// A copy of examples/quickstart with unique database and role names,
+/// bootstrapped, its schema loaded with the tenancy transform applied, and
+/// its setup seed run: an isolated project.
+async fn isolated_quickstart() -> Project {
+    let p = quickstart_project();
     let run = p.run(&["bootstrap"]).await;
     assert_eq!(run.code, 0, "{run:?}");
 
@@ -512,4 +557,44 @@ async fn example_startkit_verifies() {
 #[tokio::test]
 async fn example_tasks_verifies() {
     check_example("tasks").await;
+}
+
+/// `check` reports the lints too, with the service role's memberships:
+/// membership in a role that owns a table is found by both commands.
+#[tokio::test]
+async fn membership_in_an_owning_role_is_reported_by_check_and_verify() {
+    let p = isolated_quickstart().await;
+    let owner = pgtenant_testkit::unique_name("pgt_cli_owner");
+    exec(
+        &p,
+        &format!(
+            "CREATE ROLE {owner} NOLOGIN; GRANT {owner} TO {svc}; ALTER TABLE projects OWNER TO {owner};",
+            svc = p.svc
+        ),
+    )
+    .await;
+    let (code, failures) = failures(&p).await;
+    let check = p.run(&["--json", "check"]).await.json();
+    // Give the table back before the role goes.
+    exec(
+        &p,
+        &format!("ALTER TABLE projects OWNER TO CURRENT_USER; DROP OWNED BY {owner}"),
+    )
+    .await;
+    pgtenant_testkit::drop_role(&owner).await;
+    assert_eq!(
+        (code, failures),
+        (
+            1,
+            vec!["service-role-member-of-owner table public.projects".to_owned()]
+        )
+    );
+    let codes: Vec<&str> = check["databases"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["service-role-member-of-owner"], "{check:#}");
 }
