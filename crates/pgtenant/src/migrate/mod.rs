@@ -73,7 +73,9 @@ pub enum MigrateError {
     },
     #[error(transparent)]
     History(#[from] Problems),
-    #[error("cannot connect to the database")]
+    #[error(
+        "cannot connect to the database; check that the server runs and the database exists (`pgtenant bootstrap` creates it)"
+    )]
     Connect(#[source] sqlx::Error),
     #[error("{0}")]
     Statement(Box<StatementError>),
