@@ -3,8 +3,11 @@
 
 pub mod bootstrap;
 pub mod check;
+pub mod diff;
 pub mod doctor;
 pub mod generate;
+pub mod init;
+pub mod inspect;
 pub mod migrate;
 pub mod nuke;
 pub mod progress;
@@ -14,3 +17,4 @@ pub mod rollback;
 pub mod seed;
 pub mod status;
 pub mod up;
+pub mod verify;

@@ -11,7 +11,9 @@ mod error;
 mod manifest;
 mod output;
 mod pgurl;
+mod schema_state;
 mod scram;
+mod tenancy;
 
 use clap::{Parser, Subcommand};
 use context::{Context, GlobalArgs};
@@ -32,10 +34,24 @@ struct Cli {
 enum Command {
     /// Create the project's databases, service roles and grants (idempotent).
     Bootstrap(commands::bootstrap::BootstrapArgs),
+    /// Print the plan (SQL with hazard comments) from one schema to another.
+    Diff(commands::diff::DiffArgs),
     /// Check connections, roles, tables, row counts and RLS of every database.
     Doctor(commands::doctor::DoctorArgs),
+    /// Print the catalog of a schema: a folder of .sql files, a .sql file
+    /// or a postgres:// URL (summary, or the whole catalog with --json).
+    Inspect(commands::inspect::InspectArgs),
+    /// Scaffold a new project: manifest, schema, migrations, seeds, .env.example.
+    Init(commands::init::InitArgs),
+    /// CI gate: fail on drift, ungenerated schema changes, edited or missing
+    /// migrations, tenancy lint errors.
+    Check(commands::check::CheckArgs),
+    /// Write the next migration from the schema folder (checked on a shadow).
+    Generate(commands::generate::GenerateArgs),
     /// Drop the project's databases and roles (guarded by --yes).
     Nuke(commands::nuke::NukeArgs),
+    /// Development only: apply the schema folder to the live database, no file.
+    Push(commands::push::PushArgs),
     /// The one command: bootstrap, migrate, seed setup (and demo when
     /// allowed), then doctor.
     Up(commands::up::UpArgs),
@@ -55,13 +71,22 @@ enum Command {
     Seed(commands::seed::SeedArgs),
     /// Drop the databases and rebuild them with `up` (guarded by --yes).
     Reset(commands::reset::ResetArgs),
+    /// Prove tenant isolation on the live databases (static lints and
+    /// rollback-only probes as the service role).
+    Verify(commands::verify::VerifyArgs),
 }
 
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
     match command {
         Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
+        Command::Diff(args) => commands::diff::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
+        Command::Inspect(args) => commands::inspect::run(ctx, args).await,
+        Command::Init(args) => commands::init::run(ctx, args).await,
+        Command::Check(args) => commands::check::run(ctx, args).await,
+        Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
+        Command::Push(args) => commands::push::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
         Command::Check(args) => commands::check::run(ctx, args).await,
         Command::Push(args) => commands::push::run(ctx, args).await,
@@ -71,6 +96,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Rollback(args) => commands::rollback::run(ctx, args).await,
         Command::Seed(args) => commands::seed::run(ctx, args).await,
         Command::Reset(args) => commands::reset::run(ctx, args).await,
+        Command::Verify(args) => commands::verify::run(ctx, args).await,
     }
 }
 

@@ -94,6 +94,10 @@ impl Table {
         self.rows.push(cells.into_iter().map(Into::into).collect());
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
     /// Render with `indent` spaces before each line.
     pub fn render(&self, indent: usize) -> String {
         let columns = self.header.len();

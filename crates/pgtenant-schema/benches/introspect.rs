@@ -19,6 +19,18 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// CPU time (user + system) of a local process in clock ticks, from
+/// /proc/<pid>/stat; `None` where that is not readable (remote server, not
+/// Linux).
+fn cpu_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name in parentheses: utime is the 14th and
+    // stime the 15th field of the whole line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
 fn report(what: &str, mut times: Vec<Duration>) {
     times.sort();
     let n = times.len();
@@ -61,6 +73,11 @@ async fn main() {
     for _ in 0..3 {
         introspect(&mut conn).await.expect("introspect");
     }
+    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await
+        .expect("backend pid");
+    let (server0, client0) = (cpu_ticks(&backend.to_string()), cpu_ticks("self"));
     let mut times = Vec::with_capacity(iters);
     for _ in 0..iters {
         let t = Instant::now();
@@ -69,6 +86,35 @@ async fn main() {
         assert_eq!(c.tables.len(), tables + 1);
     }
     report(&format!("introspect {tables} tables"), times);
+    // CPU time is what the work costs whatever else runs on the machine
+    // (clock ticks are 10 ms: the per-iteration figure is an average).
+    if let (Some(s0), Some(c0), Some(s1), Some(c1)) = (
+        server0,
+        client0,
+        cpu_ticks(&backend.to_string()),
+        cpu_ticks("self"),
+    ) {
+        let per = |ticks: u64| ticks as f64 * 10.0 / iters as f64;
+        println!(
+            "CPU per introspection: server backend {:.1} ms, client {:.1} ms (averaged over {iters})",
+            per(s1 - s0),
+            per(c1 - c0)
+        );
+    }
+
+    // A fresh connection: the server builds its relation cache as the
+    // renderers open tables (what a CLI run pays).
+    let mut cold = Vec::new();
+    for _ in 0..5 {
+        let mut fresh = db.conn().await;
+        let t = Instant::now();
+        introspect(&mut fresh).await.expect("introspect");
+        cold.push(t.elapsed());
+    }
+    report(
+        &format!("introspect {tables} tables on a fresh connection"),
+        cold,
+    );
 
     let dir = std::env::temp_dir().join(pgtenant_testkit::unique_name("pgt_bench_sql"));
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -16,6 +16,10 @@ use sqlx::{Connection, PgConnection, Row};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
+/// `server_version_num` of the oldest supported server (14: `typsubscript`;
+/// 13: `tgparentid`).
+const MIN_SERVER_VERSION: i32 = 140_000;
+
 /// The catalog queries, as written in `queries.sql`.
 const QUERIES_SQL: &str = include_str!("queries.sql");
 
@@ -26,6 +30,9 @@ pub enum IntrospectError {
     /// snapshot.
     #[error("introspection needs a connection outside any transaction; commit or roll back first")]
     InTransaction,
+    /// The catalog queries use columns added in PostgreSQL 14.
+    #[error("PostgreSQL {version} is too old: introspection needs PostgreSQL 14 or later")]
+    UnsupportedServer { version: String },
     /// Starting or ending the read-only transaction failed.
     #[error("could not run the catalog queries; check the connection and that the role can read pg_catalog")]
     Query(#[source] sqlx::Error),
@@ -92,7 +99,8 @@ static BATCH: LazyLock<String> = LazyLock::new(|| {
 /// Read the whole schema of the database `conn` is connected to.
 ///
 /// The connection must not be inside a transaction: introspection opens its
-/// own `REPEATABLE READ, READ ONLY` transaction and ends it.
+/// own `REPEATABLE READ, READ ONLY` transaction and ends it. Needs
+/// PostgreSQL 14 or later.
 pub async fn introspect(conn: &mut PgConnection) -> Result<Catalog, IntrospectError> {
     if conn.is_in_transaction() {
         return Err(IntrospectError::InTransaction);
@@ -101,6 +109,15 @@ pub async fn introspect(conn: &mut PgConnection) -> Result<Catalog, IntrospectEr
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .await
         .map_err(IntrospectError::Query)?;
+    let (version_num, version): (i32, String) = sqlx::query_as(
+        "SELECT current_setting('server_version_num')::int, current_setting('server_version')",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(IntrospectError::Query)?;
+    if version_num < MIN_SERVER_VERSION {
+        return Err(IntrospectError::UnsupportedServer { version });
+    }
     let rows = sqlx::raw_sql(BATCH.as_str())
         .fetch_all(&mut *tx)
         .await
@@ -249,10 +266,10 @@ struct ConstraintRow {
     name: String,
     kind: String,
     definition: String,
-    columns: Vec<String>,
+    columns: Vec<i32>,
     ref_schema: Option<String>,
     ref_table: Option<String>,
-    ref_columns: Option<Vec<String>>,
+    ref_columns: Option<Vec<i32>>,
     deferrable: bool,
     initially_deferred: bool,
     validated: bool,
@@ -267,7 +284,7 @@ struct IndexRow {
     name: String,
     definition: String,
     unique: bool,
-    columns: Vec<Option<String>>,
+    columns: Vec<i32>,
     method: String,
     predicate: Option<String>,
     inherited: bool,
@@ -515,8 +532,15 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
     let mut columns = parse::<ColumnRow>(results, "columns")?;
     columns
         .sort_by(|a, b| (&a.schema, &a.table, a.position).cmp(&(&b.schema, &b.table, b.position)));
+    // Attribute number → name per relation, to name constraint and index
+    // columns.
+    let mut attnames: HashMap<QualName, HashMap<i32, String>> = HashMap::new();
     for r in columns {
         let rel = QualName::new(r.schema, r.table);
+        attnames
+            .entry(rel.clone())
+            .or_default()
+            .insert(r.position, r.name.clone());
         if let Some(table) = cat.tables.get_mut(&rel) {
             let identity = r.identity.map(|i| Identity {
                 kind: if i.kind == "a" {
@@ -547,8 +571,16 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
         }
     }
 
+    let names_of = |rel: &QualName, nums: &[i32]| -> Vec<String> {
+        let names = attnames.get(rel);
+        nums.iter()
+            .filter_map(|n| names.and_then(|m| m.get(n)).cloned())
+            .collect()
+    };
     for r in parse::<ConstraintRow>(results, "constraints")? {
-        let Some(table) = cat.tables.get_mut(&QualName::new(r.schema, r.table)) else {
+        let rel = QualName::new(r.schema, r.table);
+        let columns = names_of(&rel, &r.columns);
+        let Some(table) = cat.tables.get_mut(&rel) else {
             continue;
         };
         let kind = match r.kind.as_str() {
@@ -560,10 +592,14 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
             _ => continue,
         };
         let references = match (r.ref_schema, r.ref_table) {
-            (Some(s), Some(t)) => Some(ForeignKeyTarget {
-                table: QualName::new(s, t),
-                columns: r.ref_columns.unwrap_or_default(),
-            }),
+            (Some(s), Some(t)) => {
+                let target = QualName::new(s, t);
+                let columns = names_of(&target, &r.ref_columns.unwrap_or_default());
+                Some(ForeignKeyTarget {
+                    table: target,
+                    columns,
+                })
+            }
             _ => None,
         };
         table.constraints.insert(
@@ -572,7 +608,7 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
                 name: r.name,
                 kind,
                 definition: r.definition,
-                columns: r.columns,
+                columns,
                 references,
                 deferrable: r.deferrable,
                 initially_deferred: r.initially_deferred,
@@ -585,11 +621,18 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
 
     for r in parse::<IndexRow>(results, "indexes")? {
         let rel = QualName::new(r.schema, r.table);
+        let names = attnames.get(&rel);
+        // 0 is an expression key.
+        let columns = r
+            .columns
+            .iter()
+            .map(|n| names.and_then(|m| m.get(n)).cloned())
+            .collect();
         let index = Index {
             name: r.name.clone(),
             definition: r.definition,
             unique: r.unique,
-            columns: r.columns,
+            columns,
             method: r.method,
             predicate: r.predicate,
             inherited: r.inherited,
@@ -757,6 +800,17 @@ mod tests {
                 "{name} must be one statement without `;`"
             );
         }
+    }
+
+    #[test]
+    fn old_servers_are_named() {
+        let e = IntrospectError::UnsupportedServer {
+            version: "13.9".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "PostgreSQL 13.9 is too old: introspection needs PostgreSQL 14 or later"
+        );
     }
 
     #[test]

@@ -259,14 +259,12 @@ SELECT n.nspname AS schema,
        k.conname AS name,
        k.contype AS kind,
        pg_get_constraintdef(k.oid, true) AS definition,
-       (SELECT coalesce(json_agg(a.attname ORDER BY u.ord), '[]')
-          FROM unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
-          JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS columns,
+       -- Attribute numbers, named from the columns query (cheaper than a
+       -- lookup per constraint).
+       coalesce(to_json(k.conkey), '[]') AS columns,
        fn.nspname AS ref_schema,
        f.relname AS ref_table,
-       (SELECT json_agg(a.attname ORDER BY u.ord)
-          FROM unnest(k.confkey) WITH ORDINALITY u(attnum, ord)
-          JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.attnum) AS ref_columns,
+       to_json(k.confkey) AS ref_columns,
        k.condeferrable AS deferrable,
        k.condeferred AS initially_deferred,
        k.convalidated AS validated,
@@ -298,10 +296,9 @@ SELECT n.nspname AS schema,
        ic.relname AS name,
        pg_get_indexdef(i.indexrelid) AS definition,
        i.indisunique AS unique,
-       (SELECT coalesce(json_agg(a.attname ORDER BY u.ord), '[]')
-          FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(attnum, ord)
-          LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum
-         WHERE u.ord <= i.indnkeyatts) AS columns,
+       -- Key columns (not INCLUDE ones) as attribute numbers (0 for an
+       -- expression), named from the columns query.
+       to_json((i.indkey::int2[])[0:i.indnkeyatts - 1]) AS columns,
        am.amname AS method,
        pg_get_expr(i.indpred, i.indrelid) AS predicate,
        EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) AS inherited,

@@ -80,6 +80,14 @@ pub enum ShadowError {
     /// line of the statement (or of the error position inside it).
     #[error(transparent)]
     Sql(Box<SqlError>),
+    /// Something only psql understands (a meta-command, `COPY ... FROM
+    /// stdin`).
+    #[error("{}:{line}: {problem}", .file.display())]
+    NotSql {
+        file: PathBuf,
+        line: usize,
+        problem: String,
+    },
     #[error("loading {} failed; check that the server is still reachable", .file.display())]
     Load {
         file: PathBuf,
@@ -365,10 +373,16 @@ impl ShadowDb {
     }
 
     async fn load_file(&self, file: &SqlFile) -> Result<(), ShadowError> {
+        let text = without_dump_restrict_lines(&file.text);
+        let file = &SqlFile {
+            path: file.path.clone(),
+            text,
+        };
         let statements = split_statements(&file.text);
         if statements.is_empty() {
             return Ok(());
         }
+        check_plain_sql(file, &statements)?;
         if !statements.iter().any(is_transaction_control) {
             let mut conn = self.connect().await?;
             match run_in_one_transaction(&mut conn, &file.text).await {
@@ -537,6 +551,54 @@ fn statement_error(file: &SqlFile, stmt: &Statement, e: sqlx::Error) -> ShadowEr
         hint: pg.hint().map(str::to_owned),
         code: pg.code().to_owned(),
     }))
+}
+
+/// pg_dump 17.6 and later wrap their output in `\restrict KEY` /
+/// `\unrestrict KEY` psql meta-commands: blank those lines (keeping line
+/// numbers) so a dump loads as it is.
+fn without_dump_restrict_lines(text: &str) -> String {
+    if !text.contains("\\restrict") && !text.contains("\\unrestrict") {
+        return text.to_owned();
+    }
+    text.split_inclusive('\n')
+        .map(|line| {
+            let t = line.trim_start();
+            if t.starts_with("\\restrict ") || t.starts_with("\\unrestrict ") {
+                if line.ends_with('\n') {
+                    "\n"
+                } else {
+                    ""
+                }
+            } else {
+                line
+            }
+        })
+        .collect()
+}
+
+/// Refuse what only psql understands, naming the line, instead of letting
+/// the server report a confusing syntax error.
+fn check_plain_sql(file: &SqlFile, statements: &[Statement]) -> Result<(), ShadowError> {
+    for stmt in statements {
+        let not_sql = |problem: String| ShadowError::NotSql {
+            file: file.path.clone(),
+            line: stmt.line,
+            problem,
+        };
+        if stmt.sql.starts_with('\\') {
+            let command = stmt.sql.split_whitespace().next().unwrap_or("\\");
+            return Err(not_sql(format!(
+                "`{command}` is a psql meta-command, not SQL; remove it (pgtenant runs plain SQL)"
+            )));
+        }
+        let lower = stmt.sql.to_ascii_lowercase();
+        if lower.starts_with("copy") && lower.contains("stdin") {
+            return Err(not_sql(
+                "COPY ... FROM stdin needs psql; write the rows as INSERT statements (or in a seed)".to_owned(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A statement that opens or ends a transaction block itself.

@@ -431,6 +431,50 @@ pub fn scoped_map(catalog: &Catalog, cfg: &TenancyConfig) -> BTreeMap<QualName, 
         .collect()
 }
 
+/// Why [`apply`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("reading the schema for the tenancy transform failed")]
+    Introspect(#[from] crate::introspect::IntrospectError),
+    #[error("tenancy statement failed: {statement}; fix the schema (see the cause) and run again")]
+    Statement {
+        statement: String,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+/// The tenancy transform applied to a database (normally the shadow loaded
+/// from `schema/`): introspect, [`transform`], run the statements in one
+/// transaction, introspect again. Returns the transformed catalog (with
+/// PostgreSQL's own rendering of the policies) and what the transform did.
+/// The pure part is [`transform`]; this is the I/O around it.
+pub async fn apply(
+    conn: &mut sqlx::PgConnection,
+    cfg: &TenancyConfig,
+) -> Result<(Catalog, TransformOutput), ApplyError> {
+    use sqlx::Connection;
+    let before = crate::introspect(conn).await?;
+    let out = transform(&before, cfg);
+    if out.statements.is_empty() {
+        return Ok((before, out));
+    }
+    let run = |statement: &str, source| ApplyError::Statement {
+        statement: statement.to_owned(),
+        source,
+    };
+    let mut tx = conn.begin().await.map_err(|e| run("BEGIN", e))?;
+    for st in &out.statements {
+        sqlx::raw_sql(st)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| run(st, e))?;
+    }
+    tx.commit().await.map_err(|e| run("COMMIT", e))?;
+    let after = crate::introspect(conn).await?;
+    Ok((after, out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -199,8 +199,10 @@ fn report(name: &str, target: f64, mut lib: Vec<Duration>, mut base: Vec<Duratio
     base.sort();
     let (lm, bm) = (percentile(&lib, 500), percentile(&base, 500));
     let (l99, b99) = (percentile(&lib, 990), percentile(&base, 990));
+    // The fastest decile is what the paths cost when the machine is quiet.
+    let (l10, b10) = (percentile(&lib, 100), percentile(&base, 100));
     println!(
-        "| {name} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2}x | {paired:.2}x | {:.2}x | ≤ {target:.2}x |",
+        "| {name} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2}x | {paired:.2}x | {:.2}x | {:.2}x | ≤ {target:.2}x |",
         lib.len(),
         micros(lm),
         micros(l99),
@@ -208,6 +210,7 @@ fn report(name: &str, target: f64, mut lib: Vec<Duration>, mut base: Vec<Duratio
         micros(b99),
         micros(lm) / micros(bm),
         micros(l99) / micros(b99),
+        micros(l10) / micros(b10),
     );
 }
 
@@ -227,9 +230,9 @@ fn main() {
         let s = setup(&db, &owner, &svc).await;
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         println!(
-            "| case | iterations | library median µs | library p99 µs | baseline median µs | baseline p99 µs | ratio of medians | median of paired ratios | p99 ratio | target |"
+            "| case | iterations | library median µs | library p99 µs | baseline median µs | baseline p99 µs | ratio of medians | median of paired ratios | p99 ratio | p10 ratio | target |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
         let (lib, base) = compare(&s, 1, iters, &mut rng).await;
         report("(a) 1 point query / tx", 1.5, lib, base);
         let (lib, base) = compare(&s, 10, iters, &mut rng).await;

@@ -268,6 +268,27 @@ impl TenancyConfig {
     }
 }
 
+impl From<&pgtenant_schema::tenancy::TenancyConfig> for TenancyConfig {
+    /// The library's view of the `[tenancy]` rules the schema engine uses:
+    /// the same settings, the key type read from the root table when one is
+    /// named (uuid otherwise). Membership and user key type keep their
+    /// defaults; set them with the builder methods.
+    fn from(schema: &pgtenant_schema::tenancy::TenancyConfig) -> Self {
+        TenancyConfig {
+            setting: schema.setting.clone(),
+            user_setting: schema.user_setting.clone(),
+            key: match &schema.root_table {
+                Some(root) => KeySource::RootTable(TableName {
+                    schema: root.schema.clone(),
+                    name: root.name.clone(),
+                }),
+                None => KeySource::Fixed(TenantKeyType::Uuid),
+            },
+            ..TenancyConfig::default()
+        }
+    }
+}
+
 /// A custom setting name: `prefix.name`, each part a lower-case word. The
 /// dot keeps it away from PostgreSQL's own settings (`role`,
 /// `session_authorization`, …), which must never be set from a tenant id.
@@ -395,6 +416,25 @@ mod tests {
         assert!(validate_setting("setting", "app.Tenant").is_err());
         assert!(validate_setting("setting", "app.tenant'); --").is_err());
         assert!(validate_setting("setting", "app.").is_err());
+    }
+
+    #[test]
+    fn the_schema_engines_tenancy_rules_carry_over() {
+        let schema = pgtenant_schema::tenancy::TenancyConfig {
+            column: "org_id".to_owned(),
+            setting: "app.org_id".to_owned(),
+            user_setting: Some("app.user_id".to_owned()),
+            root_table: Some(pgtenant_schema::model::QualName::new("app", "orgs")),
+            global_tables: vec![],
+        };
+        let config = TenancyConfig::from(&schema);
+        assert_eq!(config.setting, "app.org_id");
+        assert_eq!(config.user_setting.as_deref(), Some("app.user_id"));
+        assert_eq!(
+            config.key,
+            KeySource::RootTable(TableName::parse("app.orgs"))
+        );
+        assert_eq!(config.membership, None);
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //!
 //! The application connects as the service role (never superuser, owner or
 //! BYPASSRLS) and runs its queries inside a [`TenantTx`], which sets the
-//! tenant (and user) with `set_config(…, true)` in the same round trip as
-//! `BEGIN`. No context means no rows, never all rows; the setting ends with
+//! tenant (and user) with `SET LOCAL` (the same as `set_config(…, true)`)
+//! in the same round trip as `BEGIN`. No context means no rows, never all rows; the setting ends with
 //! the transaction, so a pooled connection never carries it to the next
 //! request.
 //!

@@ -79,8 +79,8 @@ impl SuperadminDb {
             || tracing::info!(target: "pgtenant::superadmin", "superadmin transaction begins"),
         );
         let sql = format!(
-            "SELECT set_config({}, {}, true); BEGIN",
-            quote_literal(REASON_SETTING),
+            "SET LOCAL {} = {}; BEGIN",
+            crate::tenant::quote_setting(REASON_SETTING),
             quote_literal(reason)
         );
         let tx = self.pool.begin_with(sql).await?;

@@ -178,8 +178,14 @@ impl Report {
         out
     }
 
-    /// The human-readable report.
+    /// The human-readable report, every check listed.
     pub fn render(&self) -> String {
+        self.render_with(Detail::Every)
+    }
+
+    /// The human-readable report: findings always; checks all or only
+    /// those not proven.
+    pub fn render_with(&self, detail: Detail) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -189,8 +195,15 @@ impl Report {
         for f in &self.findings {
             let _ = writeln!(s, "  {}", f.to_string().replace('\n', "\n  "));
         }
-        for c in &self.session {
-            let _ = writeln!(s, "  {}", check_line(c));
+        let all_proven = |checks: &[Check]| checks.iter().all(|c| c.outcome == Outcome::Proven);
+        if detail == Detail::Summary && all_proven(&self.session) {
+            let _ = writeln!(s, "  ok      session: {} checks proven", self.session.len());
+        } else {
+            for c in &self.session {
+                if detail == Detail::Every || c.outcome != Outcome::Proven {
+                    let _ = writeln!(s, "  {}", check_line(c));
+                }
+            }
         }
         for t in &self.tables {
             let probe = match &t.probe {
@@ -199,9 +212,21 @@ impl Report {
                 Probe::Synthesised => "synthesised rows".to_owned(),
                 Probe::NotProbed { reason } => format!("could not probe: {reason}"),
             };
+            if detail == Detail::Summary && all_proven(&t.checks) {
+                let _ = writeln!(
+                    s,
+                    "  {} {} ({probe}): all {} checks proven",
+                    t.kind,
+                    t.table,
+                    t.checks.len()
+                );
+                continue;
+            }
             let _ = writeln!(s, "  {} {} ({probe})", t.kind, t.table);
             for c in &t.checks {
-                let _ = writeln!(s, "    {}", check_line(c));
+                if detail == Detail::Every || c.outcome != Outcome::Proven {
+                    let _ = writeln!(s, "    {}", check_line(c));
+                }
             }
         }
         let errors = self
@@ -221,6 +246,15 @@ impl Report {
         );
         s
     }
+}
+
+/// How much of a report [`Report::render_with`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Findings, and only the checks that were not proven.
+    Summary,
+    /// Every check.
+    Every,
 }
 
 fn check_line(c: &Check) -> String {
@@ -344,7 +378,9 @@ struct ProbeRow {
 struct Probes {
     a: ProbeRow,
     b: ProbeRow,
-    /// The explicit column values used for B's row (to insert it again).
+    /// Explicit column values of another row of B, for the INSERT check:
+    /// freshly synthesised where possible (so unique keys do not collide
+    /// with B's probe row and hide the policy's answer), else B's own.
     b_values: Vec<(String, String, Option<String>)>,
 }
 
@@ -364,7 +400,9 @@ fn rand_int(max: u32) -> String {
 /// A text value of type `ty` for a probe row, or `None` when pgtenant does
 /// not know how to make one.
 fn synth_value(catalog: &Catalog, ty: &str) -> Option<String> {
-    let base = ty.split('(').next().unwrap_or(ty).trim();
+    // `timestamp(3) without time zone` -> `timestamp without time zone`.
+    let stripped = pgtenant_schema::tenancy::policy_cast_type(ty);
+    let base = stripped.as_str();
     if ty.ends_with("[]") {
         return Some("{}".to_owned());
     }
@@ -553,6 +591,47 @@ async fn existing_row(
     Ok(row.map(|r| read_probe_row(t, &r).values))
 }
 
+/// A row synthesised in a table that is not tenant-scoped (a global
+/// parent such as `users` with no rows yet), inside the probe transaction.
+/// Its own required foreign keys must point at existing rows.
+async fn synth_global_row(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    t: &Table,
+) -> Result<Option<Values>, VerifyError> {
+    let mut fixed: Values = BTreeMap::new();
+    for fk in required_fks(t) {
+        let Some(target) = &fk.references else {
+            continue;
+        };
+        let parent = match catalog.tables.get(&target.table) {
+            Some(pt) if pt.name != t.name => existing_row(conn, pt).await?,
+            _ => None,
+        };
+        let Some(parent) = parent else {
+            return Ok(None);
+        };
+        for (col, pcol) in fk.columns.iter().zip(&target.columns) {
+            fixed.insert(col.clone(), parent.get(pcol).cloned().flatten());
+        }
+    }
+    let mut values = Vec::new();
+    for c in &t.columns {
+        if c.generated.is_some() || c.identity.is_some() {
+            continue;
+        }
+        if let Some(v) = fixed.get(&c.name) {
+            values.push((c.name.clone(), c.data_type.clone(), v.clone()));
+        } else if c.not_null && !has_default(c) {
+            match synth_value(catalog, &c.data_type) {
+                Some(v) => values.push((c.name.clone(), c.data_type.clone(), Some(v))),
+                None => return Ok(None),
+            }
+        }
+    }
+    Ok(insert_row(conn, t, &values).await?.ok().map(|r| r.values))
+}
+
 /// The explicit values of a probe row of `t` for tenant `tenant` (0 = A,
 /// 1 = B) with id `id`.
 async fn build_row(
@@ -594,7 +673,10 @@ async fn build_row(
             } else {
                 if !parents.existing.contains_key(&target.table) {
                     let row = match catalog.tables.get(&target.table) {
-                        Some(pt) => existing_row(conn, pt).await?,
+                        Some(pt) => match existing_row(conn, pt).await? {
+                            Some(r) => Some(r),
+                            None => synth_global_row(conn, catalog, pt).await?,
+                        },
                         None => None,
                     };
                     parents.existing.insert(target.table.clone(), row);
@@ -700,6 +782,19 @@ async fn make_probes(
         }
         let b = rows.pop().expect("two rows");
         let a = rows.pop().expect("two rows");
+        let fresh = build_row(
+            conn,
+            catalog,
+            s,
+            t,
+            (TENANT_B, &ids[TENANT_B]),
+            None,
+            parents,
+        )
+        .await?;
+        if let Ok(fresh) = fresh {
+            b_values = fresh;
+        }
         return Ok(Ok((Probes { a, b, b_values }, kind)));
     }
     errors.dedup();
@@ -861,12 +956,21 @@ async fn probe_tables(
             };
         }
     };
-    let bypass: bool = sqlx::query_scalar(
-        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+    let (superuser, bypass, can_set_role): (bool, bool, bool) = sqlx::query_as(
+        "SELECT rolsuper, rolsuper OR rolbypassrls, pg_has_role(current_user, $1, 'MEMBER') \
+         FROM pg_roles WHERE rolname = current_user",
     )
+    .bind(svc)
     .fetch_one(&mut *admin)
     .await
     .map_err(qerr("reading the admin role"))?;
+    if !can_set_role {
+        set_all_unprobed(
+            &mut reports,
+            &format!("the admin role cannot SET ROLE {svc}; run verify as a superuser"),
+        );
+        return Ok(reports);
+    }
     if !bypass {
         set_all_unprobed(
             &mut reports,
@@ -877,13 +981,17 @@ async fn probe_tables(
     if scoped.is_empty() {
         return Ok(reports);
     }
-    sqlx::raw_sql(
+    // lc_messages (superuser only) keeps the RLS error text matchable.
+    let begin = if superuser {
         "BEGIN; SET LOCAL lc_messages = 'C'; SET LOCAL statement_timeout = '60s'; \
-         SET LOCAL lock_timeout = '5s'",
-    )
-    .execute(&mut *admin)
-    .await
-    .map_err(qerr("starting the probe transaction"))?;
+         SET LOCAL lock_timeout = '5s'"
+    } else {
+        "BEGIN; SET LOCAL statement_timeout = '60s'; SET LOCAL lock_timeout = '5s'"
+    };
+    sqlx::raw_sql(begin)
+        .execute(&mut *admin)
+        .await
+        .map_err(qerr("starting the probe transaction"))?;
     let r = probe_in_tx(admin, catalog, cfg, scoped, svc, &mut reports).await;
     let rb = sqlx::raw_sql("ROLLBACK").execute(&mut *admin).await;
     r?;
@@ -1371,6 +1479,10 @@ mod tests {
         let n: i64 = synth_value(&c, "smallint").unwrap().parse().unwrap();
         assert!((1..30_000).contains(&n));
         assert_eq!(synth_value(&c, "text[]").as_deref(), Some("{}"));
+        assert_eq!(
+            synth_value(&c, "timestamp(3) without time zone").as_deref(),
+            Some("now")
+        );
         assert_eq!(synth_value(&c, "public.unknown_type"), None);
     }
 }

@@ -119,6 +119,14 @@ pub async fn bootstrap(
     let mut actions = Vec::new();
     for database in databases {
         ctx.detail(format_args!("database {}", database.name));
+        // Two bootstraps of the same database at once would race on
+        // "CREATE ROLE" / "CREATE DATABASE": serialise them. A session lock,
+        // released below or when the connection closes on an error path.
+        sqlx::query("SELECT pg_advisory_lock(hashtext('pgtenant bootstrap ' || $1))")
+            .bind(&database.name)
+            .execute(&mut conn)
+            .await
+            .context("taking the bootstrap lock")?;
         let mut out = Vec::new();
         for (kind, role) in database.roles() {
             ensure_role(&mut conn, &admin, kind, role, args, &mut out).await?;
@@ -129,6 +137,11 @@ pub async fn bootstrap(
             .await
             .with_context(|| format!("granting privileges in database {}", database.name))?;
         let _ = dbconn.close().await;
+        sqlx::query("SELECT pg_advisory_unlock(hashtext('pgtenant bootstrap ' || $1))")
+            .bind(&database.name)
+            .execute(&mut conn)
+            .await
+            .context("releasing the bootstrap lock")?;
         actions.extend(out.into_iter().map(|action| Action {
             database: database.name.clone(),
             action,

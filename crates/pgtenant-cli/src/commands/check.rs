@@ -1,141 +1,283 @@
-//! `pgtenant check [--db NAME]`: the CI gate. Exit 1 when, for a database:
-//! - a migration is edited, missing on disk, out of order, partial or
-//!   pending (the journal vs the files);
-//! - the live database drifted from what its migrations produce (the
-//!   migrations replayed on a shadow database vs the live catalog); the
-//!   grants held by the project's login roles come from bootstrap, not from
-//!   migrations, and are left out of this comparison;
-//! - `schema/` has changes no migration holds yet (run `pgtenant generate`).
+//! `pgtenant check [--db NAME]`: the CI gate. Per database it fails (exit 1)
+//! when
 //!
-//! Differences are printed as the SQL that would remove them.
+//! - a migration is modified after it was applied, missing from disk,
+//!   partially applied or older than the newest applied one but not applied
+//!   (the migrate runner's history check);
+//! - the live database drifted from what its applied migrations produce
+//!   (the differences are printed as SQL);
+//! - the schema folder has changes no migration holds yet;
+//! - the tenancy lints report an error.
+//!
+//! Pending migrations and lint warnings are reported, not failed. A
+//! database that does not exist yet is checked without its live part.
 
-use super::generate;
 use crate::context::Context;
 use crate::db;
 use crate::error::ExitStatus;
 use crate::manifest::Database;
 use crate::output::Report;
+use crate::schema_state::{self, Drift};
 use anyhow::{Context as _, Result};
-use pgtenant::migrate::{self, State};
-use pgtenant_schema::{diff, introspect, Catalog, Grant};
-use sqlx::Connection;
+use pgtenant::migrate::{Entry, State};
+use pgtenant_schema::finding::{Finding, Severity};
+use pgtenant_schema::lint::{lint, RoleFacts};
+use serde::Serialize;
+use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CheckArgs {
-    /// Only this database of the manifest.
+    /// Check only this database (default: every database of the manifest).
     #[arg(long, value_name = "NAME")]
     pub db: Option<String>,
 }
 
-/// The catalog without grants to `roles` (and without owners).
-pub(crate) fn without_grants_of(c: &Catalog, roles: &[String]) -> Catalog {
-    let keep = |g: &mut Vec<Grant>| g.retain(|g| !roles.contains(&g.grantee));
-    let mut c = c.normalized();
-    c.schemas.values_mut().for_each(|s| keep(&mut s.grants));
-    c.sequences.values_mut().for_each(|s| keep(&mut s.grants));
-    c.views.values_mut().for_each(|v| keep(&mut v.grants));
-    c.functions.values_mut().for_each(|f| keep(&mut f.grants));
-    for t in c.tables.values_mut() {
-        keep(&mut t.grants);
-        t.columns.iter_mut().for_each(|col| keep(&mut col.grants));
-    }
-    c
+/// One migration the history check objects to.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryProblem {
+    pub version: i64,
+    pub name: String,
+    #[serde(flatten)]
+    pub state: State,
+    pub message: String,
 }
 
-pub(crate) async fn check_database(
-    ctx: &Context,
-    database: &Database,
-) -> Result<(Vec<String>, serde_json::Value)> {
-    let admin = ctx.admin_url()?;
-    let connect = db::options(&admin.url, Some(&database.name), None)?;
-    let status = migrate::status(&connect, &database.migrations_dir).await?;
-    let mut findings = Vec::new();
-    for e in &status.entries {
-        let what = match &e.state {
-            State::Applied => continue,
-            State::Pending => "pending (run `pgtenant migrate`)",
-            State::OutOfOrder => "pending and older than the newest applied migration",
-            State::ChecksumChanged { .. } => "edited after it was applied",
-            State::MissingFile => "applied but its file is missing",
-            State::Partial { .. } => "partially applied (a no-transaction file)",
-        };
-        findings.push(format!("migration {}_{}: {what}", e.version, e.name));
+/// Everything `check` (and the drift lines of `status`) knows about one
+/// database.
+#[derive(Debug, Clone)]
+pub struct DatabaseCheck {
+    pub name: String,
+    /// False when the database does not exist on the server.
+    pub exists: bool,
+    pub applied: usize,
+    pub pending: Vec<i64>,
+    pub problems: Vec<HistoryProblem>,
+    pub drift: Drift,
+    pub findings: Vec<Finding>,
+}
+
+impl DatabaseCheck {
+    pub fn failed(&self) -> bool {
+        !self.problems.is_empty()
+            || !self.drift.is_clean()
+            || self.findings.iter().any(|f| f.severity == Severity::Error)
     }
-    let (shadow, from_migrations) = generate::replay(&admin.url, &status.files).await?;
-    let _ = shadow.drop().await;
-    let wanted = generate::desired(&admin.url, database).await?;
-    let mut drift_sql = String::new();
-    let history_clean = findings.is_empty();
-    if history_clean {
-        let mut conn = db::connect(&admin.url, Some(&database.name), None).await?;
-        let live = introspect(&mut conn).await;
-        let _ = conn.close().await;
-        let live = live.with_context(|| format!("introspecting database {}", database.name))?;
-        let roles: Vec<String> = database.roles().map(|(_, r)| r.name.clone()).collect();
-        let drift = diff(
-            &without_grants_of(&live, &roles),
-            &without_grants_of(&from_migrations, &roles),
-        );
-        if !drift.is_empty() {
-            drift_sql = drift.to_sql();
-            findings.push(format!(
-                "the live database drifted from its migrations; this SQL would bring it back:\n{}",
-                drift_sql.trim_end()
-            ));
+}
+
+fn problem_of(e: &Entry, file: Option<String>) -> Option<HistoryProblem> {
+    let file = file.unwrap_or_else(|| format!("{}_{}.sql", e.version, e.name));
+    let message = match &e.state {
+        State::Applied | State::Pending => return None,
+        State::ChecksumChanged { .. } => format!(
+            "{file} was edited after it was applied; restore the applied text, or accept the edit with `pgtenant migrate --reapprove {}`",
+            e.version
+        ),
+        State::MissingFile => format!(
+            "migration {} ({}) is applied but its file is missing; restore it from version control",
+            e.version, e.name
+        ),
+        State::OutOfOrder => format!(
+            "{file} is older than the newest applied migration but was never applied; give it a newer version, or apply it with `pgtenant migrate --allow-out-of-order`"
+        ),
+        State::Partial {
+            steps_done,
+            steps_total,
+        } => format!(
+            "{file} is partially applied ({steps_done} of {steps_total} statements); finish it with `pgtenant migrate`"
+        ),
+    };
+    Some(HistoryProblem {
+        version: e.version,
+        name: e.name.clone(),
+        state: e.state.clone(),
+        message,
+    })
+}
+
+/// The drift of a database whose journal `status` has read (for `status`).
+pub async fn drift_of(
+    admin_url: &str,
+    db: &Database,
+    status: &pgtenant::migrate::StatusReport,
+) -> Result<Drift> {
+    let applied: Vec<i64> = status
+        .entries
+        .iter()
+        .filter(|e| e.applied.is_some() && e.file.is_some())
+        .map(|e| e.version)
+        .collect();
+    let raw = schema_state::live_raw(admin_url, db).await?;
+    let live = schema_state::live_schema(db, &raw);
+    schema_state::drift(admin_url, db, &status.files, &applied, Some(&live)).await
+}
+
+/// Check one database: history, drift, lints.
+pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCheck> {
+    let files = schema_state::migration_files(db)?;
+    let exists = schema_state::database_exists(admin_url, &db.name).await?;
+    let mut check = DatabaseCheck {
+        name: db.name.clone(),
+        exists,
+        applied: 0,
+        pending: Vec::new(),
+        problems: Vec::new(),
+        drift: Drift {
+            live: None,
+            schema: None,
+        },
+        findings: Vec::new(),
+    };
+    let mut applied_versions = Vec::new();
+    let mut live_raw = None;
+    if exists {
+        let options = db::options(admin_url, Some(&db.name), None)?;
+        let status = pgtenant::migrate::status(&options, &db.migrations_dir)
+            .await
+            .with_context(|| format!("reading the migrations journal of database {}", db.name))?;
+        for e in &status.entries {
+            if e.applied.is_some() && e.file.is_some() {
+                applied_versions.push(e.version);
+            }
+            match e.state {
+                State::Applied => check.applied += 1,
+                State::Pending => check.pending.push(e.version),
+                _ => {}
+            }
+            let file = e.file.map(|i| status.files[i].display());
+            check.problems.extend(problem_of(e, file));
+        }
+        live_raw = Some(schema_state::live_raw(admin_url, db).await?);
+    }
+    let live = live_raw
+        .as_ref()
+        .map(|raw| schema_state::live_schema(db, raw));
+    check.drift =
+        schema_state::drift(admin_url, db, &files, &applied_versions, live.as_ref()).await?;
+    if let Some(t) = &db.tenancy {
+        let cfg = schema_state::tenancy_config(db, t)?;
+        let roles = RoleFacts::for_role(db.service_role.name.clone());
+        check.findings = match &live_raw {
+            Some(raw) => lint(raw, &cfg, &roles),
+            None if db.schema_dir.exists() => {
+                let desired = schema_state::desired(admin_url, db).await?;
+                lint(&desired, &cfg, &RoleFacts::default())
+            }
+            None => Vec::new(),
+        };
+    }
+    Ok(check)
+}
+
+fn indent(sql: &str, by: &str) -> String {
+    sql.lines()
+        .map(|l| format!("{by}{l}\n"))
+        .collect::<String>()
+}
+
+/// The drift lines (shared with `status`).
+pub fn drift_lines(db: &str, exists: bool, drift: &Drift) -> String {
+    let mut out = String::new();
+    match &drift.live {
+        None if !exists => out.push_str("  live: the database does not exist (not checked)\n"),
+        None => {}
+        Some(p) if p.is_empty() => {
+            out.push_str("  live: matches the applied migrations\n");
+        }
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "  live: DRIFTED from the applied migrations ({} difference(s)); these statements would make the migrations' result match the live database:",
+                p.steps.len()
+            );
+            out.push_str(&indent(&crate::commands::generate::plan_sql(p), "    "));
         }
     }
-    let pending = diff(&from_migrations, &wanted);
-    let pending_sql = pending.to_sql();
-    if !pending.is_empty() {
-        findings.push(format!(
-            "schema/ has changes no migration holds (run `pgtenant generate --db {} --name ...`):\n{}",
-            database.name,
-            pending_sql.trim_end()
-        ));
+    match &drift.schema {
+        None => out.push_str("  schema: no schema folder (not compared)\n"),
+        Some(p) if p.is_empty() => out.push_str("  schema: every change is in a migration\n"),
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "  schema: {} change(s) not in a migration yet; run `pgtenant generate --db {db} --name <name>`:",
+                p.steps.len()
+            );
+            out.push_str(&indent(&crate::commands::generate::plan_sql(p), "    "));
+        }
     }
-    let json = serde_json::json!({
-        "name": database.name,
-        "ok": findings.is_empty(),
-        "findings": findings,
-        "drift_sql": drift_sql,
-        "ungenerated_sql": pending_sql,
-        "drift_checked": history_clean,
-    });
-    Ok((findings, json))
+    out
+}
+
+/// The drift as JSON (shared with `status`).
+pub fn drift_json(drift: &Drift) -> serde_json::Value {
+    serde_json::json!({
+        "live": drift.live.as_ref().map(|p| serde_json::json!({
+            "drifted": !p.is_empty(),
+            "sql": crate::commands::generate::plan_sql(p),
+        })),
+        "schema": drift.schema.as_ref().map(|p| serde_json::json!({
+            "ungenerated": !p.is_empty(),
+            "sql": crate::commands::generate::plan_sql(p),
+        })),
+    })
 }
 
 pub async fn run(ctx: &Context, args: &CheckArgs) -> Result<Report> {
     let manifest = ctx.manifest()?;
-    let mut json = Vec::new();
-    let mut human = Vec::new();
+    let dbs = manifest.select(args.db.as_deref())?;
+    let admin = ctx.admin_url()?;
+    let mut human = String::new();
+    let mut json_dbs = Vec::new();
     let mut failed = false;
-    for database in manifest.select(args.db.as_deref())? {
-        let (findings, j) = check_database(ctx, database)
+    for db in dbs {
+        ctx.progress(format_args!("checking {}", db.name));
+        let c = check_database(&admin.url, db)
             .await
-            .with_context(|| format!("checking database {}", database.name))?;
-        if findings.is_empty() {
-            human.push(format!(
-                "{}: ok (migrations applied, no drift, schema/ generated)",
-                database.name
-            ));
-        } else {
-            failed = true;
-            human.push(format!("{}: {} problem(s)", database.name, findings.len()));
-            human.extend(
-                findings
-                    .iter()
-                    .map(|f| format!("  {}", f.replace('\n', "\n    "))),
+            .with_context(|| format!("checking database {}", db.name))?;
+        failed |= c.failed();
+        let _ = writeln!(
+            human,
+            "{}: {}",
+            c.name,
+            if c.failed() { "FAILED" } else { "ok" }
+        );
+        if c.exists {
+            let _ = writeln!(
+                human,
+                "  migrations: {} applied, {} pending",
+                c.applied,
+                c.pending.len()
             );
         }
-        json.push(j);
+        for p in &c.problems {
+            let _ = writeln!(human, "  migration: {}", p.message);
+        }
+        human.push_str(&drift_lines(&c.name, c.exists, &c.drift));
+        for f in &c.findings {
+            let _ = writeln!(
+                human,
+                "  lint {} {} ({}): {}",
+                f.severity, f.code, f.object, f.message
+            );
+        }
+        json_dbs.push(serde_json::json!({
+            "name": c.name,
+            "ok": !c.failed(),
+            "exists": c.exists,
+            "applied": c.applied,
+            "pending": c.pending,
+            "problems": c.problems,
+            "drift": drift_json(&c.drift),
+            "findings": c.findings,
+        }));
     }
-    let report = Report::ok(
-        serde_json::json!({"command": "check", "databases": json}),
-        human.join("\n"),
-    );
-    Ok(if failed {
-        report.with_status(ExitStatus::Failed)
+    let status = if failed {
+        ExitStatus::Failed
     } else {
-        report
-    })
+        ExitStatus::Ok
+    };
+    Ok(Report::ok(
+        serde_json::json!({"command": "check", "databases": json_dbs}),
+        human,
+    )
+    .with_status(status))
 }

@@ -1,233 +1,557 @@
-//! `pgtenant generate --db NAME --name SLUG`: replay the database's
-//! migrations into one shadow database while the desired `schema/` (plus
-//! the tenancy transform when tenancy is on) loads into another; diff them;
-//! check on the first shadow that the plan converges; write
-//! `migrations/<db>/<UTC yyyymmddHHMMSS>_<slug>.sql` with a header, the plan
-//! and, when the reverse plan is not empty, a `-- pgtenant:down` section.
-//! No change: prints "no changes", writes nothing.
+//! `pgtenant generate --db NAME --name SLUG`: write the next migration.
+//!
+//! The migration files are replayed into one shadow database and the
+//! desired schema (with its tenancy transform) loaded into another,
+//! concurrently; the plan between them is applied to the migrations shadow
+//! and the result must diff empty against the desired catalog (the
+//! convergence check) before any file is written. The reverse plan is
+//! checked the same way (applied after the up plan, it must give back the
+//! migrations' catalog) and becomes the `-- pgtenant:down` section when it
+//! does.
+//!
+//! A plan that deletes data is written only with `--allow-data-loss`. The
+//! file is `<migrations>/<UTC yyyymmddHHMMSS>_<slug>.sql`; the version is
+//! bumped past the newest file already there, so two runs within one
+//! second (or a clock behind the newest file) never collide.
 
 use crate::context::Context;
 use crate::error::usage;
-use crate::manifest::{Database, Tenancy};
+use crate::manifest::Database;
 use crate::output::Report;
-use anyhow::{Context as _, Result};
-use pgtenant::migrate::{self, MigrationFile};
-use pgtenant_schema::plan::HazardKind;
-use pgtenant_schema::shadow::ShadowDb;
-use pgtenant_schema::tenancy::{self, TenancyConfig};
-use pgtenant_schema::{diff, Catalog, Plan, QualName};
+use crate::schema_state::{self, reversed_renames};
+use anyhow::{bail, Context as _, Result};
+use pgtenant_schema::{diff, Catalog, HazardKind, Plan, TxBoundary};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GenerateArgs {
-    /// The database of the manifest.
+    /// The database (a `[[database]]` name of the manifest).
     #[arg(long, value_name = "NAME")]
     pub db: String,
-    /// What the migration does, e.g. add_invoices (letters, digits, _ and -).
+
+    /// The migration's name: lower-case letters, digits, `_` and `-`.
     #[arg(long, value_name = "SLUG")]
     pub name: String,
-    /// Write a migration that deletes data (dropped tables, columns, ...).
+
+    /// Write the migration even though it deletes data (drops a table, a
+    /// column, ...).
     #[arg(long)]
     pub allow_data_loss: bool,
 }
 
-fn qual(name: &str) -> QualName {
-    match name.split_once('.') {
-        Some((s, t)) => QualName::new(s, t),
-        None => QualName::new("public", name),
-    }
+/// Whether data-deleting steps are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataLoss {
+    Refuse,
+    Allow,
 }
 
-fn tenancy_config(t: &Tenancy) -> TenancyConfig {
-    let mut cfg = TenancyConfig::new(t.column.clone(), t.setting.clone());
-    cfg.user_setting = t.user_setting.clone();
-    cfg.root_table = Some(qual(&t.root_table));
-    cfg.global_tables = t.global_tables.iter().map(|g| qual(g)).collect();
-    cfg
-}
-
-/// The migrations replayed on a fresh shadow (kept for the convergence check).
-pub(crate) async fn replay(
-    admin_url: &str,
-    files: &[MigrationFile],
-) -> Result<(ShadowDb, Catalog)> {
-    let shadow = ShadowDb::create(admin_url).await?;
-    for f in files {
-        let text: Vec<&str> = f.up.iter().map(|s| s.sql.as_str()).collect();
-        if let Err(e) = shadow.execute(&f.path, &(text.join(";\n") + ";\n")).await {
-            let _ = shadow.drop().await;
-            return Err(
-                anyhow::Error::new(e).context("replaying the migrations on a shadow database")
-            );
-        }
-    }
-    match shadow.introspect().await {
-        Ok(c) => Ok((shadow, c)),
-        Err(e) => {
-            let _ = shadow.drop().await;
-            Err(e.into())
+impl DataLoss {
+    pub fn from_flag(allow: bool) -> DataLoss {
+        if allow {
+            DataLoss::Allow
+        } else {
+            DataLoss::Refuse
         }
     }
 }
 
-/// The desired state: schema/ loaded, then the tenancy transform applied.
-pub(crate) async fn desired(admin_url: &str, database: &Database) -> Result<Catalog> {
-    let files = pgtenant_schema::shadow::read_sql_files(&database.schema_dir)
-        .with_context(|| format!("reading the schema of {}", database.name))?;
-    let shadow = ShadowDb::create(admin_url).await?;
-    let result = async {
-        shadow.load_files(&files).await?;
-        let mut catalog = shadow.introspect().await?;
-        if let Some(t) = &database.tenancy {
-            let out = tenancy::transform(&catalog, &tenancy_config(t));
-            if !out.statements.is_empty() {
-                let sql = out.statements.join(";\n") + ";\n";
-                shadow
-                    .execute(Path::new("<tenancy transform>"), &sql)
-                    .await?;
-                catalog = shadow.introspect().await?;
-            }
-        }
-        Ok::<_, anyhow::Error>(catalog)
+/// Where a migration's name goes wrong, if it does.
+pub fn validate_slug(slug: &str) -> Result<(), String> {
+    if slug.is_empty() {
+        return Err("it is empty".into());
     }
-    .await;
-    let _ = shadow.drop().await;
-    result
+    if slug.len() > 100 {
+        return Err("it is longer than 100 characters".into());
+    }
+    match slug
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-'))
+    {
+        Some(c) => Err(format!("it contains {c:?}")),
+        None => Ok(()),
+    }
 }
 
-fn next_version(files: &[MigrationFile]) -> i64 {
-    let now = chrono::Utc::now().naive_utc();
-    let newest = files
-        .iter()
-        .map(|f| f.version)
-        .max()
-        .and_then(|v| chrono::NaiveDateTime::parse_from_str(&v.to_string(), "%Y%m%d%H%M%S").ok())
-        .map(|t| t + chrono::Duration::seconds(1));
-    let at = match newest {
-        Some(n) if n > now => n,
-        _ => now,
-    };
-    at.format("%Y%m%d%H%M%S").to_string().parse().unwrap_or(0)
+/// Refuse a plan with `DELETES_DATA` unless allowed; the error names every
+/// object that loses data and the flag.
+pub fn check_data_loss(plan: &Plan, allow: DataLoss, what: &str, action: &str) -> Result<()> {
+    if allow == DataLoss::Allow {
+        return Ok(());
+    }
+    let lost: Vec<&str> = plan
+        .hazards()
+        .filter(|h| h.kind == HazardKind::DeletesData)
+        .map(|h| h.message.as_str())
+        .collect();
+    if lost.is_empty() {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "{what} deletes data:\n  - {}\nreview it, then pass --allow-data-loss to {action}",
+        lost.join("\n  - "),
+    )))
 }
 
-fn render(args: &GenerateArgs, database: &Database, plan: &Plan, down: &Plan) -> String {
-    let mut out = format!(
-        "-- {}: generated by `pgtenant generate` from {} ({} statement(s))\n",
-        args.name,
-        database.schema_dir.display(),
-        plan.steps.len()
-    );
-    let hazards: Vec<String> = plan.hazards().map(|h| h.to_string()).collect();
-    if hazards.is_empty() {
-        out.push_str("-- hazards: none\n");
-    } else {
-        out.push_str("-- hazards:\n");
-        for h in hazards {
-            out.push_str(&format!("--   {h}\n"));
+/// The plan's statements as a script the migrate runner accepts: hazards as
+/// comments before their statement, one statement per `;`.
+pub fn plan_sql(plan: &Plan) -> String {
+    let mut out = String::new();
+    for step in &plan.steps {
+        for h in &step.hazards {
+            let _ = writeln!(out, "-- hazard: {}: {}", h.kind, one_line(&h.message));
         }
-    }
-    if plan.transaction_groups().len() > 1 {
-        out.push_str(
-            "-- Some steps must commit before the next ones run (e.g. a new enum value), so this\n\
-             -- file runs statement by statement.\n-- pgtenant:no-transaction\n",
-        );
-    }
-    out.push('\n');
-    out.push_str(plan.to_sql().trim_end());
-    out.push('\n');
-    if !down.is_empty() {
-        out.push_str("\n-- pgtenant:down\n");
-        out.push_str(down.to_sql().trim_end());
-        out.push('\n');
+        out.push_str(step.sql.trim_end());
+        out.push_str(";\n");
     }
     out
 }
 
-pub async fn run(ctx: &Context, args: &GenerateArgs) -> Result<Report> {
-    if let Err(why) = migrate::file::parse_name(&format!("20240101000000_{}.sql", args.name)) {
-        return Err(usage(format!("--name {}: {why}", args.name)));
-    }
-    let manifest = ctx.manifest()?;
-    let database = manifest.select(Some(&args.db))?[0];
-    let admin = ctx.admin_url()?;
-    let files = migrate::load_dir(&database.migrations_dir)?;
-    ctx.progress(format_args!(
-        "{}: replaying {} migration(s) and loading the schema on shadow databases",
-        database.name,
-        files.len()
-    ));
-    let (current, wanted) = tokio::join!(replay(&admin.url, &files), desired(&admin.url, database));
-    let (shadow, current) = current?;
-    let result = generate_on(args, database, &files, &shadow, &current, wanted).await;
-    let _ = shadow.drop().await;
-    result
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-async fn generate_on(
-    args: &GenerateArgs,
-    database: &Database,
-    files: &[MigrationFile],
-    shadow: &ShadowDb,
-    current: &Catalog,
-    wanted: Result<Catalog>,
-) -> Result<Report> {
-    let wanted = wanted?;
-    let plan = diff(current, &wanted);
-    if plan.is_empty() {
-        return Ok(Report::ok(
-            serde_json::json!({"command": "generate", "database": database.name, "written": null}),
-            format!("{}: no changes", database.name),
-        ));
+/// Whether a statement must commit before a later one runs (`ALTER TYPE ...
+/// ADD VALUE` followed by a use of the value).
+fn needs_commit_inside(plan: &Plan) -> bool {
+    let n = plan.steps.len();
+    plan.steps
+        .iter()
+        .enumerate()
+        .any(|(i, s)| s.tx == TxBoundary::CommitAfter && i + 1 < n)
+}
+
+/// A short description of a step: its first line, up to an opening
+/// parenthesis, 100 characters at most.
+fn summary(sql: &str) -> String {
+    let first = sql.lines().next().unwrap_or("").trim();
+    let cut = first.split(" (").next().unwrap_or(first);
+    let mut s: String = cut.chars().take(100).collect();
+    if s.len() < cut.len() {
+        s.push_str(" ...");
     }
-    let losses: Vec<String> = plan
-        .hazards()
-        .filter(|h| h.kind == HazardKind::DeletesData)
-        .map(|h| h.message.clone())
-        .collect();
-    if !losses.is_empty() && !args.allow_data_loss {
-        return Err(usage(format!(
-            "the migration would delete data: {}; nothing was written; review the change and pass --allow-data-loss to write it",
-            losses.join("; ")
+    s
+}
+
+/// What goes into a generated file.
+struct Content<'a> {
+    db: &'a str,
+    slug: &'a str,
+    up: &'a Plan,
+    down: Result<&'a Plan, String>,
+}
+
+/// The text of a migration file. Deterministic: nothing in it depends on
+/// the time (the version is only in the file name).
+fn render(c: &Content<'_>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "-- Migration {} of database {}.", c.slug, c.db);
+    out.push_str(
+        "-- Generated by `pgtenant generate` from the schema folder; review before applying.\n",
+    );
+    let no_transaction =
+        needs_commit_inside(c.up) || c.down.as_ref().is_ok_and(|d| needs_commit_inside(d));
+    out.push_str("--\n-- Changes:\n");
+    for step in &c.up.steps {
+        let _ = writeln!(out, "--   {}", summary(&step.sql));
+    }
+    out.push_str("--\n-- Hazards:\n");
+    let mut any = false;
+    for h in c.up.hazards() {
+        any = true;
+        let _ = writeln!(out, "--   {}: {}", h.kind, one_line(&h.message));
+    }
+    if !any {
+        out.push_str("--   none\n");
+    }
+    match &c.down {
+        Ok(_) => out.push_str("--\n-- The down section undoes it (`pgtenant rollback`).\n"),
+        Err(why) => {
+            let _ = writeln!(
+                out,
+                "--\n-- No down section: {}; `pgtenant rollback` refuses this migration.",
+                one_line(why)
+            );
+        }
+    }
+    if no_transaction {
+        out.push_str(
+            "--\n-- A new enum value must commit before it is used: this file runs\n\
+             -- statement by statement, outside a transaction.\n",
+        );
+        out.push_str("\n-- pgtenant:no-transaction\n");
+    }
+    out.push('\n');
+    out.push_str(&plan_sql(c.up));
+    if let Ok(down) = &c.down {
+        out.push_str("\n-- pgtenant:down\n");
+        out.push_str(&plan_sql(down));
+    }
+    out
+}
+
+/// The next free version: now (UTC), or one second after the newest
+/// migration on disk if that is not earlier.
+fn next_version(dir: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<i64> {
+    let newest = newest_version(dir)?;
+    let now_v = version_of(now.naive_utc());
+    Ok(match newest {
+        Some(n) if n >= now_v => bump(n)?,
+        _ => now_v,
+    })
+}
+
+fn version_of(t: chrono::NaiveDateTime) -> i64 {
+    t.format("%Y%m%d%H%M%S")
+        .to_string()
+        .parse()
+        .unwrap_or_default()
+}
+
+/// One second after `v`.
+fn bump(v: i64) -> Result<i64> {
+    let t = chrono::NaiveDateTime::parse_from_str(&v.to_string(), "%Y%m%d%H%M%S")
+        .with_context(|| format!("version {v} is not yyyymmddHHMMSS"))?;
+    Ok(version_of(t + chrono::Duration::seconds(1)))
+}
+
+/// The newest version among the file names of `dir` (any `<14 digits>_`).
+fn newest_version(dir: &Path) -> Result<Option<i64>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut newest = None;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+        if digits.len() == 14 {
+            if let Ok(v) = digits.parse::<i64>() {
+                newest = newest.max(Some(v));
+            }
+        }
+    }
+    Ok(newest)
+}
+
+/// Write `text` to a new file `<version>_<slug>.sql` in `dir`, bumping the
+/// version while a file with it exists (created exclusively: two runs never
+/// write the same file).
+fn write_new(dir: &Path, slug: &str, text: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut version = next_version(dir, chrono::Utc::now())?;
+    for _ in 0..100 {
+        let taken = newest_version(dir)?.is_some_and(|n| n >= version);
+        if !taken {
+            let path = dir.join(format!("{version}_{slug}.sql"));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    f.write_all(text.as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            }
+        }
+        version = bump(version)?;
+    }
+    bail!(
+        "{}: no free migration version found; remove stray files there",
+        dir.display()
+    )
+}
+
+/// What did not converge, for the bug report.
+fn not_converged(what: &str, rest: &Plan) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what} does not converge: after applying it to the migrations shadow database, these differences remain:\n{}\nno file was written; this is a pgtenant bug: please report it with the schema change that caused it",
+        plan_sql(rest).trim_end()
+    )
+}
+
+/// Apply `plan` on the shadow and return the catalog it leaves.
+async fn apply_on_shadow(
+    m: &schema_state::MigrationsShadow,
+    db: &Database,
+    plan: &Plan,
+    label: &str,
+) -> Result<Catalog> {
+    m.shadow
+        .execute(Path::new(label), &plan_sql(plan))
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the generated {label} fails on the migrations shadow database: {e}\nno file was written; this is a pgtenant bug: please report it with the schema change that caused it"
+            )
+        })?;
+    let after = m.shadow.introspect().await?;
+    let roles = db.roles().map(|(_, r)| r.name.clone()).collect();
+    Ok(schema_state::without_grants_to(after, &roles))
+}
+
+/// The up plan, checked; the down plan, or why there is none.
+async fn plans(
+    m: &schema_state::MigrationsShadow,
+    db: &Database,
+    desired: &Catalog,
+    up: &Plan,
+) -> Result<Result<Plan, String>> {
+    let after = apply_on_shadow(m, db, up, "up plan").await?;
+    let rest = diff(&after, desired);
+    if !rest.is_empty() {
+        return Err(not_converged("the plan", &rest));
+    }
+    let mut target = m.catalog.clone();
+    let mut from = after;
+    from.renames = Vec::new();
+    target.renames = reversed_renames(&desired.renames);
+    let down = diff(&from, &target);
+    if down.is_empty() {
+        return Ok(Err("the reverse plan is empty".into()));
+    }
+    // The down plan runs after the up plan; it must give back the
+    // migrations' catalog, else the file gets no down section.
+    let reverted = match m
+        .shadow
+        .execute(Path::new("down plan"), &plan_sql(&down))
+        .await
+    {
+        Ok(()) => m.shadow.introspect().await?,
+        Err(e) => return Ok(Err(format!("the reverse plan fails: {e}"))),
+    };
+    let roles = db.roles().map(|(_, r)| r.name.clone()).collect();
+    let reverted = schema_state::without_grants_to(reverted, &roles);
+    let left = diff(&reverted, &m.catalog);
+    if !left.is_empty() {
+        return Ok(Err(format!(
+            "the reverse plan does not give back the previous schema ({} difference(s) remain)",
+            left.steps.len()
         )));
     }
-    // Convergence: the plan, applied to the replayed migrations, must give
-    // exactly the desired catalog.
-    shadow
-        .execute(Path::new("<generated plan>"), &plan.to_sql())
-        .await
-        .context("the generated plan failed on the shadow database; nothing was written")?;
-    let after = shadow.introspect().await?;
-    let residual = diff(&after, &wanted);
-    if !residual.is_empty() {
-        anyhow::bail!(
-            "the generated plan does not converge on the shadow database (this is a pgtenant bug; please report it with your schema); nothing was written. Still different:\n{}",
-            residual.to_sql()
-        );
+    Ok(Ok(down))
+}
+
+pub async fn run(ctx: &Context, args: &GenerateArgs) -> Result<Report> {
+    if let Err(why) = validate_slug(&args.name) {
+        return Err(usage(format!(
+            "--name {:?}: {why}; use lower-case letters, digits, `_` and `-`, e.g. --name add_invoices",
+            args.name
+        )));
     }
-    let down = diff(&wanted, current);
-    let version = next_version(files);
-    let path: PathBuf = database
-        .migrations_dir
-        .join(format!("{version}_{}.sql", args.name));
-    std::fs::create_dir_all(&database.migrations_dir)
-        .with_context(|| format!("creating {}", database.migrations_dir.display()))?;
-    let text = render(args, database, &plan, &down);
-    std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
-    let hazards: Vec<String> = plan.hazards().map(|h| h.to_string()).collect();
+    let manifest = ctx.manifest()?;
+    let db = manifest.select(Some(&args.db))?[0];
+    let admin = ctx.admin_url()?;
+    let files = schema_state::migration_files(db)?;
+    ctx.detail(format_args!(
+        "replaying {} migration(s) and loading schema {}",
+        files.len(),
+        db.schema_dir.display()
+    ));
+    let (m, desired) = schema_state::migrations_and_desired(&admin.url, db, &files).await?;
+    let result = async {
+        let up = diff(&m.catalog, &desired);
+        if up.is_empty() {
+            return anyhow::Ok(None);
+        }
+        check_data_loss(
+            &up,
+            DataLoss::from_flag(args.allow_data_loss),
+            "the migration",
+            "write it",
+        )?;
+        let down = plans(&m, db, &desired, &up).await?;
+        Ok(Some((up, down)))
+    }
+    .await;
+    let dropped = m.shadow.drop().await;
+    let planned = result?;
+    dropped?;
+    let Some((up, down)) = planned else {
+        return Ok(Report::ok(
+            serde_json::json!({"command": "generate", "database": db.name, "changes": false}),
+            format!("{}: no changes", db.name),
+        ));
+    };
+    let text = render(&Content {
+        db: &db.name,
+        slug: &args.name,
+        up: &up,
+        down: down.as_ref().map_err(Clone::clone),
+    });
+    // The runner must accept what we write.
+    pgtenant::migrate::file::parse(Path::new("generated migration"), 0, &args.name, &text)
+        .context("the generated migration does not parse; this is a pgtenant bug")?;
+    let path = write_new(&db.migrations_dir, &args.name, &text)?;
+    let shown = path
+        .strip_prefix(&manifest.dir)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    let hazards: Vec<String> = up.hazards().map(ToString::to_string).collect();
+    let mut human = format!("{shown}\n");
+    let _ = write!(
+        human,
+        "  {} statement(s), {}",
+        up.steps.len(),
+        if down.is_ok() {
+            "with a down section"
+        } else {
+            "no down section"
+        }
+    );
+    for h in &hazards {
+        let _ = write!(human, "\n  hazard {h}");
+    }
     Ok(Report::ok(
         serde_json::json!({
             "command": "generate",
-            "database": database.name,
-            "written": path.display().to_string(),
-            "statements": plan.steps.len(),
+            "database": db.name,
+            "changes": true,
+            "path": path.display().to_string(),
+            "statements": up.steps.len(),
+            "down": down.is_ok(),
             "hazards": hazards,
-            "reversible": !down.is_empty(),
         }),
-        format!(
-            "{}: wrote {} ({} statement(s))",
-            database.name,
-            path.display(),
-            plan.steps.len()
-        ),
+        human,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pgtenant_schema::{Hazard, Step};
+
+    fn step(sql: &str, hazards: Vec<Hazard>, tx: TxBoundary) -> Step {
+        Step {
+            sql: sql.into(),
+            hazards,
+            objects: vec![],
+            tx,
+        }
+    }
+
+    #[test]
+    fn slugs_are_lower_case_letters_digits_underscore_dash() {
+        assert!(validate_slug("add_users-2").is_ok());
+        assert_eq!(validate_slug("Add").unwrap_err(), "it contains 'A'");
+        assert_eq!(validate_slug("a b").unwrap_err(), "it contains ' '");
+        assert_eq!(validate_slug("").unwrap_err(), "it is empty");
+        assert!(validate_slug("../x").is_err());
+    }
+
+    #[test]
+    fn versions_bump_past_the_newest_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(next_version(dir.path(), now).unwrap(), 20260102030405);
+        std::fs::write(dir.path().join("20260102030405_a.sql"), "").unwrap();
+        assert_eq!(next_version(dir.path(), now).unwrap(), 20260102030406);
+        std::fs::write(dir.path().join("20260102035959_b.sql"), "").unwrap();
+        assert_eq!(next_version(dir.path(), now).unwrap(), 20260102040000);
+        assert_eq!(bump(20261231235959).unwrap(), 20270101000000);
+    }
+
+    #[test]
+    fn two_writes_in_one_second_get_two_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_new(dir.path(), "a", "SELECT 1;\n").unwrap();
+        let b = write_new(dir.path(), "a", "SELECT 1;\n").unwrap();
+        assert_ne!(a, b);
+        let files = pgtenant::migrate::load_dir(dir.path()).unwrap();
+        assert_eq!(files.len(), 2);
+        assert!(files[0].version < files[1].version);
+    }
+
+    #[test]
+    fn data_loss_is_refused_naming_objects_and_flag() {
+        let plan = Plan {
+            steps: vec![step(
+                "DROP TABLE public.t",
+                vec![Hazard::new(
+                    HazardKind::DeletesData,
+                    "dropping table public.t",
+                )],
+                TxBoundary::None,
+            )],
+        };
+        let err =
+            check_data_loss(&plan, DataLoss::Refuse, "the migration", "write it").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the migration deletes data:\n  - dropping table public.t\nreview it, then pass --allow-data-loss to write it"
+        );
+        assert_eq!(crate::error::status_of(&err).code(), 2);
+        assert!(check_data_loss(&plan, DataLoss::Allow, "the migration", "write it").is_ok());
+    }
+
+    #[test]
+    fn rendered_files_parse_with_their_down_section() {
+        let up = Plan {
+            steps: vec![step(
+                "CREATE TABLE public.t (id integer)",
+                vec![],
+                TxBoundary::None,
+            )],
+        };
+        let down = Plan {
+            steps: vec![step(
+                "DROP TABLE public.t",
+                vec![Hazard::new(
+                    HazardKind::DeletesData,
+                    "dropping table public.t",
+                )],
+                TxBoundary::None,
+            )],
+        };
+        let text = render(&Content {
+            db: "app",
+            slug: "t",
+            up: &up,
+            down: Ok(&down),
+        });
+        let f = pgtenant::migrate::file::parse(Path::new("x.sql"), 1, "t", &text).unwrap();
+        assert_eq!(f.up.len(), 1);
+        assert_eq!(f.down.as_ref().map(Vec::len), Some(1));
+        assert!(!f.no_transaction);
+        assert!(text.contains("--   CREATE TABLE public.t\n"));
+        assert!(text.contains("-- Hazards:\n--   none\n"));
+    }
+
+    #[test]
+    fn enum_values_used_in_the_same_file_make_it_non_transactional() {
+        let up = Plan {
+            steps: vec![
+                step(
+                    "ALTER TYPE public.e ADD VALUE 'b'",
+                    vec![],
+                    TxBoundary::CommitAfter,
+                ),
+                step(
+                    "ALTER TABLE public.t ALTER COLUMN c SET DEFAULT 'b'",
+                    vec![],
+                    TxBoundary::None,
+                ),
+            ],
+        };
+        let text = render(&Content {
+            db: "app",
+            slug: "e",
+            up: &up,
+            down: Err("no".into()),
+        });
+        let f = pgtenant::migrate::file::parse(Path::new("x.sql"), 1, "e", &text).unwrap();
+        assert!(f.no_transaction);
+        assert!(f.down.is_none());
+    }
 }

@@ -1,100 +1,130 @@
-//! `pgtenant push --db NAME`: development only. Diff the live database
-//! against `schema/` (with the tenancy transform) and apply the plan
-//! directly, no migration file. Refuses a plan that deletes data without
-//! --allow-data-loss, and a database that has a migrations journal (its
-//! history would no longer match) without --force. Grants held by the
-//! project's login roles come from bootstrap and are left alone.
+//! `pgtenant push --db NAME`: development only. Applies the difference
+//! between the live database and the desired schema directly, without a
+//! migration file, in one transaction (split only where a new enum value
+//! must commit before it is used).
+//!
+//! It refuses a plan that deletes data without `--allow-data-loss`, and a
+//! database whose migrations journal has rows without `--force`: such a
+//! database is managed by migrations, and a push would make it drift from
+//! them.
 
-use super::check::without_grants_of;
-use super::generate;
+use crate::commands::generate::{check_data_loss, plan_sql, DataLoss};
 use crate::context::Context;
 use crate::db;
 use crate::error::usage;
 use crate::output::Report;
+use crate::schema_state;
 use anyhow::{Context as _, Result};
-use pgtenant_schema::{diff, introspect, HazardKind};
-use sqlx::Connection;
+use pgtenant_schema::diff;
+use sqlx::{Connection, PgConnection};
+use std::fmt::Write as _;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct PushArgs {
-    /// The database of the manifest.
+    /// The database (a `[[database]]` name of the manifest).
     #[arg(long, value_name = "NAME")]
     pub db: String,
-    /// Apply a plan that deletes data (dropped tables, columns, ...).
+
+    /// Apply the changes even though they delete data.
     #[arg(long)]
     pub allow_data_loss: bool,
-    /// Push even though the database has a migrations journal.
+
+    /// Push even though the database has applied migrations.
     #[arg(long)]
     pub force: bool,
 }
 
+/// How many migrations the journal of the database records (0 without a
+/// journal).
+pub async fn journal_rows(conn: &mut PgConnection) -> Result<i64> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('pgtenant.migrations') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .context("looking for the migrations journal")?;
+    if !exists {
+        return Ok(0);
+    }
+    sqlx::query_scalar("SELECT count(*) FROM pgtenant.migrations")
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading the migrations journal")
+}
+
 pub async fn run(ctx: &Context, args: &PushArgs) -> Result<Report> {
     let manifest = ctx.manifest()?;
-    let database = manifest.select(Some(&args.db))?[0];
+    let db = manifest.select(Some(&args.db))?[0];
     let admin = ctx.admin_url()?;
-    let mut conn = db::connect(&admin.url, Some(&database.name), None).await?;
-    let journaled: i64 = sqlx::query_scalar(
-        "SELECT CASE WHEN to_regclass('pgtenant.migrations') IS NULL THEN 0 \
-         ELSE (SELECT count(*) FROM pgtenant.migrations) END",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap_or(0);
-    if journaled > 0 && !args.force {
+    if !schema_state::database_exists(&admin.url, &db.name).await? {
         return Err(usage(format!(
-            "database {} has {journaled} journaled migration(s); pushing would leave them behind the live schema; use `pgtenant generate` + `pgtenant migrate`, or pass --force",
-            database.name
+            "database {} does not exist; create it with `pgtenant bootstrap` first",
+            db.name
         )));
     }
-    let wanted = generate::desired(&admin.url, database).await?;
-    let live = introspect(&mut conn)
-        .await
-        .with_context(|| format!("introspecting database {}", database.name))?;
-    let roles: Vec<String> = database.roles().map(|(_, r)| r.name.clone()).collect();
-    let plan = diff(
-        &without_grants_of(&live, &roles),
-        &without_grants_of(&wanted, &roles),
+    let mut conn = db::connect(&admin.url, Some(&db.name), None).await?;
+    let rows = journal_rows(&mut conn).await?;
+    if rows > 0 && !args.force {
+        return Err(usage(format!(
+            "database {} is managed by migrations ({rows} applied in pgtenant.migrations); \
+             use `pgtenant generate` and `pgtenant migrate`, or pass --force to push anyway \
+             (the database will then drift from its migrations)",
+            db.name
+        )));
+    }
+    let (live, desired) = tokio::join!(
+        schema_state::live_raw(&admin.url, db),
+        schema_state::desired(&admin.url, db)
     );
+    let live = schema_state::live_schema(db, &live?);
+    let desired = desired?;
+    let plan = diff(&live, &desired);
     if plan.is_empty() {
         let _ = conn.close().await;
         return Ok(Report::ok(
-            serde_json::json!({"command": "push", "database": database.name, "applied": 0}),
-            format!("{}: no changes", database.name),
+            serde_json::json!({"command": "push", "database": db.name, "changes": false}),
+            format!("{}: no changes", db.name),
         ));
     }
-    let losses: Vec<String> = plan
-        .hazards()
-        .filter(|h| h.kind == HazardKind::DeletesData)
-        .map(|h| h.message.clone())
-        .collect();
-    if !losses.is_empty() && !args.allow_data_loss {
-        return Err(usage(format!(
-            "the push would delete data: {}; nothing was changed; pass --allow-data-loss to apply it",
-            losses.join("; ")
-        )));
-    }
+    check_data_loss(
+        &plan,
+        DataLoss::from_flag(args.allow_data_loss),
+        "the push",
+        "apply it",
+    )?;
     for group in plan.transaction_groups() {
-        let mut sql = String::from("BEGIN;\n");
+        let mut tx = conn
+            .begin()
+            .await
+            .context("starting the push transaction")?;
         for step in group {
-            sql.push_str(&step.sql);
-            sql.push_str(";\n");
+            sqlx::raw_sql(&step.sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    let msg = match &e {
+                        sqlx::Error::Database(d) => d.message().to_owned(),
+                        other => other.to_string(),
+                    };
+                    anyhow::anyhow!(
+                        "push failed at:\n{}\n{msg}\nnothing of this transaction was applied; fix the schema and push again",
+                        step.sql.trim_end()
+                    )
+                })?;
         }
-        sql.push_str("COMMIT;");
-        if let Err(e) = sqlx::raw_sql(&sql).execute(&mut conn).await {
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
-            return Err(
-                anyhow::Error::new(e).context(format!("pushing to database {}", database.name))
-            );
-        }
+        tx.commit().await.context("committing the push")?;
     }
     let _ = conn.close().await;
+    let mut human = format!("{}: pushed {} statement(s)", db.name, plan.steps.len());
+    for h in plan.hazards() {
+        let _ = write!(human, "\n  hazard {h}");
+    }
     Ok(Report::ok(
-        serde_json::json!({"command": "push", "database": database.name, "applied": plan.steps.len(), "sql": plan.to_sql()}),
-        format!(
-            "{}: pushed {} statement(s)\n{}",
-            database.name,
-            plan.steps.len(),
-            plan.to_sql().trim_end()
-        ),
+        serde_json::json!({
+            "command": "push",
+            "database": db.name,
+            "changes": true,
+            "statements": plan.steps.len(),
+            "sql": plan_sql(&plan),
+        }),
+        human,
     ))
 }

@@ -1,6 +1,9 @@
 //! `pgtenant status`: per database, each migration applied (when, how
 //! long) / pending / out of order / checksum changed / missing file /
 //! partially applied. Reads the journal; takes no lock, changes nothing.
+//! Then the drift: whether the live database differs from what its applied
+//! migrations produce, and whether `schema/` has changes no migration holds
+//! (both computed on shadow databases, see `schema_state`).
 
 use crate::context::Context;
 use crate::db;
@@ -13,10 +16,6 @@ pub struct StatusArgs {
     /// Only this database of the manifest.
     #[arg(long, value_name = "NAME")]
     pub db: Option<String>,
-    /// Also compare the live database with its migrations, and schema/ with
-    /// the migrations (two shadow databases; as `pgtenant check` does).
-    #[arg(long)]
-    pub drift: bool,
 }
 
 fn state_text(s: &State) -> String {
@@ -92,41 +91,22 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<Report> {
                 String::new()
             }
         );
-        human.push(if status.entries.is_empty() {
-            format!("{head} (no migrations)")
+        let drift = super::check::drift_of(&admin.url, database, &status)
+            .await
+            .with_context(|| format!("comparing the schemas of database {}", database.name))?;
+        let drift_text = super::check::drift_lines(&database.name, true, &drift);
+        human.push(if table.is_empty() {
+            format!("{head} (no migrations)\n{drift_text}")
         } else {
-            format!("{head}\n{}", table.render(2))
+            format!("{head}\n{}{drift_text}", table.render(2))
         });
-        let mut drift_json = serde_json::Value::Null;
-        if args.drift {
-            let (findings, j) = super::check::check_database(ctx, database)
-                .await
-                .with_context(|| format!("checking drift of database {}", database.name))?;
-            let drift: Vec<&String> = findings
-                .iter()
-                .filter(|f| !f.starts_with("migration "))
-                .collect();
-            if let Some(last) = human.last_mut() {
-                if !last.ends_with('\n') {
-                    last.push('\n');
-                }
-                if drift.is_empty() {
-                    last.push_str("  no drift: the live database matches its migrations, schema/ is generated\n");
-                } else {
-                    for f in drift {
-                        last.push_str(&format!("  {}\n", f.replace('\n', "\n    ")));
-                    }
-                }
-            }
-            drift_json = j;
-        }
         json.push(serde_json::json!({
             "name": database.name,
-            "drift": drift_json,
             "journal": status.journal_exists,
             "pending": pending,
             "problems": problems,
             "migrations": rows,
+            "drift": super::check::drift_json(&drift),
         }));
     }
     Ok(Report::ok(

@@ -333,3 +333,27 @@ async fn bootstrap_fixes_harmless_attributes_of_an_existing_role() {
         (true, false, false, false, false, false, false)
     );
 }
+
+#[tokio::test]
+async fn concurrent_bootstraps_of_one_project_do_not_race() {
+    let p = Project::new();
+    let (a, b) = tokio::join!(p.run(&["bootstrap"]), p.run(&["bootstrap"]));
+    assert_eq!((a.code, b.code), (0, 0), "{a:?}\n{b:?}");
+    let nothing = "bootstrap: nothing to do (1 database, 2 roles already in place)\n";
+    let firsts = [&a, &b]
+        .iter()
+        .filter(|r| r.stdout.starts_with("bootstrap: 14 changes\n"))
+        .count();
+    let seconds = [&a, &b].iter().filter(|r| r.stdout == nothing).count();
+    assert_eq!((firsts, seconds), (1, 1), "{a:?}\n{b:?}");
+}
+
+#[tokio::test]
+async fn quiet_prints_nothing_on_success() {
+    let p = Project::new();
+    let run = p.run(&["-q", "bootstrap"]).await;
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "")
+    );
+}

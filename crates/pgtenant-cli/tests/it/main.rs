@@ -1,9 +1,14 @@
 //! Integration tests of the `pgtenant` binary against a real PostgreSQL.
 
 mod bootstrap;
+mod diff;
 mod doctor;
 mod examples;
+mod init;
+mod inspect;
 mod manifest;
 mod migrate;
 mod nuke;
 mod support;
+mod verify;
+mod workflow;

@@ -162,3 +162,17 @@ async fn project_is_found_upward_and_usage_errors_exit_2() {
         "error: --project .: no pgtenant.toml there; pass the folder of a pgtenant project\n"
     );
 }
+
+#[tokio::test]
+async fn bad_admin_url_flag_is_a_usage_error_and_masked() {
+    let p = Project::new();
+    let run = p
+        .run(&["--admin-url", "mysql://root:hunter2@db/x", "doctor"])
+        .await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: --admin-url mysql://root:***@db/x: the scheme is `mysql`, not postgres; expected \
+         postgres://user[:password]@host[:port]/database\n"
+    );
+}

@@ -90,3 +90,26 @@ async fn nuke_refuses_a_remote_server_without_allow_remote() {
          it is not this machine; pass --allow-remote if you really mean it\n"
     );
 }
+
+#[tokio::test]
+async fn nuke_never_drops_a_superuser_and_then_drops_nothing() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let mut conn = admin_conn().await;
+    sqlx::raw_sql(&format!("ALTER ROLE {} SUPERUSER", p.superadmin))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let run = p.run(&["nuke", "--yes"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: role {} is a superuser; nuke never drops a superuser, drop it yourself if it \
+             really belongs to this project\n",
+            p.superadmin
+        )
+    );
+    assert!(exists("database", &p.db).await);
+    assert!(exists("role", &p.svc).await);
+}

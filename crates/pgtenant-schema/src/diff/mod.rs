@@ -32,6 +32,9 @@ enum Phase {
     DropForeignKey,
     DropConstraint,
     DropIndex,
+    /// Functions whose signature or body uses a relation (row types,
+    /// `BEGIN ATOMIC` bodies): before the relations go.
+    DropRelationFunction,
     ColumnPreAlter,
     DropColumn,
     DropTable,
@@ -72,8 +75,16 @@ enum Phase {
 ///
 /// Rename hints are read from `to.renames`. The result is deterministic.
 pub fn diff(from: &Catalog, to: &Catalog) -> Plan {
-    let (from, rename_steps) = rename::apply_renames(from, to);
-    let mut d = Differ::new(&from, to);
+    // Without hints the current catalog is used as it is (no copy).
+    let renamed;
+    let (from, rename_steps) = if to.renames.is_empty() {
+        (from, Vec::new())
+    } else {
+        let (cat, steps) = rename::apply_renames(from, to);
+        renamed = cat;
+        (&renamed, steps)
+    };
+    let mut d = Differ::new(from, to);
     for s in rename_steps {
         d.steps.push((Phase::Rename, s));
     }
@@ -411,7 +422,7 @@ impl<'a> Differ<'a> {
             );
             let old_comment = old.and_then(|o| o.comment.as_ref());
             self.comment(
-                &format!("SCHEMA {q}"),
+                || format!("SCHEMA {q}"),
                 old_comment,
                 s.comment.as_ref(),
                 &obj,
@@ -490,7 +501,7 @@ impl<'a> Differ<'a> {
                 None => {
                     self.push(Phase::Enum, step(create(name), obj.clone()));
                     self.comment(
-                        &format!("TYPE {}", name.sql()),
+                        || format!("TYPE {}", name.sql()),
                         None,
                         e.comment.as_ref(),
                         &obj,
@@ -536,7 +547,7 @@ impl<'a> Differ<'a> {
                     );
                     // The recreated type has no comment yet.
                     self.comment(
-                        &format!("TYPE {}", name.sql()),
+                        || format!("TYPE {}", name.sql()),
                         None,
                         e.comment.as_ref(),
                         &obj,
@@ -571,7 +582,7 @@ impl<'a> Differ<'a> {
                         present.push(v);
                     }
                     self.comment(
-                        &format!("TYPE {}", name.sql()),
+                        || format!("TYPE {}", name.sql()),
                         old.comment.as_ref(),
                         e.comment.as_ref(),
                         &obj,
@@ -631,7 +642,7 @@ impl<'a> Differ<'a> {
                         sql.push_str(&format!(" CONSTRAINT {} {check}", quote_ident(cn)));
                     }
                     self.push(Phase::Domain, step(sql, obj.clone()));
-                    self.comment(&format!("DOMAIN {q}"), None, d.comment.as_ref(), &obj);
+                    self.comment(|| format!("DOMAIN {q}"), None, d.comment.as_ref(), &obj);
                 }
                 Some(o) => {
                     if o.default != d.default {
@@ -678,7 +689,7 @@ impl<'a> Differ<'a> {
                         }
                     }
                     self.comment(
-                        &format!("DOMAIN {q}"),
+                        || format!("DOMAIN {q}"),
                         o.comment.as_ref(),
                         d.comment.as_ref(),
                         &obj,
@@ -720,7 +731,7 @@ impl<'a> Differ<'a> {
                             obj.clone(),
                         ),
                     );
-                    self.comment(&format!("TYPE {q}"), None, c.comment.as_ref(), &obj);
+                    self.comment(|| format!("TYPE {q}"), None, c.comment.as_ref(), &obj);
                 }
                 Some(o) => {
                     for (an, _) in &o.attributes {
@@ -760,7 +771,7 @@ impl<'a> Differ<'a> {
                         }
                     }
                     self.comment(
-                        &format!("TYPE {q}"),
+                        || format!("TYPE {q}"),
                         o.comment.as_ref(),
                         c.comment.as_ref(),
                         &obj,
@@ -840,7 +851,7 @@ impl<'a> Differ<'a> {
                         &obj,
                         &format!("sequence {name}"),
                     );
-                    self.comment(&format!("SEQUENCE {q}"), None, s.comment.as_ref(), &obj);
+                    self.comment(|| format!("SEQUENCE {q}"), None, s.comment.as_ref(), &obj);
                 }
                 Some(o) => {
                     let mut parts = Vec::new();
@@ -897,7 +908,7 @@ impl<'a> Differ<'a> {
                         &format!("sequence {name}"),
                     );
                     self.comment(
-                        &format!("SEQUENCE {q}"),
+                        || format!("SEQUENCE {q}"),
                         o.comment.as_ref(),
                         s.comment.as_ref(),
                         &obj,
@@ -912,11 +923,33 @@ impl<'a> Differ<'a> {
     fn functions(&mut self) {
         let (from, to) = (self.from, self.to);
         let mut prelude = false;
-        for id in self.dropped_functions.clone() {
+        // Dependents (aggregates over their state functions, BEGIN ATOMIC
+        // callers) are dropped first.
+        let drop_order = topo(self.dropped_functions.iter().cloned().collect(), |id| {
+            from.functions[id]
+                .depends_on
+                .iter()
+                .filter_map(|d| match d {
+                    ObjectRef::Function { id } => Some(id.clone()),
+                    _ => None,
+                })
+                .collect()
+        });
+        for id in drop_order.into_iter().rev() {
             let f = &from.functions[&id];
             let kw = routine_kw(f.kind);
+            let phase = if f.depends_on.iter().any(|d| {
+                matches!(
+                    d,
+                    ObjectRef::Table { .. } | ObjectRef::View { .. } | ObjectRef::Column { .. }
+                )
+            }) {
+                Phase::DropRelationFunction
+            } else {
+                Phase::DropFunction
+            };
             self.push(
-                Phase::DropFunction,
+                phase,
                 step(
                     format!("DROP {kw} {}", id.sql()),
                     ObjectRef::Function { id: id.clone() },
@@ -974,7 +1007,7 @@ impl<'a> Differ<'a> {
                     }
                     self.push(phase, step(trim_def(&f.definition).to_owned(), obj.clone()));
                     self.grants_fn(&target, None, f, &obj);
-                    self.comment(&comment_target, None, f.comment.as_ref(), &obj);
+                    self.comment(|| comment_target.clone(), None, f.comment.as_ref(), &obj);
                 }
                 Some(o) => {
                     if trim_def(&o.definition) != trim_def(&f.definition) {
@@ -985,7 +1018,7 @@ impl<'a> Differ<'a> {
                     }
                     self.grants_fn(&target, Some(o), f, &obj);
                     self.comment(
-                        &comment_target,
+                        || comment_target.clone(),
                         o.comment.as_ref(),
                         f.comment.as_ref(),
                         &obj,
@@ -1338,7 +1371,11 @@ impl<'a> Differ<'a> {
                     format!("ALTER TABLE {q} ADD COLUMN {}", self.column_def(nc)),
                     cobj.clone(),
                 );
-                if nc.generated.is_some() || nc.default.as_deref().is_some_and(is_volatile_default)
+                if nc.generated.is_some()
+                    || nc
+                        .default
+                        .as_deref()
+                        .is_some_and(|d| self.is_volatile_default(d))
                 {
                     s = hazard(
                         s,
@@ -1791,7 +1828,7 @@ impl<'a> Differ<'a> {
                 old.and_then(|c| c.comment.as_ref())
             };
             self.comment(
-                &format!("CONSTRAINT {} ON {q}", quote_ident(cn)),
+                || format!("CONSTRAINT {} ON {q}", quote_ident(cn)),
                 old_comment,
                 nc.comment.as_ref(),
                 &cobj,
@@ -1863,7 +1900,15 @@ impl<'a> Differ<'a> {
                     !i.inherited && (renamed_from.is_some() || i.definition == ni.definition)
                 });
             if old.is_none() {
-                let mut s = step(trim_def(&ni.definition).to_owned(), iobj.clone());
+                // pg_get_indexdef prints `ON ONLY parent` for an index of a
+                // partitioned table; created that way it would not reach the
+                // partitions.
+                let sql = if nt.kind == TableKind::Partitioned {
+                    trim_def(&ni.definition).replacen(" ON ONLY ", " ON ", 1)
+                } else {
+                    trim_def(&ni.definition).to_owned()
+                };
+                let mut s = step(sql, iobj.clone());
                 if existing {
                     s = hazard(
                         s,
@@ -1875,7 +1920,7 @@ impl<'a> Differ<'a> {
             }
             let old_comment = old.and_then(|i| i.comment.as_ref());
             self.comment(
-                &format!("INDEX {}", iq.sql()),
+                || format!("INDEX {}", iq.sql()),
                 old_comment,
                 ni.comment.as_ref(),
                 &iobj,
@@ -2014,7 +2059,7 @@ impl<'a> Differ<'a> {
                 };
                 self.push(Phase::Policy, s);
                 self.comment(
-                    &format!("POLICY {} ON {q}", quote_ident(pn)),
+                    || format!("POLICY {} ON {q}", quote_ident(pn)),
                     None,
                     np.comment.as_ref(),
                     &pobj,
@@ -2071,7 +2116,7 @@ impl<'a> Differ<'a> {
                 );
                 self.push(Phase::Policy, s);
                 self.comment(
-                    &format!("POLICY {} ON {q}", quote_ident(pn)),
+                    || format!("POLICY {} ON {q}", quote_ident(pn)),
                     None,
                     np.comment.as_ref(),
                     &pobj,
@@ -2095,7 +2140,7 @@ impl<'a> Differ<'a> {
                 self.push(Phase::Policy, s);
             }
             self.comment(
-                &format!("POLICY {} ON {q}", quote_ident(pn)),
+                || format!("POLICY {} ON {q}", quote_ident(pn)),
                 p.comment.as_ref(),
                 np.comment.as_ref(),
                 &pobj,
@@ -2104,15 +2149,17 @@ impl<'a> Differ<'a> {
 
         // ---- grants and comment
         let tobj = ObjectRef::Table { name: name.clone() };
-        self.grants(
-            &format!("TABLE {q}"),
-            &t.grants,
-            &nt.grants,
-            &tobj,
-            &format!("table {name}"),
-        );
+        if t.grants != nt.grants {
+            self.grants(
+                &format!("TABLE {q}"),
+                &t.grants,
+                &nt.grants,
+                &tobj,
+                &format!("table {name}"),
+            );
+        }
         self.comment(
-            &format!("TABLE {q}"),
+            || format!("TABLE {q}"),
             t.comment.as_ref(),
             nt.comment.as_ref(),
             &tobj,
@@ -2210,10 +2257,10 @@ impl<'a> Differ<'a> {
                             ),
                         );
                         self.comment(
-                            &format!("INDEX {}", iq.sql()),
+                            || format!("INDEX {}", iq.sql()),
                             None,
                             i.comment.as_ref(),
-                            &ObjectRef::Index { name: iq },
+                            &ObjectRef::Index { name: iq.clone() },
                         );
                     }
                     self.grants(
@@ -2223,7 +2270,7 @@ impl<'a> Differ<'a> {
                         &obj,
                         &format!("view {n}"),
                     );
-                    self.comment(&format!("{kw} {q}"), None, v.comment.as_ref(), &obj);
+                    self.comment(|| format!("{kw} {q}"), None, v.comment.as_ref(), &obj);
                     self.triggers(&n, &BTreeMap::new(), &v.triggers);
                 }
                 Some(o) => {
@@ -2295,10 +2342,10 @@ impl<'a> Differ<'a> {
                             self.push(Phase::CreateView, s);
                         }
                         self.comment(
-                            &format!("INDEX {}", iq.sql()),
+                            || format!("INDEX {}", iq.sql()),
                             oi.and_then(|x| x.comment.as_ref()),
                             i.comment.as_ref(),
-                            &ObjectRef::Index { name: iq },
+                            &ObjectRef::Index { name: iq.clone() },
                         );
                     }
                     self.grants(
@@ -2309,7 +2356,7 @@ impl<'a> Differ<'a> {
                         &format!("view {n}"),
                     );
                     self.comment(
-                        &format!("{kw} {q}"),
+                        || format!("{kw} {q}"),
                         o.comment.as_ref(),
                         v.comment.as_ref(),
                         &obj,
@@ -2387,7 +2434,7 @@ impl<'a> Differ<'a> {
                 );
             }
             self.comment(
-                &format!("TRIGGER {} ON {q}", quote_ident(tn)),
+                || format!("TRIGGER {} ON {q}", quote_ident(tn)),
                 old.and_then(|o| o.comment.as_ref()),
                 ntr.comment.as_ref(),
                 &tobj,
@@ -2451,9 +2498,11 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// `COMMENT ON target IS ...` when the comment changes; `target` is
+    /// only rendered then.
     fn comment(
         &mut self,
-        target: &str,
+        target: impl FnOnce() -> String,
         old: Option<&String>,
         new: Option<&String>,
         obj: &ObjectRef,
@@ -2461,6 +2510,7 @@ impl<'a> Differ<'a> {
         if old == new {
             return;
         }
+        let target = target();
         let v = new
             .map(|c| quote_literal(c))
             .unwrap_or_else(|| "NULL".into());
@@ -2530,7 +2580,21 @@ fn is_subsequence(a: &[String], b: &[String]) -> bool {
 }
 
 /// Whether the default is re-evaluated per row when a column is added.
-fn is_volatile_default(d: &str) -> bool {
+impl Differ<'_> {
+    /// Whether a default is evaluated per row when a column is added: a
+    /// known volatile built-in, or a user function not marked IMMUTABLE or
+    /// STABLE.
+    fn is_volatile_default(&self, d: &str) -> bool {
+        is_volatile_builtin(d)
+            || self.to.functions.values().any(|f| {
+                mentions_function(d, &f.id)
+                    && !f.definition.contains(" IMMUTABLE")
+                    && !f.definition.contains(" STABLE")
+            })
+    }
+}
+
+fn is_volatile_builtin(d: &str) -> bool {
     let d = d.to_ascii_lowercase();
     [
         "random",

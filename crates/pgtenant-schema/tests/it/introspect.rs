@@ -30,7 +30,7 @@ async fn schemas_extensions_and_types() {
 
     assert_eq!(
         c.extensions.keys().collect::<Vec<_>>(),
-        ["citext", "pgcrypto"]
+        ["citext", "pg_stat_statements", "pgcrypto"]
     );
     assert_eq!(c.extensions["citext"].schema, "public");
 
@@ -481,6 +481,32 @@ async fn journal_system_and_extension_objects_are_excluded() {
         c.functions.keys().collect::<Vec<_>>()
     );
     assert!(!c.extensions.contains_key("plpgsql"));
+    // pg_stat_statements owns two views in public.
+    assert_eq!(
+        c.views.keys().map(ToString::to_string).collect::<Vec<_>>(),
+        ["app.active_members", "app.member_counts"]
+    );
+}
+
+#[tokio::test]
+async fn other_sessions_temporary_tables_are_excluded() {
+    let (db, _) = load("CREATE TABLE kept (id int);").await;
+    let mut other = db.conn().await;
+    sqlx::raw_sql("CREATE TEMP TABLE scratch_rows (id int PRIMARY KEY)")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let mut conn = db.conn().await;
+    let c = introspect(&mut conn).await.unwrap();
+    assert_eq!(
+        c.tables.keys().map(ToString::to_string).collect::<Vec<_>>(),
+        ["public.kept"]
+    );
+    assert!(
+        c.schemas.keys().all(|s| !s.starts_with("pg_")),
+        "{:?}",
+        c.schemas.keys()
+    );
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod introspect;
 mod prop;
 mod shadow;
 mod support;
+mod tenancy;
 
 use pgtenant_schema::Catalog;
 use pgtenant_testkit::TestDb;

@@ -304,3 +304,88 @@ async fn sources_parse_and_a_url_is_introspected_directly() {
     let c = Source::parse(&db.url).catalog(&admin_url()).await.unwrap();
     assert!(c.tables.contains_key(&QualName::new("public", "live")));
 }
+
+#[tokio::test]
+async fn copy_from_stdin_is_refused_not_hung() {
+    let f = Files::new(&[(
+        "data.sql",
+        "CREATE TABLE t (id int);\nCOPY t (id) FROM stdin;\n1\n\\.\n",
+    )]);
+    let result =
+        tokio::time::timeout(std::time::Duration::from_secs(30), check_load(f.path())).await;
+    let e = result.expect("loading must not hang").unwrap_err();
+    assert_eq!(
+        e.to_string().replace(&f.path().display().to_string(), "DIR"),
+        "DIR/data.sql:2: COPY ... FROM stdin needs psql; write the rows as INSERT statements (or in a seed)"
+    );
+}
+
+#[tokio::test]
+async fn psql_meta_commands_are_named_and_pg_dump_restrict_lines_skipped() {
+    let e = load_error(&[(
+        "a.sql",
+        "CREATE TABLE a (id int);
+\\connect other
+CREATE TABLE b (id int);
+",
+    )])
+    .await;
+    assert_eq!(
+        e,
+        "DIR/a.sql:2: `\\connect` is a psql meta-command, not SQL; remove it (pgtenant runs plain SQL)"
+    );
+    let f = Files::new(&[(
+        "dump.sql",
+        "\\restrict abc123\nSET client_encoding = 'UTF8';\nCREATE TABLE a (id int);\nCREATE TABLE b (x int, y intt);\n\\unrestrict abc123\n",
+    )]);
+    let e = check_load(f.path()).await.unwrap_err();
+    assert_eq!(
+        e.to_string()
+            .replace(&f.path().display().to_string(), "DIR"),
+        "DIR/dump.sql:4: type \"intt\" does not exist",
+        "line numbers survive the blanked lines"
+    );
+}
+
+#[tokio::test]
+async fn enum_value_added_and_used_in_one_file_loads() {
+    // In one transaction PostgreSQL refuses to use a value added by ALTER
+    // TYPE ... ADD VALUE; the statement-by-statement path loads it.
+    let f = Files::new(&[
+        ("a.sql", "CREATE TYPE s AS ENUM ('a');\n"),
+        (
+            "b.sql",
+            "ALTER TYPE s ADD VALUE 'b';\nCREATE TABLE t (x s DEFAULT 'b');\n",
+        ),
+    ]);
+    let c = check_load(f.path()).await.unwrap();
+    assert_eq!(c.enums[&QualName::new("public", "s")].values, ["a", "b"]);
+    assert_eq!(
+        c.tables[&QualName::new("public", "t")]
+            .column("x")
+            .unwrap()
+            .default
+            .as_deref(),
+        Some("'b'::public.s")
+    );
+}
+
+#[tokio::test]
+async fn admin_role_without_createdb() {
+    let role = pgtenant_testkit::TestRole::new("pgt_nocreatedb", "LOGIN NOCREATEDB").await;
+    let url = {
+        let opts: sqlx::postgres::PgConnectOptions = admin_url().parse().unwrap();
+        sqlx::ConnectOptions::to_url_lossy(&opts.username(&role.name)).to_string()
+    };
+    let f = Files::new(&[("a.sql", "CREATE TABLE a (id int);")]);
+    let e = load_catalog(&url, f.path()).await.unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.starts_with("cannot create the shadow database pgtenant_shadow_"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("; the admin role needs CREATEDB (or superuser)"),
+        "{text}"
+    );
+}

@@ -308,3 +308,35 @@ async fn without_a_tenant_or_with_an_empty_setting_every_read_is_empty() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+/// A request cancelled mid-query (its future dropped) must not hand its
+/// connection, still in the transaction, to the next request.
+#[tokio::test]
+async fn a_cancelled_transaction_does_not_leak_into_the_next_user() {
+    let fx = Fixture::new().await;
+    let db = fx.tenant_db(1).await;
+    let work = async {
+        let mut tx = db.tenant(TENANT_A).begin().await.unwrap();
+        sqlx::query("INSERT INTO items (tenant_id, name) VALUES ($1::uuid, 'cancelled')")
+            .bind(TENANT_A)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query("SELECT pg_sleep(1)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+    let timed_out = tokio::time::timeout(std::time::Duration::from_millis(200), work).await;
+    assert!(timed_out.is_err(), "the work should have been cancelled");
+    let mut conn = db.pool().acquire().await.unwrap();
+    assert_eq!(leftover_setting(&mut conn).await, None);
+    assert_outside_transaction(&mut conn).await;
+    drop(conn);
+    assert_eq!(
+        count_as(&db, TENANT_A).await,
+        ROWS_A,
+        "the cancelled insert was rolled back"
+    );
+}

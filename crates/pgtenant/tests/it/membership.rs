@@ -62,3 +62,33 @@ async fn enter_without_a_membership_table_says_how_to_configure_one() {
     let err = db.enter(USER_A, TENANT_A).await.unwrap_err();
     assert!(matches!(err, Error::NoMembershipConfig));
 }
+
+#[tokio::test]
+async fn with_member_runs_for_members_only() {
+    let fx = Fixture::new().await;
+    let db = fx.tenant_db(1).await;
+    let seen: i64 = db
+        .with_member(USER_A, TENANT_A, |tx| {
+            Box::pin(async move {
+                let n = sqlx::query_scalar("SELECT count(*) FROM items")
+                    .fetch_one(&mut **tx)
+                    .await?;
+                Ok::<_, Error>(n)
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen, crate::support::ROWS_A);
+    let ran = std::sync::atomic::AtomicBool::new(false);
+    let refused: Result<(), Error> = db
+        .with_member(USER_B, TENANT_A, |_tx| {
+            ran.store(true, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async { Ok(()) })
+        })
+        .await;
+    assert!(matches!(refused, Err(Error::NotAMember { .. })));
+    assert!(
+        !ran.load(std::sync::atomic::Ordering::SeqCst),
+        "the closure ran for a non-member"
+    );
+}

@@ -140,3 +140,56 @@ async fn bigint_key_type_is_read_from_the_root_table() {
          service role cannot see it; check TenancyConfig's root table or set the key type explicitly"
     );
 }
+
+/// Text keys reach the setting byte for byte, quotes and backslashes
+/// included, and a user setting whose name is a key word still works.
+#[tokio::test]
+async fn text_ids_with_quotes_and_backslashes_are_set_verbatim() {
+    let svc = TestRole::new("pgt_svc", "LOGIN NOSUPERUSER NOBYPASSRLS").await;
+    let db = TestDb::new().await;
+    let tenant = r"o'brien\co; SET ROLE postgres; --";
+    let mut sql = format!(
+        "CREATE TABLE docs (tenant_id varchar(40) NOT NULL, body text);
+         CREATE INDEX ON docs (tenant_id);
+         INSERT INTO docs VALUES ({}, 'mine'), ('other', 'theirs');\n",
+        pgtenant::schema::ident::quote_literal(tenant)
+    );
+    sql.push_str(&policy_sql("docs", "tenant_id", "varchar(40)"));
+    sql.push_str(&grants(&svc.name));
+    db.exec(&sql).await;
+    let opts = PgConnectOptions::from_str(&db.url)
+        .unwrap()
+        .username(&svc.name);
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .unwrap();
+    let config = TenancyConfig::new(TenantKeyType::Varchar(40))
+        .user_setting("app.user")
+        .user_key_type(TenantKeyType::Text);
+    let tdb = TenantDb::from_pool(pool, config).await.unwrap();
+    let mut tx = tdb.tenant(tenant).user("bob's").begin().await.unwrap();
+    let (setting, user, role): (String, String, String) = sqlx::query_as(
+        "SELECT current_setting('app.tenant_id'), current_setting('app.user'), current_user::text",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(
+        (setting.as_str(), user.as_str(), role.as_str()),
+        (tenant, "bob's", svc.name.as_str())
+    );
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM docs")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(bodies, vec!["mine".to_owned()]);
+    tx.commit().await.unwrap();
+    let err = tdb.tenant("x".repeat(41)).begin().await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("expected varchar(40) (41 characters, at most 40 allowed)"),
+        "{err}"
+    );
+}

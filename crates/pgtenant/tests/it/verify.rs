@@ -369,3 +369,48 @@ async fn unprobeable_tables_are_reported_with_the_reason() {
     );
     assert!(r.render().contains("tenant public.shapes (could not probe: cannot synthesise a value of type point for column p)"), "{}", r.render());
 }
+
+#[tokio::test]
+async fn partitioned_tenant_tables_are_proven_on_parent_and_partitions() {
+    let s = setup(
+        "CREATE TABLE tenants (id uuid PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE events (
+             tenant_id uuid NOT NULL REFERENCES tenants(id),
+             at timestamptz NOT NULL DEFAULT now(),
+             kind text NOT NULL
+         ) PARTITION BY RANGE (at);
+         CREATE INDEX ON events (tenant_id, at);
+         CREATE TABLE events_all PARTITION OF events DEFAULT;",
+    )
+    .await;
+    let r = s.verify().await;
+    assert_all_proven(&r);
+    let tables: Vec<String> = r.tables.iter().map(|t| t.table.to_string()).collect();
+    assert_eq!(
+        tables,
+        ["public.events", "public.events_all", "public.tenants"]
+    );
+    // A partition without RLS of its own leaks when read directly.
+    s.db.exec("ALTER TABLE events_all NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY")
+        .await;
+    let r = s.verify().await;
+    assert_eq!(
+        failures(&r),
+        [
+            "reads-empty-with-empty-tenant public.events_all",
+            "reads-empty-without-tenant public.events_all",
+            "rls-not-enabled table public.events_all",
+            "rls-not-forced table public.events_all",
+            "select-hides-other-tenant public.events_all",
+            "update-skips-other-tenant public.events_all",
+            "delete-skips-other-tenant public.events_all",
+            "insert-other-tenant-rejected public.events_all",
+            "update-to-other-tenant-rejected public.events_all",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+    );
+}

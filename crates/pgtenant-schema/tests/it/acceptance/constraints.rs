@@ -28,7 +28,7 @@ const CASES: &[Case] = &[
         name: "primary key change with a foreign key pointing at it",
         old: "CREATE TABLE a (id int NOT NULL, code text NOT NULL UNIQUE, PRIMARY KEY (id));
               CREATE TABLE b (a_id int REFERENCES a (id));",
-        new: "CREATE TABLE a (id int NOT NULL, code text NOT NULL UNIQUE, CONSTRAINT a_pkey PRIMARY KEY (id) DEFERRABLE);
+        new: "CREATE TABLE a (id int NOT NULL, code text NOT NULL UNIQUE, CONSTRAINT a_pkey PRIMARY KEY (id) INCLUDE (code));
               CREATE TABLE b (a_id int REFERENCES a (id));",
         hazards: &[IndexBuild, AccessExclusiveLock],
         contains: &["DROP CONSTRAINT b_a_id_fkey"],
@@ -139,7 +139,7 @@ const CASES: &[Case] = &[
     Case {
         name: "foreign key to a unique constraint that changes",
         old: "CREATE TABLE a (code text UNIQUE); CREATE TABLE b (code text REFERENCES a (code));",
-        new: "CREATE TABLE a (code text, CONSTRAINT a_code_key UNIQUE (code) DEFERRABLE INITIALLY IMMEDIATE);
+        new: "CREATE TABLE a (code text, CONSTRAINT a_code_key UNIQUE NULLS NOT DISTINCT (code));
               CREATE TABLE b (code text REFERENCES a (code));",
         hazards: &[IndexBuild, AccessExclusiveLock],
         ..Case::DEFAULT

@@ -1,0 +1,393 @@
+//! The three catalogs of a managed database, and the drift between them.
+//!
+//! - **from migrations**: the up sections of the migration files, replayed in
+//!   version order into a shadow database (all files, or only the applied
+//!   ones);
+//! - **desired**: the `schema/<db>` folder loaded into a shadow database,
+//!   then, for a database with tenancy on, the tenancy transform's
+//!   statements run there and the shadow introspected again (so PostgreSQL
+//!   itself prints the policy expressions);
+//! - **live**: the real database, introspected.
+//!
+//! The two shadows load concurrently. Shadows are always dropped
+//! ([`ShadowDb`] drops itself on every path).
+//!
+//! Grants to the database's own service and superadmin roles are removed
+//! from every catalog before comparing: bootstrap owns them (default
+//! privileges hand them out), they are not part of the schema, and the
+//! shadows cannot have them.
+
+use crate::db;
+use crate::manifest::{Database, Tenancy};
+use anyhow::{Context as _, Result};
+use pgtenant::migrate::MigrationFile;
+use pgtenant_schema::shadow::{read_sql_files, ShadowDb};
+use pgtenant_schema::tenancy::{self, TenancyConfig};
+use pgtenant_schema::{diff, Catalog, Grant, Plan, QualName, RenameHint};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The path reported when the tenancy statements fail on the shadow.
+const TENANCY_SOURCE: &str = "<tenancy transform>";
+
+/// The engine's tenancy rules for a database's effective `[tenancy]`.
+pub fn tenancy_config(db: &Database, t: &Tenancy) -> Result<TenancyConfig> {
+    let parse = |name: &str| {
+        TenancyConfig::parse_table_name(name)
+            .map_err(|e| crate::error::usage(format!("database {}: [tenancy] {e}", db.name)))
+    };
+    let cfg = TenancyConfig {
+        column: t.column.clone(),
+        setting: t.setting.clone(),
+        user_setting: t.user_setting.clone(),
+        root_table: Some(parse(&t.root_table)?),
+        global_tables: t
+            .global_tables
+            .iter()
+            .map(|g| parse(g))
+            .collect::<Result<Vec<QualName>>>()?,
+    };
+    cfg.validate()
+        .map_err(|e| crate::error::usage(format!("database {}: [tenancy] {e}", db.name)))?;
+    Ok(cfg)
+}
+
+/// The roles bootstrap manages for `db` (their grants are not schema).
+fn managed_roles(db: &Database) -> BTreeSet<String> {
+    db.roles().map(|(_, r)| r.name.clone()).collect()
+}
+
+/// `catalog` without grants to `roles`.
+pub fn without_grants_to(mut catalog: Catalog, roles: &BTreeSet<String>) -> Catalog {
+    let keep = |grants: &mut Vec<Grant>| grants.retain(|g| !roles.contains(&g.grantee));
+    for s in catalog.schemas.values_mut() {
+        keep(&mut s.grants);
+    }
+    for s in catalog.sequences.values_mut() {
+        keep(&mut s.grants);
+    }
+    for t in catalog.tables.values_mut() {
+        keep(&mut t.grants);
+        for c in &mut t.columns {
+            keep(&mut c.grants);
+        }
+    }
+    for v in catalog.views.values_mut() {
+        keep(&mut v.grants);
+    }
+    for f in catalog.functions.values_mut() {
+        keep(&mut f.grants);
+    }
+    catalog
+}
+
+/// Which migration files a replay runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay<'a> {
+    /// Every file on disk.
+    All,
+    /// Only these versions (the applied ones).
+    Versions(&'a [i64]),
+}
+
+/// The up sections of `files`, one text per file, with each statement on
+/// the line it has in its file (so an error names the file's own line).
+fn up_text(file: &MigrationFile) -> String {
+    let mut out = String::new();
+    let mut line = 1usize;
+    for s in &file.up {
+        while line < s.line {
+            out.push('\n');
+            line += 1;
+        }
+        out.push_str(&s.sql);
+        out.push_str(";\n");
+        line += s.sql.matches('\n').count() + 1;
+    }
+    out
+}
+
+/// A shadow database holding the migrations' result, kept open (generate
+/// applies its plan there to check convergence).
+pub struct MigrationsShadow {
+    pub shadow: ShadowDb,
+    pub catalog: Catalog,
+}
+
+/// Create a shadow and replay the migration files' up sections into it.
+pub async fn migrations_shadow(
+    admin_url: &str,
+    db: &Database,
+    files: &[MigrationFile],
+    replay: Replay<'_>,
+) -> Result<MigrationsShadow> {
+    let shadow = ShadowDb::create(admin_url)
+        .await
+        .context("creating the migrations shadow database")?;
+    for f in files {
+        if let Replay::Versions(v) = replay {
+            if !v.contains(&f.version) {
+                continue;
+            }
+        }
+        shadow
+            .execute(&f.path, &up_text(f))
+            .await
+            .with_context(|| format!("replaying the migrations of database {}", db.name))?;
+    }
+    let catalog = shadow.introspect().await?;
+    let catalog = without_grants_to(catalog, &managed_roles(db));
+    Ok(MigrationsShadow { shadow, catalog })
+}
+
+/// Read the migration files of `db` (names, directives, checksums checked).
+pub fn migration_files(db: &Database) -> Result<Vec<MigrationFile>> {
+    pgtenant::migrate::load_dir(&db.migrations_dir)
+        .with_context(|| format!("reading the migrations of database {}", db.name))
+}
+
+/// The catalog the migration files produce; the shadow is dropped.
+pub async fn from_migrations(
+    admin_url: &str,
+    db: &Database,
+    files: &[MigrationFile],
+    replay: Replay<'_>,
+) -> Result<Catalog> {
+    let m = migrations_shadow(admin_url, db, files, replay).await?;
+    m.shadow.drop().await?;
+    Ok(m.catalog)
+}
+
+/// The desired catalog: `schema/<db>` loaded into a shadow, with the
+/// tenancy transform applied for a database with tenancy on.
+pub async fn desired(admin_url: &str, db: &Database) -> Result<Catalog> {
+    let files = read_sql_files(&db.schema_dir)
+        .with_context(|| format!("reading the schema of database {}", db.name))?;
+    pgtenant_schema::shadow::rename_hints(&files)?;
+    let cfg = match &db.tenancy {
+        Some(t) => Some(tenancy_config(db, t)?),
+        None => None,
+    };
+    let shadow = ShadowDb::create(admin_url)
+        .await
+        .context("creating the desired-schema shadow database")?;
+    let result = async {
+        shadow
+            .load_files(&files)
+            .await
+            .with_context(|| format!("loading the schema of database {}", db.name))?;
+        let mut catalog = shadow.introspect().await?;
+        if let Some(cfg) = &cfg {
+            let out = tenancy::transform(&catalog, cfg);
+            if !out.statements.is_empty() {
+                let text: String = out.statements.iter().map(|s| format!("{s};\n")).collect();
+                shadow
+                    .execute(Path::new(TENANCY_SOURCE), &text)
+                    .await
+                    .with_context(|| {
+                        format!("applying the tenancy transform of database {}", db.name)
+                    })?;
+                catalog = shadow.introspect().await?;
+            }
+        }
+        anyhow::Ok(catalog)
+    }
+    .await;
+    let dropped = shadow.drop().await;
+    let catalog = result?;
+    dropped?;
+    Ok(without_grants_to(catalog, &managed_roles(db)))
+}
+
+/// Whether the database exists on the server.
+pub async fn database_exists(admin_url: &str, name: &str) -> Result<bool> {
+    let mut conn = db::connect(admin_url, None, None).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await
+            .context("looking up the database")?;
+    Ok(exists)
+}
+
+/// The live catalog, exactly as introspected (grants to the managed roles
+/// included: the lints need them). Compare it through [`live_schema`].
+pub async fn live_raw(admin_url: &str, db: &Database) -> Result<Catalog> {
+    use sqlx::Connection as _;
+    let mut conn = db::connect(admin_url, Some(&db.name), None).await?;
+    let catalog = pgtenant_schema::introspect(&mut conn)
+        .await
+        .with_context(|| format!("introspecting database {}", db.name));
+    let _ = conn.close().await;
+    catalog
+}
+
+/// The live catalog as a schema (grants to the managed roles removed).
+pub fn live_schema(db: &Database, raw: &Catalog) -> Catalog {
+    without_grants_to(raw.clone(), &managed_roles(db))
+}
+
+/// Load the migrations shadow and the desired catalog concurrently.
+pub async fn migrations_and_desired(
+    admin_url: &str,
+    db: &Database,
+    files: &[MigrationFile],
+) -> Result<(MigrationsShadow, Catalog)> {
+    let (m, d) = tokio::join!(
+        migrations_shadow(admin_url, db, files, Replay::All),
+        desired(admin_url, db)
+    );
+    match (m, d) {
+        (Ok(m), Ok(d)) => Ok((m, d)),
+        (Err(e), Ok(_)) => Err(e),
+        (Ok(m), Err(e)) => {
+            let _ = m.shadow.drop().await;
+            Err(e)
+        }
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
+/// The rename hints read backwards, for the reverse plan (down section).
+pub fn reversed_renames(hints: &[RenameHint]) -> Vec<RenameHint> {
+    let old_table = |t: &QualName| {
+        hints
+            .iter()
+            .find_map(|h| match h {
+                RenameHint::Table { from, to } if to == t => Some(from.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| t.clone())
+    };
+    hints
+        .iter()
+        .map(|h| match h {
+            RenameHint::Table { from, to } => RenameHint::Table {
+                from: to.clone(),
+                to: from.clone(),
+            },
+            RenameHint::Column { table, from, to } => RenameHint::Column {
+                table: old_table(table),
+                from: to.clone(),
+                to: from.clone(),
+            },
+        })
+        .collect()
+}
+
+/// Differences between the three catalogs of one database.
+#[derive(Debug, Clone)]
+pub struct Drift {
+    /// `diff(from applied migrations, live)`: what was changed by hand.
+    /// `None` when the database does not exist.
+    pub live: Option<Plan>,
+    /// `diff(from all migrations, desired)`: what `generate` would write.
+    /// `None` when the database has no schema folder (migrations written by
+    /// hand).
+    pub schema: Option<Plan>,
+}
+
+impl Drift {
+    pub fn is_clean(&self) -> bool {
+        self.schema.as_ref().is_none_or(Plan::is_empty)
+            && self.live.as_ref().is_none_or(Plan::is_empty)
+    }
+}
+
+/// The drift of `db`: the live database against what its applied
+/// migrations produce, and the schema folder against what all migrations
+/// produce. `applied` is the applied versions (`None`: no journal).
+/// `live` is the live catalog as a schema, or `None` when the database does
+/// not exist. Shadows load concurrently and are dropped.
+pub async fn drift(
+    admin_url: &str,
+    db: &Database,
+    files: &[MigrationFile],
+    applied: &[i64],
+    live: Option<&Catalog>,
+) -> Result<Drift> {
+    let all_applied = files.iter().all(|f| applied.contains(&f.version));
+    if !db.schema_dir.exists() {
+        let live = match live {
+            Some(l) => {
+                let replay = if all_applied {
+                    Replay::All
+                } else {
+                    Replay::Versions(applied)
+                };
+                Some(diff(
+                    &from_migrations(admin_url, db, files, replay).await?,
+                    l,
+                ))
+            }
+            None => None,
+        };
+        return Ok(Drift { live, schema: None });
+    }
+    let (all, desired, applied_only) = if all_applied || live.is_none() {
+        let (all, desired) = tokio::join!(
+            from_migrations(admin_url, db, files, Replay::All),
+            desired(admin_url, db)
+        );
+        (all?, desired?, None)
+    } else {
+        let (all, desired, applied_only) = tokio::join!(
+            from_migrations(admin_url, db, files, Replay::All),
+            desired(admin_url, db),
+            from_migrations(admin_url, db, files, Replay::Versions(applied))
+        );
+        (all?, desired?, Some(applied_only?))
+    };
+    let schema = Some(diff(&all, &desired));
+    let live = live.map(|l| {
+        let base = applied_only.as_ref().unwrap_or(&all);
+        diff(base, l)
+    });
+    Ok(Drift { live, schema })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replayed_statements_keep_their_file_lines() {
+        let raw = "-- header\n\nCREATE TABLE a (\n  id int\n);\n\n-- note\nCREATE TABLE b (id int);\n-- pgtenant:down\nDROP TABLE b;\n";
+        let f = pgtenant::migrate::file::parse(Path::new("m.sql"), 1, "m", raw).unwrap();
+        let text = up_text(&f);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "CREATE TABLE a (");
+        assert_eq!(lines[7], "CREATE TABLE b (id int);");
+        assert!(!text.contains("DROP TABLE"));
+    }
+
+    #[test]
+    fn reversed_renames_swap_names_and_follow_the_table() {
+        let hints = vec![
+            RenameHint::Table {
+                from: QualName::new("public", "old"),
+                to: QualName::new("public", "new"),
+            },
+            RenameHint::Column {
+                table: QualName::new("public", "new"),
+                from: "a".into(),
+                to: "b".into(),
+            },
+        ];
+        assert_eq!(
+            reversed_renames(&hints),
+            vec![
+                RenameHint::Table {
+                    from: QualName::new("public", "new"),
+                    to: QualName::new("public", "old"),
+                },
+                RenameHint::Column {
+                    table: QualName::new("public", "old"),
+                    from: "b".into(),
+                    to: "a".into(),
+                },
+            ]
+        );
+    }
+}

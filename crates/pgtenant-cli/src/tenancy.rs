@@ -1,0 +1,70 @@
+//! The manifest's `[tenancy]` (and a database's overrides) as the engine's
+//! [`TenancyConfig`].
+
+use crate::error::usage;
+use crate::manifest::Tenancy;
+use anyhow::Result;
+use pgtenant_schema::tenancy::TenancyConfig;
+
+/// Map and validate; a bad name is a usage error naming the field and the
+/// database.
+pub fn config(database: &str, t: &Tenancy) -> Result<TenancyConfig> {
+    let table = |field: &str, name: &str| {
+        TenancyConfig::parse_table_name(name)
+            .map_err(|e| usage(format!("database {database}: tenancy.{field}: {e}")))
+    };
+    let cfg = TenancyConfig {
+        column: t.column.clone(),
+        setting: t.setting.clone(),
+        user_setting: t.user_setting.clone(),
+        root_table: Some(table("root_table", &t.root_table)?),
+        global_tables: t
+            .global_tables
+            .iter()
+            .map(|g| table("global_tables", g))
+            .collect::<Result<_>>()?,
+    };
+    cfg.validate()
+        .map_err(|e| usage(format!("database {database}: [tenancy]: {e}")))?;
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pgtenant_schema::model::QualName;
+
+    #[test]
+    fn maps_names_and_rejects_bad_ones() {
+        let t = Tenancy {
+            global_tables: vec!["plans".into(), "billing.prices".into()],
+            ..Tenancy::default()
+        };
+        let c = config("app", &t).unwrap();
+        assert_eq!(c.root_table, Some(QualName::new("public", "tenants")));
+        assert_eq!(
+            c.global_tables,
+            [
+                QualName::new("public", "plans"),
+                QualName::new("billing", "prices")
+            ]
+        );
+        let bad = Tenancy {
+            setting: "tenant".into(),
+            ..Tenancy::default()
+        };
+        assert_eq!(
+            config("app", &bad).unwrap_err().to_string(),
+            "database app: [tenancy]: setting \"tenant\" is not a custom setting name; use two \
+             dot-separated parts of letters, digits and _, e.g. \"app.tenant_id\""
+        );
+        let bad = Tenancy {
+            root_table: "a.b.c".into(),
+            ..Tenancy::default()
+        };
+        assert_eq!(
+            config("app", &bad).unwrap_err().to_string(),
+            "database app: tenancy.root_table: table name \"a.b.c\" is not `table` or `schema.table`"
+        );
+    }
+}
