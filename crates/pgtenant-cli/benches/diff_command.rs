@@ -25,7 +25,11 @@ fn psql_load(url: &str, file: &Path) -> Duration {
         .arg(file)
         .output()
         .expect("run psql");
-    assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     start.elapsed()
 }
 
@@ -42,7 +46,8 @@ fn main() {
     let mut psql = Vec::new();
     for _ in 0..RUNS {
         let (a, b) = rt.block_on(async { (TestDb::new().await, TestDb::new().await) });
-        let t = psql_load(&a.url, &from.join("schema.sql")) + psql_load(&b.url, &to.join("schema.sql"));
+        let t =
+            psql_load(&a.url, &from.join("schema.sql")) + psql_load(&b.url, &to.join("schema.sql"));
         psql.push(t);
         rt.block_on(async {
             a.drop_now().await;
@@ -64,12 +69,22 @@ fn main() {
             .output()
             .expect("run pgtenant");
         ours.push(start.elapsed());
-        assert!(out.status.success(), "pgtenant diff failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "pgtenant diff failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         steps = doc["steps"].as_array().map(Vec::len).unwrap_or(0);
     }
     let (p, o) = (median(psql), median(ours));
-    println!("psql loading both files (statement by statement): median {:?} of {RUNS}", p);
-    println!("pgtenant diff --from DIR --to DIR ({steps} steps):     median {:?} of {RUNS}", o);
+    println!(
+        "psql loading both files (statement by statement): median {:?} of {RUNS}",
+        p
+    );
+    println!(
+        "pgtenant diff --from DIR --to DIR ({steps} steps):     median {:?} of {RUNS}",
+        o
+    );
     println!("ratio: {:.2}x of psql", o.as_secs_f64() / p.as_secs_f64());
 }

@@ -55,12 +55,6 @@ enum Command {
     /// The one command: bootstrap, migrate, seed setup (and demo when
     /// allowed), then doctor.
     Up(commands::up::UpArgs),
-    /// CI gate: edited/missing/pending migrations, live drift, ungenerated schema changes.
-    Check(commands::check::CheckArgs),
-    /// Development only: apply the schema/ diff to the live database, no file.
-    Push(commands::push::PushArgs),
-    /// Write the next migration: the diff of the migrations vs schema/.
-    Generate(commands::generate::GenerateArgs),
     /// Apply pending migrations (journal, checksums, lock).
     Migrate(commands::migrate::MigrateArgs),
     /// Applied / pending / changed / missing migrations of each database.
@@ -88,9 +82,6 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Push(args) => commands::push::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,
-        Command::Check(args) => commands::check::run(ctx, args).await,
-        Command::Push(args) => commands::push::run(ctx, args).await,
-        Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Migrate(args) => commands::migrate::run(ctx, args).await,
         Command::Status(args) => commands::status::run(ctx, args).await,
         Command::Rollback(args) => commands::rollback::run(ctx, args).await,
