@@ -33,14 +33,6 @@ fn psql_load(url: &str, file: &Path) -> Duration {
     start.elapsed()
 }
 
-/// The admin URL pointing at database `db`, in a form psql accepts.
-fn psql_url(admin: &str, db: &str) -> String {
-    let mut u = url::Url::parse(admin).expect("admin URL");
-    u.set_path(db);
-    u.set_query(None);
-    u.to_string()
-}
-
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -54,8 +46,8 @@ fn main() {
     let mut psql = Vec::new();
     for _ in 0..RUNS {
         let (a, b) = rt.block_on(async { (TestDb::new().await, TestDb::new().await) });
-        let t = psql_load(&psql_url(&admin, &a.name), &from.join("schema.sql"))
-            + psql_load(&psql_url(&admin, &b.name), &to.join("schema.sql"));
+        let t =
+            psql_load(&a.url, &from.join("schema.sql")) + psql_load(&b.url, &to.join("schema.sql"));
         psql.push(t);
         rt.block_on(async {
             a.drop_now().await;
