@@ -2,12 +2,12 @@
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
 pub mod bootstrap;
-pub mod diff;
 pub mod check;
+pub mod diff;
 pub mod doctor;
 pub mod generate;
-pub mod migrate;
 pub mod inspect;
+pub mod migrate;
 pub mod nuke;
 pub mod progress;
 pub mod push;
