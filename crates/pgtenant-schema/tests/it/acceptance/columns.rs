@@ -361,6 +361,17 @@ const CASES: &[Case] = &[
         hazards: &[RewritesTable, AccessExclusiveLock],
         ..Case::DEFAULT
     },
+    Case {
+        name: "column rename with a hint under a check and a foreign key",
+        old: "CREATE TABLE a (id int PRIMARY KEY);
+              CREATE TABLE b (id int, aid int REFERENCES a CHECK (aid > 0));",
+        new: "CREATE TABLE a (id int PRIMARY KEY);
+              CREATE TABLE b (id int,
+                a_id int REFERENCES a CHECK (a_id > 0) -- pgtenant:renamed-from aid
+              );",
+        contains: &["RENAME COLUMN aid TO a_id"],
+        ..Case::DEFAULT
+    },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -245,6 +245,29 @@ const CASES: &[Case] = &[
         hazards: &[DeletesData],
         ..Case::DEFAULT
     },
+    Case {
+        name: "table rename with a hint keeps its policy, index and RLS",
+        old: "CREATE TABLE docs (id int PRIMARY KEY, tenant_id int NOT NULL);
+              CREATE INDEX docs_tenant ON docs (tenant_id);
+              ALTER TABLE docs ENABLE ROW LEVEL SECURITY; ALTER TABLE docs FORCE ROW LEVEL SECURITY;
+              CREATE POLICY iso ON docs USING (tenant_id = current_setting('app.tenant_id', true)::int);",
+        new: "CREATE TABLE documents ( -- pgtenant:renamed-from docs
+                id int PRIMARY KEY, tenant_id int NOT NULL);
+              CREATE INDEX docs_tenant ON documents (tenant_id);
+              ALTER TABLE documents ENABLE ROW LEVEL SECURITY; ALTER TABLE documents FORCE ROW LEVEL SECURITY;
+              CREATE POLICY iso ON documents USING (tenant_id = current_setting('app.tenant_id', true)::int);",
+        contains: &["ALTER TABLE public.docs RENAME TO documents"],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "partitioned table gains a column and a partition together",
+        old: "CREATE TABLE e (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+              CREATE TABLE e1 PARTITION OF e FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",
+        new: "CREATE TABLE e (id int NOT NULL, at date NOT NULL, v text DEFAULT 'x') PARTITION BY RANGE (at);
+              CREATE TABLE e1 PARTITION OF e FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+              CREATE TABLE e2 PARTITION OF e FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+        ..Case::DEFAULT
+    },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

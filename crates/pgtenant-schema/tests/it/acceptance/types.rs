@@ -206,6 +206,16 @@ const CASES: &[Case] = &[
         hazards: &[AuthzChange],
         ..Case::DEFAULT
     },
+    Case {
+        name: "enum value removed under a view",
+        old: "CREATE TYPE st AS ENUM ('a', 'b', 'c'); CREATE TABLE t (id int, s st);
+              CREATE VIEW only_a AS SELECT id FROM t WHERE s = 'a';",
+        new: "CREATE TYPE st AS ENUM ('a', 'c'); CREATE TABLE t (id int, s st);
+              CREATE VIEW only_a AS SELECT id FROM t WHERE s = 'a';",
+        hazards: &[DeletesData, RewritesTable, AccessExclusiveLock],
+        contains: &["DROP VIEW public.only_a"],
+        ..Case::DEFAULT
+    },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
