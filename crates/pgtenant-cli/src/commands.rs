@@ -1,17 +1,21 @@
 //! One module per command; each exposes an args struct (clap derive) and
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
 
+pub mod backup;
 pub mod bootstrap;
 pub mod check;
+pub mod codegen;
 pub mod diff;
 pub mod doctor;
 pub mod generate;
+pub mod init;
 pub mod inspect;
 pub mod migrate;
 pub mod nuke;
 pub mod progress;
 pub mod push;
 pub mod reset;
+pub mod restore;
 pub mod rollback;
 pub mod seed;
 pub mod status;

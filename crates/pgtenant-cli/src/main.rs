@@ -34,6 +34,11 @@ struct Cli {
 enum Command {
     /// Create the project's databases, service roles and grants (idempotent).
     Bootstrap(commands::bootstrap::BootstrapArgs),
+    /// pg_dump each database (custom format) into backups/<db>-<UTC time>.dump.
+    Backup(commands::backup::BackupArgs),
+    /// Rust types (sqlx::FromRow structs, sqlx::Type enums) for a database's
+    /// tables and enums, from its schema folder or the live database.
+    Codegen(commands::codegen::CodegenArgs),
     /// Print the plan (SQL with hazard comments) from one schema to another.
     Diff(commands::diff::DiffArgs),
     /// Check connections, roles, tables, row counts and RLS of every database.
@@ -41,6 +46,8 @@ enum Command {
     /// Print the catalog of a schema: a folder of .sql files, a .sql file
     /// or a postgres:// URL (summary, or the whole catalog with --json).
     Inspect(commands::inspect::InspectArgs),
+    /// Scaffold a new project: manifest, schema, migrations, seeds, .env.example.
+    Init(commands::init::InitArgs),
     /// CI gate: fail on drift, ungenerated schema changes, edited or missing
     /// migrations, tenancy lint errors.
     Check(commands::check::CheckArgs),
@@ -63,6 +70,8 @@ enum Command {
     Seed(commands::seed::SeedArgs),
     /// Drop the databases and rebuild them with `up` (guarded by --yes).
     Reset(commands::reset::ResetArgs),
+    /// pg_restore a dump into a database of the manifest (guarded by --yes).
+    Restore(commands::restore::RestoreArgs),
     /// Prove tenant isolation on the live databases (static lints and
     /// rollback-only probes as the service role).
     Verify(commands::verify::VerifyArgs),
@@ -71,9 +80,12 @@ enum Command {
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
     match command {
         Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
+        Command::Backup(args) => commands::backup::run(ctx, args).await,
+        Command::Codegen(args) => commands::codegen::run(ctx, args).await,
         Command::Diff(args) => commands::diff::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Inspect(args) => commands::inspect::run(ctx, args).await,
+        Command::Init(args) => commands::init::run(ctx, args).await,
         Command::Check(args) => commands::check::run(ctx, args).await,
         Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
@@ -84,6 +96,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Rollback(args) => commands::rollback::run(ctx, args).await,
         Command::Seed(args) => commands::seed::run(ctx, args).await,
         Command::Reset(args) => commands::reset::run(ctx, args).await,
+        Command::Restore(args) => commands::restore::run(ctx, args).await,
         Command::Verify(args) => commands::verify::run(ctx, args).await,
     }
 }

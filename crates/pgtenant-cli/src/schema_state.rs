@@ -116,12 +116,7 @@ pub async fn migrations_shadow(
         shadow
             .execute(&f.path, &up_text(f))
             .await
-            .with_context(|| {
-                format!(
-                    "replaying the migrations of database {} into a shadow database",
-                    db.name
-                )
-            })?;
+            .with_context(|| format!("replaying the migrations of database {}", db.name))?;
     }
     let catalog = shadow.introspect().await?;
     let catalog = without_grants_to(catalog, &managed_roles(db));
@@ -333,4 +328,49 @@ pub async fn drift(
         diff(base, l)
     });
     Ok(Drift { live, schema })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replayed_statements_keep_their_file_lines() {
+        let raw = "-- header\n\nCREATE TABLE a (\n  id int\n);\n\n-- note\nCREATE TABLE b (id int);\n-- pgtenant:down\nDROP TABLE b;\n";
+        let f = pgtenant::migrate::file::parse(Path::new("m.sql"), 1, "m", raw).unwrap();
+        let text = up_text(&f);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "CREATE TABLE a (");
+        assert_eq!(lines[7], "CREATE TABLE b (id int);");
+        assert!(!text.contains("DROP TABLE"));
+    }
+
+    #[test]
+    fn reversed_renames_swap_names_and_follow_the_table() {
+        let hints = vec![
+            RenameHint::Table {
+                from: QualName::new("public", "old"),
+                to: QualName::new("public", "new"),
+            },
+            RenameHint::Column {
+                table: QualName::new("public", "new"),
+                from: "a".into(),
+                to: "b".into(),
+            },
+        ];
+        assert_eq!(
+            reversed_renames(&hints),
+            vec![
+                RenameHint::Table {
+                    from: QualName::new("public", "new"),
+                    to: QualName::new("public", "old"),
+                },
+                RenameHint::Column {
+                    table: QualName::new("public", "old"),
+                    from: "b".into(),
+                    to: "a".into(),
+                },
+            ]
+        );
+    }
 }

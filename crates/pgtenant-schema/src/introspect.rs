@@ -16,6 +16,10 @@ use sqlx::{Connection, PgConnection, Row};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
+/// `server_version_num` of the oldest supported server (14: `typsubscript`;
+/// 13: `tgparentid`).
+const MIN_SERVER_VERSION: i32 = 140_000;
+
 /// The catalog queries, as written in `queries.sql`.
 const QUERIES_SQL: &str = include_str!("queries.sql");
 
@@ -26,6 +30,9 @@ pub enum IntrospectError {
     /// snapshot.
     #[error("introspection needs a connection outside any transaction; commit or roll back first")]
     InTransaction,
+    /// The catalog queries use columns added in PostgreSQL 14.
+    #[error("PostgreSQL {version} is too old: introspection needs PostgreSQL 14 or later")]
+    UnsupportedServer { version: String },
     /// Starting or ending the read-only transaction failed.
     #[error("could not run the catalog queries; check the connection and that the role can read pg_catalog")]
     Query(#[source] sqlx::Error),
@@ -92,7 +99,8 @@ static BATCH: LazyLock<String> = LazyLock::new(|| {
 /// Read the whole schema of the database `conn` is connected to.
 ///
 /// The connection must not be inside a transaction: introspection opens its
-/// own `REPEATABLE READ, READ ONLY` transaction and ends it.
+/// own `REPEATABLE READ, READ ONLY` transaction and ends it. Needs
+/// PostgreSQL 14 or later.
 pub async fn introspect(conn: &mut PgConnection) -> Result<Catalog, IntrospectError> {
     if conn.is_in_transaction() {
         return Err(IntrospectError::InTransaction);
@@ -101,6 +109,15 @@ pub async fn introspect(conn: &mut PgConnection) -> Result<Catalog, IntrospectEr
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .await
         .map_err(IntrospectError::Query)?;
+    let (version_num, version): (i32, String) = sqlx::query_as(
+        "SELECT current_setting('server_version_num')::int, current_setting('server_version')",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(IntrospectError::Query)?;
+    if version_num < MIN_SERVER_VERSION {
+        return Err(IntrospectError::UnsupportedServer { version });
+    }
     let rows = sqlx::raw_sql(BATCH.as_str())
         .fetch_all(&mut *tx)
         .await
@@ -783,6 +800,17 @@ mod tests {
                 "{name} must be one statement without `;`"
             );
         }
+    }
+
+    #[test]
+    fn old_servers_are_named() {
+        let e = IntrospectError::UnsupportedServer {
+            version: "13.9".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "PostgreSQL 13.9 is too old: introspection needs PostgreSQL 14 or later"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@
 //! naming its file and line, rather than being silently ignored.
 
 use crate::model::{QualName, RenameHint};
-use crate::sqltext::{line_of, split_statements};
+use crate::sqltext::{split_statements, LineIndex};
 use std::collections::BTreeSet;
 
 /// The comment marker, after `--`.
@@ -46,6 +46,7 @@ pub fn parse_rename_hints(file: &str, text: &str) -> Result<Vec<RenameHint>, Ren
     };
     let mut hints = Vec::new();
     let mut used = BTreeSet::new();
+    let index = LineIndex::new(text);
 
     for stmt in split_statements(text) {
         let Some(table) = create_table_name(&stmt.sql) else {
@@ -53,7 +54,7 @@ pub fn parse_rename_hints(file: &str, text: &str) -> Result<Vec<RenameHint>, Ren
         };
         let table = qualify(table, "public");
         let first = stmt.line;
-        let last = line_of(text, stmt.offset + stmt.sql.len());
+        let last = index.line_of(stmt.offset + stmt.sql.len());
         for line_no in first..=last {
             let Some(line) = lines.get(line_no - 1) else {
                 break;

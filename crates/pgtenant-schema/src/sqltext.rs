@@ -23,6 +23,7 @@ pub struct Statement {
 pub fn split_statements(text: &str) -> Vec<Statement> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
+    let lines = LineIndex::new(text);
     let mut i = 0;
     let mut start: Option<usize> = None;
     // Depth of `BEGIN ATOMIC` blocks: `;` inside them does not end the statement.
@@ -144,7 +145,7 @@ pub fn split_statements(text: &str) -> Vec<Statement> {
             }
             b';' if atomic_depth == 0 => {
                 if let Some(s) = start.take() {
-                    push(&mut out, text, s, i);
+                    push(&mut out, &lines, text, s, i);
                 }
                 prev_word.clear();
                 i += 1;
@@ -164,21 +165,47 @@ pub fn split_statements(text: &str) -> Vec<Statement> {
         &mut atomic_depth,
     );
     if let Some(s) = start {
-        push(&mut out, text, s, bytes.len());
+        push(&mut out, &lines, text, s, bytes.len());
     }
     out
 }
 
-fn push(out: &mut Vec<Statement>, text: &str, start: usize, end: usize) {
+fn push(out: &mut Vec<Statement>, lines: &LineIndex, text: &str, start: usize, end: usize) {
     let sql = text[start..end].trim_end();
     if sql.is_empty() {
         return;
     }
     out.push(Statement {
         sql: sql.to_owned(),
-        line: line_of(text, start),
+        line: lines.line_of(start),
         offset: start,
     });
+}
+
+/// Line numbers of many offsets in one text: the start of every line is
+/// found once, each lookup is a binary search (counting newlines from the
+/// start for every statement made splitting a large dump quadratic).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// Byte offset of the first character of each line after the first.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let starts = text
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// 1-based line number of byte `offset` (same as [`line_of`]).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset) + 1
+    }
 }
 
 /// 1-based line number of byte `offset` in `text`.
@@ -224,6 +251,19 @@ select $$;$$;"#;
         assert_eq!(got.len(), 4, "{got:#?}");
         assert_eq!(got[2].0, 3);
         assert!(got[2].1.ends_with("$body$"));
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_of() {
+        let text = "a\nbb\n\nccc\n";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                index.line_of(offset),
+                line_of(text, offset),
+                "offset {offset}"
+            );
+        }
     }
 
     #[test]

@@ -254,9 +254,18 @@ fn write_new(dir: &Path, slug: &str, text: &str) -> Result<PathBuf> {
                 .open(&path)
             {
                 Ok(mut f) => {
-                    f.write_all(text.as_bytes())
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    return Ok(path);
+                    // Another generate may have taken the same version with
+                    // another slug between the check and the create: the
+                    // smaller file name keeps it, the other one moves on.
+                    if lost_the_version(dir, version, &path)? {
+                        drop(f);
+                        std::fs::remove_file(&path)
+                            .with_context(|| format!("removing {}", path.display()))?;
+                    } else {
+                        f.write_all(text.as_bytes())
+                            .with_context(|| format!("writing {}", path.display()))?;
+                        return Ok(path);
+                    }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
@@ -268,6 +277,26 @@ fn write_new(dir: &Path, slug: &str, text: &str) -> Result<PathBuf> {
         "{}: no free migration version found; remove stray files there",
         dir.display()
     )
+}
+
+/// Whether another file of `dir` has `version` and a smaller name than `ours`.
+fn lost_the_version(dir: &Path, version: i64, ours: &Path) -> Result<bool> {
+    let prefix = format!("{version}_");
+    let our_name = ours.file_name().map(|n| n.to_string_lossy().into_owned());
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let name = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with(&prefix)
+            && Some(&name) != our_name.as_ref()
+            && Some(&name) < our_name.as_ref()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// What did not converge, for the bug report.
@@ -471,6 +500,18 @@ mod tests {
         let files = pgtenant::migrate::load_dir(dir.path()).unwrap();
         assert_eq!(files.len(), 2);
         assert!(files[0].version < files[1].version);
+    }
+
+    #[test]
+    fn a_version_taken_by_a_smaller_name_is_given_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("20260102030405_b.sql");
+        std::fs::write(&ours, "").unwrap();
+        assert!(!lost_the_version(dir.path(), 20260102030405, &ours).unwrap());
+        std::fs::write(dir.path().join("20260102030405_c.sql"), "").unwrap();
+        assert!(!lost_the_version(dir.path(), 20260102030405, &ours).unwrap());
+        std::fs::write(dir.path().join("20260102030405_a.sql"), "").unwrap();
+        assert!(lost_the_version(dir.path(), 20260102030405, &ours).unwrap());
     }
 
     #[test]

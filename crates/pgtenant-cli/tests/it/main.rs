@@ -1,9 +1,12 @@
 //! Integration tests of the `pgtenant` binary against a real PostgreSQL.
 
+mod backup;
 mod bootstrap;
+mod codegen;
 mod diff;
 mod doctor;
 mod examples;
+mod init;
 mod inspect;
 mod manifest;
 mod migrate;

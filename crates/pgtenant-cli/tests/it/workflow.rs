@@ -343,3 +343,90 @@ async fn check_fails_on_an_edited_applied_migration() {
         .unwrap()
         .contains("was edited after it was applied"));
 }
+
+#[tokio::test]
+async fn a_renamed_column_is_generated_as_a_rename_both_ways() {
+    let p = Project::migrated().await;
+    let before = p.live_catalog().await;
+    p.schema_file(
+        "02_projects.sql",
+        &PROJECTS.replace(
+            "    name      text NOT NULL,\n",
+            "    title     text NOT NULL, -- pgtenant:renamed-from name\n",
+        ),
+    );
+    let run = p
+        .ok(&["--json", "generate", "--db", &p.db, "--name", "rename"])
+        .await;
+    let doc = run.json();
+    assert_eq!(doc["down"], true, "{doc}");
+    let text = std::fs::read_to_string(doc["path"].as_str().unwrap()).unwrap();
+    let (up, down) = text
+        .split_once("\n-- pgtenant:down\n")
+        .expect("down section");
+    assert!(
+        up.contains("ALTER TABLE public.projects RENAME COLUMN name TO title;"),
+        "{text}"
+    );
+    assert!(
+        down.contains("ALTER TABLE public.projects RENAME COLUMN title TO name;"),
+        "{text}"
+    );
+    assert!(!text.contains("DELETES_DATA"), "{text}");
+    p.ok(&["migrate"]).await;
+    // The hint stays in the schema; it does not make a new change.
+    let run = p.ok(&["generate", "--db", &p.db, "--name", "again"]).await;
+    assert_eq!(run.stdout.trim(), format!("{}: no changes", p.db));
+    p.ok(&["check"]).await;
+    p.ok(&["rollback", "--db", &p.db, "--steps", "1"]).await;
+    assert_eq!(p.live_catalog().await, before);
+}
+
+#[tokio::test]
+async fn a_migration_that_fails_on_replay_is_named_with_its_line() {
+    let p = Project::new();
+    p.schema_file("01_tenants.sql", TENANTS);
+    let dir = p.migrations_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("20240101000000_broken.sql"),
+        "-- a comment\nCREATE TABLE t (id int);\nCREATE TABLE t (id int);\n",
+    )
+    .unwrap();
+    let run = p.run(&["generate", "--db", &p.db, "--name", "next"]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let file = dir.join("20240101000000_broken.sql");
+    assert_eq!(
+        run.stderr.trim(),
+        format!(
+            "error: replaying the migrations of database {}: {}:3: relation \"t\" already exists",
+            p.db,
+            file.display()
+        )
+    );
+    assert_eq!(p.migration_files().len(), 1, "nothing written");
+}
+
+#[tokio::test]
+async fn generated_files_are_the_same_text_every_time() {
+    let p = Project::new();
+    p.schema_file("01_tenants.sql", TENANTS);
+    p.schema_file("02_projects.sql", PROJECTS);
+    p.schema_file(
+        "03_more.sql",
+        "CREATE TYPE status AS ENUM ('open', 'done');\n\
+         CREATE TABLE tasks (tenant_id uuid NOT NULL REFERENCES tenants (id), id int, s status NOT NULL DEFAULT 'open', PRIMARY KEY (tenant_id, id));\n\
+         CREATE VIEW open_tasks WITH (security_invoker) AS SELECT * FROM tasks WHERE s = 'open';\n\
+         CREATE FUNCTION task_count() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM tasks $$;\n",
+    );
+    let mut texts = Vec::new();
+    for _ in 0..2 {
+        let run = p
+            .ok(&["--json", "generate", "--db", &p.db, "--name", "init"])
+            .await;
+        let path = PathBuf::from(run.json()["path"].as_str().unwrap());
+        texts.push(std::fs::read_to_string(&path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+    }
+    assert_eq!(texts[0], texts[1]);
+}

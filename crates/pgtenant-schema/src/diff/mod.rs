@@ -75,8 +75,16 @@ enum Phase {
 ///
 /// Rename hints are read from `to.renames`. The result is deterministic.
 pub fn diff(from: &Catalog, to: &Catalog) -> Plan {
-    let (from, rename_steps) = rename::apply_renames(from, to);
-    let mut d = Differ::new(&from, to);
+    // Without hints the current catalog is used as it is (no copy).
+    let renamed;
+    let (from, rename_steps) = if to.renames.is_empty() {
+        (from, Vec::new())
+    } else {
+        let (cat, steps) = rename::apply_renames(from, to);
+        renamed = cat;
+        (&renamed, steps)
+    };
+    let mut d = Differ::new(from, to);
     for s in rename_steps {
         d.steps.push((Phase::Rename, s));
     }
@@ -414,7 +422,7 @@ impl<'a> Differ<'a> {
             );
             let old_comment = old.and_then(|o| o.comment.as_ref());
             self.comment(
-                &format!("SCHEMA {q}"),
+                || format!("SCHEMA {q}"),
                 old_comment,
                 s.comment.as_ref(),
                 &obj,
@@ -493,7 +501,7 @@ impl<'a> Differ<'a> {
                 None => {
                     self.push(Phase::Enum, step(create(name), obj.clone()));
                     self.comment(
-                        &format!("TYPE {}", name.sql()),
+                        || format!("TYPE {}", name.sql()),
                         None,
                         e.comment.as_ref(),
                         &obj,
@@ -539,7 +547,7 @@ impl<'a> Differ<'a> {
                     );
                     // The recreated type has no comment yet.
                     self.comment(
-                        &format!("TYPE {}", name.sql()),
+                        || format!("TYPE {}", name.sql()),
                         None,
                         e.comment.as_ref(),
                         &obj,
@@ -574,7 +582,7 @@ impl<'a> Differ<'a> {
                         present.push(v);
                     }
                     self.comment(
-                        &format!("TYPE {}", name.sql()),
+                        || format!("TYPE {}", name.sql()),
                         old.comment.as_ref(),
                         e.comment.as_ref(),
                         &obj,
@@ -634,7 +642,7 @@ impl<'a> Differ<'a> {
                         sql.push_str(&format!(" CONSTRAINT {} {check}", quote_ident(cn)));
                     }
                     self.push(Phase::Domain, step(sql, obj.clone()));
-                    self.comment(&format!("DOMAIN {q}"), None, d.comment.as_ref(), &obj);
+                    self.comment(|| format!("DOMAIN {q}"), None, d.comment.as_ref(), &obj);
                 }
                 Some(o) => {
                     if o.default != d.default {
@@ -681,7 +689,7 @@ impl<'a> Differ<'a> {
                         }
                     }
                     self.comment(
-                        &format!("DOMAIN {q}"),
+                        || format!("DOMAIN {q}"),
                         o.comment.as_ref(),
                         d.comment.as_ref(),
                         &obj,
@@ -723,7 +731,7 @@ impl<'a> Differ<'a> {
                             obj.clone(),
                         ),
                     );
-                    self.comment(&format!("TYPE {q}"), None, c.comment.as_ref(), &obj);
+                    self.comment(|| format!("TYPE {q}"), None, c.comment.as_ref(), &obj);
                 }
                 Some(o) => {
                     for (an, _) in &o.attributes {
@@ -763,7 +771,7 @@ impl<'a> Differ<'a> {
                         }
                     }
                     self.comment(
-                        &format!("TYPE {q}"),
+                        || format!("TYPE {q}"),
                         o.comment.as_ref(),
                         c.comment.as_ref(),
                         &obj,
@@ -843,7 +851,7 @@ impl<'a> Differ<'a> {
                         &obj,
                         &format!("sequence {name}"),
                     );
-                    self.comment(&format!("SEQUENCE {q}"), None, s.comment.as_ref(), &obj);
+                    self.comment(|| format!("SEQUENCE {q}"), None, s.comment.as_ref(), &obj);
                 }
                 Some(o) => {
                     let mut parts = Vec::new();
@@ -900,7 +908,7 @@ impl<'a> Differ<'a> {
                         &format!("sequence {name}"),
                     );
                     self.comment(
-                        &format!("SEQUENCE {q}"),
+                        || format!("SEQUENCE {q}"),
                         o.comment.as_ref(),
                         s.comment.as_ref(),
                         &obj,
@@ -999,7 +1007,7 @@ impl<'a> Differ<'a> {
                     }
                     self.push(phase, step(trim_def(&f.definition).to_owned(), obj.clone()));
                     self.grants_fn(&target, None, f, &obj);
-                    self.comment(&comment_target, None, f.comment.as_ref(), &obj);
+                    self.comment(|| comment_target.clone(), None, f.comment.as_ref(), &obj);
                 }
                 Some(o) => {
                     if trim_def(&o.definition) != trim_def(&f.definition) {
@@ -1010,7 +1018,7 @@ impl<'a> Differ<'a> {
                     }
                     self.grants_fn(&target, Some(o), f, &obj);
                     self.comment(
-                        &comment_target,
+                        || comment_target.clone(),
                         o.comment.as_ref(),
                         f.comment.as_ref(),
                         &obj,
@@ -1820,7 +1828,7 @@ impl<'a> Differ<'a> {
                 old.and_then(|c| c.comment.as_ref())
             };
             self.comment(
-                &format!("CONSTRAINT {} ON {q}", quote_ident(cn)),
+                || format!("CONSTRAINT {} ON {q}", quote_ident(cn)),
                 old_comment,
                 nc.comment.as_ref(),
                 &cobj,
@@ -1912,7 +1920,7 @@ impl<'a> Differ<'a> {
             }
             let old_comment = old.and_then(|i| i.comment.as_ref());
             self.comment(
-                &format!("INDEX {}", iq.sql()),
+                || format!("INDEX {}", iq.sql()),
                 old_comment,
                 ni.comment.as_ref(),
                 &iobj,
@@ -1971,10 +1979,7 @@ impl<'a> Differ<'a> {
             let recreate = match np {
                 None => true,
                 Some(np) => {
-                    np.command != p.command
-                        || np.permissive != p.permissive
-                        || (np != p && reshaped)
-                        || fn_dep
+                    np.command != p.command || np.permissive != p.permissive || reshaped || fn_dep
                 }
             };
             if recreate {
@@ -2008,10 +2013,7 @@ impl<'a> Differ<'a> {
             let recreate = match old {
                 None => true,
                 Some(p) => {
-                    np.command != p.command
-                        || np.permissive != p.permissive
-                        || (np != p && reshaped)
-                        || fn_dep
+                    np.command != p.command || np.permissive != p.permissive || reshaped || fn_dep
                 }
             };
             if recreate {
@@ -2051,7 +2053,7 @@ impl<'a> Differ<'a> {
                 };
                 self.push(Phase::Policy, s);
                 self.comment(
-                    &format!("POLICY {} ON {q}", quote_ident(pn)),
+                    || format!("POLICY {} ON {q}", quote_ident(pn)),
                     None,
                     np.comment.as_ref(),
                     &pobj,
@@ -2108,7 +2110,7 @@ impl<'a> Differ<'a> {
                 );
                 self.push(Phase::Policy, s);
                 self.comment(
-                    &format!("POLICY {} ON {q}", quote_ident(pn)),
+                    || format!("POLICY {} ON {q}", quote_ident(pn)),
                     None,
                     np.comment.as_ref(),
                     &pobj,
@@ -2132,7 +2134,7 @@ impl<'a> Differ<'a> {
                 self.push(Phase::Policy, s);
             }
             self.comment(
-                &format!("POLICY {} ON {q}", quote_ident(pn)),
+                || format!("POLICY {} ON {q}", quote_ident(pn)),
                 p.comment.as_ref(),
                 np.comment.as_ref(),
                 &pobj,
@@ -2141,15 +2143,17 @@ impl<'a> Differ<'a> {
 
         // ---- grants and comment
         let tobj = ObjectRef::Table { name: name.clone() };
-        self.grants(
-            &format!("TABLE {q}"),
-            &t.grants,
-            &nt.grants,
-            &tobj,
-            &format!("table {name}"),
-        );
+        if t.grants != nt.grants {
+            self.grants(
+                &format!("TABLE {q}"),
+                &t.grants,
+                &nt.grants,
+                &tobj,
+                &format!("table {name}"),
+            );
+        }
         self.comment(
-            &format!("TABLE {q}"),
+            || format!("TABLE {q}"),
             t.comment.as_ref(),
             nt.comment.as_ref(),
             &tobj,
@@ -2247,10 +2251,10 @@ impl<'a> Differ<'a> {
                             ),
                         );
                         self.comment(
-                            &format!("INDEX {}", iq.sql()),
+                            || format!("INDEX {}", iq.sql()),
                             None,
                             i.comment.as_ref(),
-                            &ObjectRef::Index { name: iq },
+                            &ObjectRef::Index { name: iq.clone() },
                         );
                     }
                     self.grants(
@@ -2260,7 +2264,7 @@ impl<'a> Differ<'a> {
                         &obj,
                         &format!("view {n}"),
                     );
-                    self.comment(&format!("{kw} {q}"), None, v.comment.as_ref(), &obj);
+                    self.comment(|| format!("{kw} {q}"), None, v.comment.as_ref(), &obj);
                     self.triggers(&n, &BTreeMap::new(), &v.triggers);
                 }
                 Some(o) => {
@@ -2332,10 +2336,10 @@ impl<'a> Differ<'a> {
                             self.push(Phase::CreateView, s);
                         }
                         self.comment(
-                            &format!("INDEX {}", iq.sql()),
+                            || format!("INDEX {}", iq.sql()),
                             oi.and_then(|x| x.comment.as_ref()),
                             i.comment.as_ref(),
-                            &ObjectRef::Index { name: iq },
+                            &ObjectRef::Index { name: iq.clone() },
                         );
                     }
                     self.grants(
@@ -2346,7 +2350,7 @@ impl<'a> Differ<'a> {
                         &format!("view {n}"),
                     );
                     self.comment(
-                        &format!("{kw} {q}"),
+                        || format!("{kw} {q}"),
                         o.comment.as_ref(),
                         v.comment.as_ref(),
                         &obj,
@@ -2424,7 +2428,7 @@ impl<'a> Differ<'a> {
                 );
             }
             self.comment(
-                &format!("TRIGGER {} ON {q}", quote_ident(tn)),
+                || format!("TRIGGER {} ON {q}", quote_ident(tn)),
                 old.and_then(|o| o.comment.as_ref()),
                 ntr.comment.as_ref(),
                 &tobj,
@@ -2488,9 +2492,11 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// `COMMENT ON target IS ...` when the comment changes; `target` is
+    /// only rendered then.
     fn comment(
         &mut self,
-        target: &str,
+        target: impl FnOnce() -> String,
         old: Option<&String>,
         new: Option<&String>,
         obj: &ObjectRef,
@@ -2498,6 +2504,7 @@ impl<'a> Differ<'a> {
         if old == new {
             return;
         }
+        let target = target();
         let v = new
             .map(|c| quote_literal(c))
             .unwrap_or_else(|| "NULL".into());

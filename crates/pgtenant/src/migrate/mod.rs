@@ -73,7 +73,9 @@ pub enum MigrateError {
     },
     #[error(transparent)]
     History(#[from] Problems),
-    #[error("cannot connect to the database")]
+    #[error(
+        "cannot connect to the database; check that the server runs and the database exists (`pgtenant bootstrap` creates it)"
+    )]
     Connect(#[source] sqlx::Error),
     #[error("{0}")]
     Statement(Box<StatementError>),
@@ -311,10 +313,14 @@ pub async fn migrate_files(
     })
     .await?;
     let result = migrate_locked(conn, files, opts, progress, &mut report).await;
-    if result.is_ok() {
-        journal::unlock(conn).await?;
+    match result {
+        Ok(()) => journal::unlock(conn).await?,
+        // Best effort: the connection may be broken; closing it (which
+        // `migrate` always does) releases the lock in any case.
+        Err(_) => {
+            let _ = journal::unlock(conn).await;
+        }
     }
-    // On error the caller drops or closes the connection, which releases the lock.
     result.map(|()| report)
 }
 
@@ -639,6 +645,21 @@ pub async fn rollback_files(
         progress.event(&Event::LockBusy { pid })
     })
     .await?;
+    let result = rollback_locked(conn, files, target, opts, progress).await;
+    // On error, best effort: closing the connection releases the lock anyway.
+    let unlocked = journal::unlock(conn).await;
+    let done = result?;
+    unlocked?;
+    Ok(done)
+}
+
+async fn rollback_locked(
+    conn: &mut PgConnection,
+    files: &[MigrationFile],
+    target: RollbackTarget,
+    opts: &RollbackOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<i64>, MigrateError> {
     let applied = journal::read(conn).await?.unwrap_or_default();
     let entries = history::reconcile(&applied, files);
     let mut undo: Vec<&Entry> = entries.iter().filter(|e| e.applied.is_some()).collect();
@@ -738,6 +759,5 @@ pub async fn rollback_files(
         });
         done.push(f.version);
     }
-    journal::unlock(conn).await?;
     Ok(done)
 }

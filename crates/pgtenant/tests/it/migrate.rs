@@ -614,3 +614,26 @@ async fn lock_timeout_is_retried_with_backoff_then_reported() {
     result.unwrap();
     assert!(table_exists(&db, "a").await);
 }
+
+#[tokio::test]
+async fn a_failed_run_releases_the_lock_even_while_its_connection_stays_open() {
+    let db = TestDb::new().await;
+    let files = Files::new();
+    files.write(
+        "20240101000001_a.sql",
+        "create table a (id int);\nselect 1/0;\n",
+    );
+    let loaded = migrate::load_dir(&files.dir).unwrap();
+    let mut conn = migrate::connect(&connect_options(&db.url)).await.unwrap();
+    let err = migrate::migrate_files(&mut conn, &loaded, &MigrateOptions::default(), &Quiet)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(":2: division by zero"), "{err}");
+    let held: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(held, 0);
+}

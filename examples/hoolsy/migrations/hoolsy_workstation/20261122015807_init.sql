@@ -425,5 +425,5 @@ DROP TABLE public.ws_permissions;
 DROP TABLE public.ws_role_grants;
 -- hazard: DELETES_DATA: dropping table public.ws_roles
 DROP TABLE public.ws_roles;
-DROP FUNCTION public.set_updated_at();
 DROP FUNCTION public.ws_role_grants_check_role();
+DROP FUNCTION public.set_updated_at();

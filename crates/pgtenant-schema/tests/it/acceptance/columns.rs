@@ -298,6 +298,18 @@ const CASES: &[Case] = &[
         ..Case::DEFAULT
     },
     Case {
+        name: "type change under an unchanged policy",
+        old: "CREATE TABLE t (id int, n int);
+              ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+              CREATE POLICY pos ON t USING (n > 0);",
+        new: "CREATE TABLE t (id int, n bigint);
+              ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+              CREATE POLICY pos ON t USING (n > 0);",
+        hazards: &[RewritesTable, AccessExclusiveLock],
+        contains: &["DROP POLICY pos ON public.t"],
+        ..Case::DEFAULT
+    },
+    Case {
         name: "dropping a column used by an index and a policy",
         old: "CREATE TABLE docs (id int, tenant_id int, owner text);
               CREATE INDEX docs_owner_idx ON docs (owner);
