@@ -22,7 +22,7 @@
 use pgtenant_schema::finding::{Finding, Severity};
 use pgtenant_schema::ident::{quote_ident, quote_literal};
 use pgtenant_schema::lint::{lint, RoleFacts};
-use pgtenant_schema::model::{Catalog, Column, QualName, Table};
+use pgtenant_schema::model::{Catalog, Column, ConstraintKind, QualName, Table};
 use pgtenant_schema::tenancy::{scoped_tables, ScopeKind, ScopedTable, TenancyConfig};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
@@ -363,6 +363,15 @@ pub async fn verify(
 // ---------------------------------------------------------------------------
 // Probe rows
 
+/// What a copied row does with the columns of unique keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyValues {
+    /// Keep the original's values.
+    Copy,
+    /// Synthesise fresh ones where possible.
+    Fresh,
+}
+
 /// Column values as text, by column name.
 type Values = BTreeMap<String, Option<String>>;
 
@@ -640,7 +649,7 @@ async fn build_row(
     s: &ScopedTable,
     t: &Table,
     (tenant, id): (usize, &str),
-    source: Option<&Values>,
+    source: Option<(&Values, KeyValues)>,
     parents: &mut Parents,
 ) -> Result<Result<Vec<(String, String, Option<String>)>, String>, VerifyError> {
     let mut fixed: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -698,6 +707,19 @@ async fn build_row(
             fixed.insert(col.clone(), parent.get(pcol).cloned().flatten());
         }
     }
+    // Columns of primary keys, unique constraints and unique indexes.
+    let unique_cols: BTreeSet<&str> = t
+        .constraints
+        .values()
+        .filter(|k| matches!(k.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique))
+        .flat_map(|k| k.columns.iter().map(String::as_str))
+        .chain(
+            t.indexes
+                .values()
+                .filter(|i| i.unique)
+                .flat_map(|i| i.columns.iter().flatten().map(String::as_str)),
+        )
+        .collect();
     let mut out = Vec::new();
     for c in &t.columns {
         if c.generated.is_some()
@@ -715,7 +737,19 @@ async fn build_row(
             continue;
         }
         match source {
-            Some(src) => out.push((
+            // A key column of a copied row gets a fresh value where one can
+            // be made, so the copy does not collide with its original.
+            Some((_, KeyValues::Fresh))
+                if unique_cols.contains(c.name.as_str())
+                    && synth_value(catalog, &c.data_type).is_some() =>
+            {
+                out.push((
+                    c.name.clone(),
+                    c.data_type.clone(),
+                    synth_value(catalog, &c.data_type),
+                ))
+            }
+            Some((src, _)) => out.push((
                 c.name.clone(),
                 c.data_type.clone(),
                 src.get(&c.name).cloned().flatten(),
@@ -747,23 +781,26 @@ async fn make_probes(
 ) -> Result<Result<(Probes, Probe), String>, VerifyError> {
     let existing = existing_row(conn, t).await?;
     let mut errors = Vec::new();
-    let attempts: Vec<(Probe, Option<Values>)> = match existing {
-        Some(e) => vec![(Probe::Copied, Some(e)), (Probe::Synthesised, None)],
-        None => vec![(Probe::Synthesised, None)],
-    };
+    // Copy as is; copy with fresh key values (unique keys without the
+    // tenant column collide with the original); synthesise.
+    let mut attempts: Vec<(Probe, Option<(&Values, KeyValues)>)> = Vec::new();
+    if let Some(e) = &existing {
+        attempts.push((Probe::Copied, Some((e, KeyValues::Copy))));
+        attempts.push((Probe::Copied, Some((e, KeyValues::Fresh))));
+    }
+    attempts.push((Probe::Synthesised, None));
     'attempt: for (kind, source) in attempts {
         let mut rows = Vec::new();
         let mut b_values = Vec::new();
         for (tenant, id) in ids.iter().enumerate() {
-            let values =
-                match build_row(conn, catalog, s, t, (tenant, id), source.as_ref(), parents).await?
-                {
-                    Ok(v) => v,
-                    Err(reason) => {
-                        errors.push(reason);
-                        continue 'attempt;
-                    }
-                };
+            let values = match build_row(conn, catalog, s, t, (tenant, id), source, parents).await?
+            {
+                Ok(v) => v,
+                Err(reason) => {
+                    errors.push(reason);
+                    continue 'attempt;
+                }
+            };
             match insert_row(conn, t, &values).await? {
                 Ok(r) => rows.push(r),
                 Err(e) => {

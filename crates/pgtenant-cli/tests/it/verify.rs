@@ -500,16 +500,25 @@ async fn verify_example(example: &str) -> Vec<(String, i32, Vec<String>)> {
         pgtenant_schema::tenancy::apply(&mut admin, &cfg)
             .await
             .unwrap();
-        let setup = p.dir.path().join("seeds").join(name).join("setup");
-        if setup.is_dir() {
-            sqlx::raw_sql(&sql_of(&setup))
-                .execute(&mut admin)
-                .await
-                .unwrap();
+        // Setup and demo seeds: existing rows are what verify copies.
+        for kind in ["setup", "demo"] {
+            let dir = p.dir.path().join("seeds").join(name).join(kind);
+            if dir.is_dir() {
+                sqlx::raw_sql(&sql_of(&dir))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+            }
         }
         let (code, failures) = failures_of(&p, &p.db).await;
         let human = p.run(&["-v", "verify", "--db", &p.db]).await;
-        // Something was proven behaviourally, not only skipped.
+        // Something was proven behaviourally, and (with the demo seeds'
+        // rows to copy) every table could be probed.
+        assert!(
+            !human.stdout.contains("could not probe"),
+            "{}",
+            human.stdout
+        );
         assert!(
             human.stdout.contains("  ok      select-hides-other-tenant"),
             "{}",
