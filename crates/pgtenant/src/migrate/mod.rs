@@ -16,7 +16,6 @@
 pub mod file;
 pub mod history;
 pub mod journal;
-pub mod lex;
 
 pub(crate) mod exec;
 
