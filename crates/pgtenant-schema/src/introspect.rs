@@ -370,13 +370,9 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Grant>, D
 // ---------------------------------------------------------------------------
 // Assembly.
 
-fn sorted_grants(mut grants: Vec<Grant>) -> Vec<Grant> {
-    grants.sort();
-    grants.dedup();
-    grants
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
+/// Sorted and without duplicates, so that catalogs compare equal whatever
+/// order the database returned them in.
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v.sort();
     v.dedup();
     v
@@ -392,7 +388,7 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
                 name: r.name,
                 owner: r.owner,
                 comment: r.comment,
-                grants: sorted_grants(r.grants),
+                grants: sorted(r.grants),
             },
         );
     }
@@ -463,7 +459,7 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
                 cycle: r.cycle,
                 owned_by,
                 comment: r.comment,
-                grants: sorted_grants(r.grants),
+                grants: sorted(r.grants),
             },
         );
     }
@@ -498,7 +494,7 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
                 rls_forced: r.rls_forced,
                 options: sorted(r.options),
                 comment: r.comment,
-                grants: sorted_grants(r.grants),
+                grants: sorted(r.grants),
             },
         );
     }
@@ -524,7 +520,7 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
                 indexes: BTreeMap::new(),
                 triggers: BTreeMap::new(),
                 comment: r.comment,
-                grants: sorted_grants(r.grants),
+                grants: sorted(r.grants),
             },
         );
     }
@@ -564,7 +560,7 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
                 identity,
                 generated: r.generated,
                 comment: r.comment,
-                grants: sorted_grants(r.grants),
+                grants: sorted(r.grants),
             });
         } else if let Some(view) = cat.views.get_mut(&rel) {
             view.columns.push((r.name, r.data_type));
@@ -678,7 +674,7 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
                 config: sorted(r.config),
                 depends_on,
                 comment: r.comment,
-                grants: sorted_grants(r.grants),
+                grants: sorted(r.grants),
             },
         );
     }

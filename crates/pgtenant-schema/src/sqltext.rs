@@ -5,7 +5,12 @@
 //! journal) one statement at a time. It understands everything that can hide
 //! a `;`: single-quoted strings (and `E''` escapes), quoted identifiers,
 //! dollar-quoted bodies (`$$`, `$tag$`), line comments and nested block
-//! comments, and `BEGIN ATOMIC ... END` SQL-standard function bodies.
+//! comments (all found by the one lexer, [`lex`]), and `BEGIN ATOMIC ...
+//! END` SQL-standard function bodies.
+
+pub mod lex;
+
+use lex::Kind;
 
 /// One statement of a SQL text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,150 +29,75 @@ pub fn split_statements(text: &str) -> Vec<Statement> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let lines = LineIndex::new(text);
-    let mut i = 0;
     let mut start: Option<usize> = None;
-    // Depth of `BEGIN ATOMIC` blocks: `;` inside them does not end the statement.
-    let mut atomic_depth = 0usize;
-    let mut word_start: Option<usize> = None;
-    let mut prev_word = String::new();
+    let mut words = AtomicDepth::default();
 
-    let flush_word = |ws: &mut Option<usize>, end: usize, prev: &mut String, depth: &mut usize| {
-        if let Some(s) = ws.take() {
-            let w = text[s..end].to_ascii_lowercase();
-            if w == "atomic" && prev == "begin" {
-                *depth += 1;
-            } else if w == "end" && *depth > 0 {
-                // `END` closes an atomic block unless it is `END IF`/`END LOOP`
-                // etc.; PL/pgSQL bodies are always dollar-quoted, so inside a
-                // BEGIN ATOMIC only CASE ... END can appear. Count CASE too.
-                *depth -= 1;
-            } else if w == "case" && *depth > 0 {
-                *depth += 1;
-            }
-            *prev = w;
-        }
-    };
-
-    while i < bytes.len() {
-        let c = bytes[i];
-        let is_word = c.is_ascii_alphanumeric() || c == b'_';
-        if is_word {
-            if word_start.is_none() {
-                word_start = Some(i);
-            }
-            if start.is_none() {
-                start = Some(i);
-            }
-            i += 1;
-            continue;
-        }
-        flush_word(&mut word_start, i, &mut prev_word, &mut atomic_depth);
-        match c {
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0usize;
-                while i < bytes.len() {
-                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            b'\'' => {
-                start.get_or_insert(i);
-                let escapes = i > 0 && matches!(bytes[i - 1], b'e' | b'E') && {
-                    // `E'...'` only when the E is a word of its own.
-                    i < 2 || !(bytes[i - 2].is_ascii_alphanumeric() || bytes[i - 2] == b'_')
-                };
-                i += 1;
-                while i < bytes.len() {
-                    if escapes && bytes[i] == b'\\' {
-                        i += 2;
+    for token in lex::lex(text) {
+        match token.kind {
+            Kind::Code => {
+                for (offset, &c) in bytes[token.start..token.end].iter().enumerate() {
+                    let i = token.start + offset;
+                    if c.is_ascii_alphanumeric() || c == b'_' {
+                        words.byte_of_word(i);
+                        start.get_or_insert(i);
                         continue;
                     }
-                    if bytes[i] == b'\'' {
-                        if bytes.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                            continue;
+                    words.end_word(text, i);
+                    if c == b';' && words.depth == 0 {
+                        if let Some(s) = start.take() {
+                            push(&mut out, &lines, text, s, i);
                         }
-                        break;
+                        words.prev.clear();
+                    } else if !c.is_ascii_whitespace() {
+                        start.get_or_insert(i);
                     }
-                    i += 1;
                 }
-                i += 1;
+                words.end_word(text, token.end);
             }
-            b'"' => {
-                start.get_or_insert(i);
-                i += 1;
-                while i < bytes.len() {
-                    if bytes[i] == b'"' {
-                        if bytes.get(i + 1) == Some(&b'"') {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'$' => {
-                start.get_or_insert(i);
-                // `$tag$` where tag is empty or an identifier not starting with a digit.
-                let mut j = i + 1;
-                while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
-                    j += 1;
-                }
-                let tag_ok = j < bytes.len()
-                    && bytes[j] == b'$'
-                    && !bytes.get(i + 1).is_some_and(|b| b.is_ascii_digit());
-                if tag_ok {
-                    let tag = &text[i..=j];
-                    match text[j + 1..].find(tag) {
-                        Some(pos) => i = j + 1 + pos + tag.len(),
-                        None => i = bytes.len(),
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-            b';' if atomic_depth == 0 => {
-                if let Some(s) = start.take() {
-                    push(&mut out, &lines, text, s, i);
-                }
-                prev_word.clear();
-                i += 1;
-            }
-            _ => {
-                if !c.is_ascii_whitespace() {
-                    start.get_or_insert(i);
-                }
-                i += 1;
+            Kind::LineComment | Kind::BlockComment => {}
+            Kind::String | Kind::EscapeString | Kind::QuotedIdent | Kind::DollarQuoted { .. } => {
+                start.get_or_insert(token.start);
             }
         }
     }
-    flush_word(
-        &mut word_start,
-        bytes.len(),
-        &mut prev_word,
-        &mut atomic_depth,
-    );
     if let Some(s) = start {
         push(&mut out, &lines, text, s, bytes.len());
     }
     out
+}
+
+/// Depth of `BEGIN ATOMIC` blocks: `;` inside them does not end the
+/// statement. Fed the words of the code spans one by one.
+#[derive(Default)]
+struct AtomicDepth {
+    depth: usize,
+    /// Start of the word being read.
+    word_start: Option<usize>,
+    /// The previous word, lowercased.
+    prev: String,
+}
+
+impl AtomicDepth {
+    fn byte_of_word(&mut self, i: usize) {
+        self.word_start.get_or_insert(i);
+    }
+
+    fn end_word(&mut self, text: &str, end: usize) {
+        if let Some(s) = self.word_start.take() {
+            let w = text[s..end].to_ascii_lowercase();
+            if w == "atomic" && self.prev == "begin" {
+                self.depth += 1;
+            } else if w == "end" && self.depth > 0 {
+                // `END` closes an atomic block unless it is `END IF`/`END LOOP`
+                // etc.; PL/pgSQL bodies are always dollar-quoted, so inside a
+                // BEGIN ATOMIC only CASE ... END can appear. Count CASE too.
+                self.depth -= 1;
+            } else if w == "case" && self.depth > 0 {
+                self.depth += 1;
+            }
+            self.prev = w;
+        }
+    }
 }
 
 fn push(out: &mut Vec<Statement>, lines: &LineIndex, text: &str, start: usize, end: usize) {

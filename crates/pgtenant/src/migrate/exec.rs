@@ -195,7 +195,7 @@ pub(crate) fn journal_insert(f: &MigrationFile) -> String {
 /// A `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON [ONLY] table`:
 /// the index name (unquoted) and the table as written.
 pub(crate) fn concurrent_index(sql: &str) -> Option<(String, String)> {
-    let canon = super::lex::canonical(sql);
+    let canon = pgtenant_schema::sqltext::lex::canonical(sql);
     let mut words = tokens(&canon).into_iter();
     let mut next = || words.next();
     let lower = |w: Option<String>| w.map(|w| w.to_ascii_lowercase());

@@ -10,12 +10,12 @@
 //!   `rollback`.
 //!
 //! The checksum is taken over the statements in canonical form (see
-//! [`super::lex::canonical`]): line endings, trailing whitespace, a BOM,
+//! [`pgtenant_schema::sqltext::lex::canonical`]): line endings, trailing whitespace, a BOM,
 //! blank lines and ordinary comments do not count; the directives and the
 //! text inside strings, quoted identifiers and dollar quotes do.
 
-use super::lex::{self, Kind};
 use super::MigrateError;
+use pgtenant_schema::sqltext::lex::{self, Kind};
 use pgtenant_schema::sqltext::{line_of, split_statements, Statement};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

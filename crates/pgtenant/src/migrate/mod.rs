@@ -16,7 +16,6 @@
 pub mod file;
 pub mod history;
 pub mod journal;
-pub mod lex;
 
 pub(crate) mod exec;
 
@@ -390,6 +389,34 @@ async fn migrate_locked(
     Ok(())
 }
 
+/// After a lock timeout: with retries left, report the retry and wait
+/// (the caller then tries again); otherwise the error naming the attempts.
+async fn retry_after_lock_timeout(
+    attempt: &mut u32,
+    f: &MigrationFile,
+    line: usize,
+    opts: &MigrateOptions,
+    progress: &dyn Progress,
+) -> Result<(), MigrateError> {
+    if *attempt >= opts.lock_retries {
+        return Err(MigrateError::LockTimeout {
+            file: f.display(),
+            line,
+            attempts: *attempt + 1,
+            timeout_ms: opts.lock_timeout.map_or(0, |t| t.as_millis()),
+        });
+    }
+    *attempt += 1;
+    let wait = backoff(*attempt - 1);
+    progress.event(&Event::Retry {
+        file: f,
+        attempt: *attempt,
+        wait,
+    });
+    tokio::time::sleep(wait).await;
+    Ok(())
+}
+
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1u64 << attempt.min(5)))
 }
@@ -419,23 +446,9 @@ async fn apply_transaction(
     loop {
         match batch.run(conn).await {
             Ok(()) => return Ok(()),
-            Err(failure) if failure.is_lock_timeout() && attempt < opts.lock_retries => {
-                attempt += 1;
-                let wait = backoff(attempt - 1);
-                progress.event(&Event::Retry {
-                    file: f,
-                    attempt,
-                    wait,
-                });
-                tokio::time::sleep(wait).await;
-            }
             Err(failure) if failure.is_lock_timeout() => {
-                return Err(MigrateError::LockTimeout {
-                    file: f.display(),
-                    line: failure.line.unwrap_or(1),
-                    attempts: attempt + 1,
-                    timeout_ms: opts.lock_timeout.map_or(0, |t| t.as_millis()),
-                })
+                let line = failure.line.unwrap_or(1);
+                retry_after_lock_timeout(&mut attempt, f, line, opts, progress).await?;
             }
             Err(failure) => return Err(failure.into_error(f, earlier_text(earlier))),
         }
@@ -497,24 +510,10 @@ async fn apply_steps(
             batch.statement(s);
             match batch.run(conn).await {
                 Ok(()) => break,
-                Err(failure) if failure.is_lock_timeout() && attempt < opts.lock_retries => {
-                    attempt += 1;
-                    maybe_ran_before = true;
-                    let wait = backoff(attempt - 1);
-                    progress.event(&Event::Retry {
-                        file: f,
-                        attempt,
-                        wait,
-                    });
-                    tokio::time::sleep(wait).await;
-                }
                 Err(failure) if failure.is_lock_timeout() => {
-                    return Err(MigrateError::LockTimeout {
-                        file: f.display(),
-                        line: failure.line.unwrap_or(s.line),
-                        attempts: attempt + 1,
-                        timeout_ms: opts.lock_timeout.map_or(0, |t| t.as_millis()),
-                    })
+                    let line = failure.line.unwrap_or(s.line);
+                    retry_after_lock_timeout(&mut attempt, f, line, opts, progress).await?;
+                    maybe_ran_before = true;
                 }
                 Err(failure) => {
                     let line = failure.line.unwrap_or(s.line);

@@ -22,9 +22,9 @@
 pub mod placeholder;
 
 use crate::migrate::exec::{statement_error, Batch};
-use crate::migrate::{file, journal, lex, MigrateError, StatementError};
+use crate::migrate::{file, journal, MigrateError, StatementError};
 use pgtenant_schema::ident::{quote_ident, quote_literal, quote_qualified};
-use pgtenant_schema::sqltext::{split_statements, Statement};
+use pgtenant_schema::sqltext::{lex, split_statements, Statement};
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgConnection;

@@ -14,8 +14,8 @@
 //!     PostgreSQL casts to the column's type like any literal).
 //! - In comments placeholders are left alone (and need not be set).
 
-use crate::migrate::lex::{self, Kind};
 use pgtenant_schema::ident::quote_literal;
+use pgtenant_schema::sqltext::lex::{self, Kind};
 use pgtenant_schema::sqltext::line_of;
 
 /// Why a placeholder could not be filled.

@@ -1,11 +1,12 @@
-//! A small lexer that tells code from comments and quoted text.
+//! The one SQL lexer: tells code from comments and quoted text.
 //!
-//! It knows the same things as `pgtenant_schema::sqltext::split_statements`:
-//! single-quoted strings (and `E''` escapes), quoted identifiers,
-//! dollar-quoted bodies, line comments and nested block comments. The
-//! checksum uses it to drop comments and formatting outside quoted text,
-//! directives are found as line comments (never inside a string), and seed
-//! placeholders are escaped for the kind of text they sit in.
+//! It knows single-quoted strings (and `E''` escapes), quoted identifiers,
+//! dollar-quoted bodies, line comments and nested block comments.
+//! [`super::split_statements`] finds statement boundaries in its code spans,
+//! migration checksums use [`canonical`] to drop comments and formatting
+//! outside quoted text, directives are found as line comments (never inside
+//! a string), and seed placeholders are escaped for the kind of text they
+//! sit in.
 
 /// What a span of text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
