@@ -1613,67 +1613,14 @@ impl<'a> Differ<'a> {
             table: table.clone(),
             column: column.to_owned(),
         };
-        let cq = quote_ident(column);
-        let tq = table.sql();
-        for g in old {
-            if !new
-                .iter()
-                .any(|n| n.grantee == g.grantee && n.privilege == g.privilege)
-            {
-                let s = step(
-                    format!(
-                        "REVOKE {} ({cq}) ON TABLE {tq} FROM {}",
-                        g.privilege,
-                        grantee_sql(&g.grantee)
-                    ),
-                    obj.clone(),
-                );
-                let s = hazard(
-                    s,
-                    HazardKind::AuthzChange,
-                    format!(
-                        "revoking {} on column {table}.{column} from {}",
-                        g.privilege, g.grantee
-                    ),
-                );
-                self.push(Phase::Grant, s);
-            }
-        }
-        for g in new {
-            let prev = old
-                .iter()
-                .find(|o| o.grantee == g.grantee && o.privilege == g.privilege);
-            if prev == Some(g) {
-                continue;
-            }
-            let sql = if prev.is_some_and(|p| p.with_grant_option) && !g.with_grant_option {
-                format!(
-                    "REVOKE GRANT OPTION FOR {} ({cq}) ON TABLE {tq} FROM {}",
-                    g.privilege,
-                    grantee_sql(&g.grantee)
-                )
-            } else {
-                format!(
-                    "GRANT {} ({cq}) ON TABLE {tq} TO {}{}",
-                    g.privilege,
-                    grantee_sql(&g.grantee),
-                    if g.with_grant_option {
-                        " WITH GRANT OPTION"
-                    } else {
-                        ""
-                    }
-                )
-            };
-            let s = hazard(
-                step(sql, obj.clone()),
-                HazardKind::AuthzChange,
-                format!(
-                    "granting {} on column {table}.{column} to {}",
-                    g.privilege, g.grantee
-                ),
-            );
-            self.push(Phase::Grant, s);
-        }
+        self.grants_on(
+            &format!("TABLE {}", table.sql()),
+            Some(&quote_ident(column)),
+            old,
+            new,
+            &obj,
+            &format!("column {table}.{column}"),
+        );
     }
 
     /// Constraints, indexes, triggers, policies, RLS, grants, comments of a
@@ -2437,6 +2384,21 @@ impl<'a> Differ<'a> {
     }
 
     fn grants(&mut self, target: &str, old: &[Grant], new: &[Grant], obj: &ObjectRef, what: &str) {
+        self.grants_on(target, None, old, new, obj, what);
+    }
+
+    /// GRANT / REVOKE steps from `old` to `new` on `target`; with `column`
+    /// (quoted), the privileges are column privileges (`SELECT (col)`).
+    fn grants_on(
+        &mut self,
+        target: &str,
+        column: Option<&str>,
+        old: &[Grant],
+        new: &[Grant],
+        obj: &ObjectRef,
+        what: &str,
+    ) {
+        let cols = column.map(|c| format!(" ({c})")).unwrap_or_default();
         for g in old {
             if !new
                 .iter()
@@ -2444,7 +2406,7 @@ impl<'a> Differ<'a> {
             {
                 let s = step(
                     format!(
-                        "REVOKE {} ON {target} FROM {}",
+                        "REVOKE {}{cols} ON {target} FROM {}",
                         g.privilege,
                         grantee_sql(&g.grantee)
                     ),
@@ -2467,13 +2429,13 @@ impl<'a> Differ<'a> {
             }
             let sql = if prev.is_some_and(|p| p.with_grant_option) && !g.with_grant_option {
                 format!(
-                    "REVOKE GRANT OPTION FOR {} ON {target} FROM {}",
+                    "REVOKE GRANT OPTION FOR {}{cols} ON {target} FROM {}",
                     g.privilege,
                     grantee_sql(&g.grantee)
                 )
             } else {
                 format!(
-                    "GRANT {} ON {target} TO {}{}",
+                    "GRANT {}{cols} ON {target} TO {}{}",
                     g.privilege,
                     grantee_sql(&g.grantee),
                     if g.with_grant_option {
