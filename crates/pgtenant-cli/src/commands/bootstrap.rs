@@ -465,43 +465,42 @@ async fn ensure_grants(
                     format!("revoke CREATE on schema {schema} from {rn}"),
                 ));
             }
-            let n: i64 = row.get("tables_missing");
-            if n > 0 {
+            // (count column, grant or revoke, privileges, ALL <kind>, noun)
+            let bulk: [(&str, bool, &str, &str, &str); 4] = [
+                ("tables_missing", true, TABLE_PRIVS, "TABLES", "table"),
+                (
+                    "tables_extra",
+                    false,
+                    FORBIDDEN_TABLE_PRIVS,
+                    "TABLES",
+                    "table",
+                ),
+                (
+                    "sequences_missing",
+                    true,
+                    SEQUENCE_PRIVS,
+                    "SEQUENCES",
+                    "sequence",
+                ),
+                ("routines_missing", true, "EXECUTE", "ROUTINES", "routine"),
+            ];
+            for (count, grant, privs, kind, noun) in bulk {
+                let n: i64 = row.get(count);
+                if n == 0 {
+                    continue;
+                }
+                let (verb, to) = if grant {
+                    ("GRANT", "TO")
+                } else {
+                    ("REVOKE", "FROM")
+                };
                 todo.push((
-                    format!("GRANT {TABLE_PRIVS} ON ALL TABLES IN SCHEMA {s} TO {r}"),
+                    format!("{verb} {privs} ON ALL {kind} IN SCHEMA {s} {to} {r}"),
                     format!(
-                        "grant {TABLE_PRIVS} on {n} table{} in {schema} to {rn}",
-                        plural_i(n)
-                    ),
-                ));
-            }
-            let n: i64 = row.get("tables_extra");
-            if n > 0 {
-                todo.push((
-                    format!("REVOKE {FORBIDDEN_TABLE_PRIVS} ON ALL TABLES IN SCHEMA {s} FROM {r}"),
-                    format!(
-                        "revoke {FORBIDDEN_TABLE_PRIVS} on {n} table{} in {schema} from {rn}",
-                        plural_i(n)
-                    ),
-                ));
-            }
-            let n: i64 = row.get("sequences_missing");
-            if n > 0 {
-                todo.push((
-                    format!("GRANT {SEQUENCE_PRIVS} ON ALL SEQUENCES IN SCHEMA {s} TO {r}"),
-                    format!(
-                        "grant {SEQUENCE_PRIVS} on {n} sequence{} in {schema} to {rn}",
-                        plural_i(n)
-                    ),
-                ));
-            }
-            let n: i64 = row.get("routines_missing");
-            if n > 0 {
-                todo.push((
-                    format!("GRANT EXECUTE ON ALL ROUTINES IN SCHEMA {s} TO {r}"),
-                    format!(
-                        "grant EXECUTE on {n} routine{} in {schema} to {rn}",
-                        plural_i(n)
+                        "{} {privs} on {n} {noun}{} in {schema} {} {rn}",
+                        verb.to_lowercase(),
+                        plural_i(n),
+                        to.to_lowercase()
                     ),
                 ));
             }
