@@ -6,7 +6,8 @@
 //! - **desired**: the `schema/<db>` folder loaded into a shadow database,
 //!   then, for a database with tenancy on, the tenancy transform's
 //!   statements run there and the shadow introspected again (so PostgreSQL
-//!   itself prints the policy expressions);
+//!   itself prints the policy expressions), then rebuilt in a fresh shadow
+//!   from its own plan so it is printed like the migrations are;
 //! - **live**: the real database, introspected.
 //!
 //! The two shadows load concurrently. Shadows are always dropped
@@ -29,6 +30,10 @@ use std::path::Path;
 
 /// The path reported when the tenancy statements fail on the shadow.
 const TENANCY_SOURCE: &str = "<tenancy transform>";
+
+/// The path reported when rebuilding the desired schema from its own
+/// printed text fails on the shadow.
+const REBUILD_SOURCE: &str = "<desired schema rebuilt from its plan>";
 
 /// The engine's tenancy rules for a database's effective `[tenancy]`.
 pub fn tenancy_config(db: &Database, t: &Tenancy) -> Result<TenancyConfig> {
@@ -179,7 +184,43 @@ pub async fn desired(admin_url: &str, db: &Database) -> Result<Catalog> {
     let dropped = shadow.drop().await;
     let catalog = result?;
     dropped?;
-    Ok(without_grants_to(catalog, &managed_roles(db)))
+    let catalog = without_grants_to(catalog, &managed_roles(db));
+    rendered(admin_url, db, catalog).await
+}
+
+/// `catalog` as PostgreSQL prints it once built from its own printed text.
+///
+/// PostgreSQL does not always print an expression as a fixed point: the
+/// user's `role IN ('a','b')` on a varchar column prints as an `= ANY
+/// (ARRAY[...]::text[])` that prints differently again once parsed. The
+/// migrations shadow is built from printed text (the generated plans), so
+/// the desired catalog must be too, or the two never converge. Rather than
+/// normalising each kind of expression, the desired catalog is rebuilt by
+/// applying `diff(fresh shadow, desired)` to a fresh shadow and
+/// introspecting it: every check, default, index, view and policy passes
+/// through the same rendering as the migrations.
+async fn rendered(admin_url: &str, db: &Database, catalog: Catalog) -> Result<Catalog> {
+    let shadow = ShadowDb::create(admin_url)
+        .await
+        .context("creating the desired-schema shadow database")?;
+    let result = async {
+        let base = shadow.introspect().await?;
+        let mut target = catalog.clone();
+        // Renames are between migrations; the rebuild starts from nothing.
+        target.renames.clear();
+        let plan = diff(&base, &target);
+        shadow
+            .execute(Path::new(REBUILD_SOURCE), &plan.to_sql())
+            .await
+            .with_context(|| format!("rebuilding the desired schema of database {}", db.name))?;
+        anyhow::Ok(shadow.introspect().await?)
+    }
+    .await;
+    let dropped = shadow.drop().await;
+    let mut rebuilt = result?;
+    dropped?;
+    rebuilt.renames = catalog.renames;
+    Ok(without_grants_to(rebuilt, &managed_roles(db)))
 }
 
 /// Whether the database exists on the server.

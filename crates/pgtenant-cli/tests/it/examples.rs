@@ -1189,12 +1189,6 @@ async fn every_example_bootstraps_and_passes_doctor() {
 // current: `check` on a database that does not exist compares the schema
 // folder with what the migrations produce, and finds nothing ungenerated.
 
-/// Example databases whose initial migration `generate` cannot write yet:
-/// the plan does not converge on the shadow (the diff engine's check
-/// constraint text and foreign-key ordering), so `generate` refuses. Remove
-/// a name once its migration is generated.
-const NOT_YET_GENERATED: [&str; 2] = ["carcosa", "core_crm"];
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_example_migration_folder_holds_its_schema() {
     let mut failures = Vec::new();
@@ -1218,16 +1212,7 @@ async fn every_example_migration_folder_holds_its_schema() {
                 .unwrap_or_else(|| panic!("{}: {} not checked: {report}", ex.name, db.name));
             assert_eq!(seen["exists"], false);
             let ungenerated = &seen["drift"]["schema"]["ungenerated"];
-            let has_migrations = sql_files(&ex.dir.join(format!("migrations/{}", db.name)))
-                .map(|f| !f.is_empty())
-                .unwrap_or(false);
-            if NOT_YET_GENERATED.contains(&db.name.as_str()) {
-                assert!(
-                    !has_migrations,
-                    "{}: remove it from NOT_YET_GENERATED",
-                    db.name
-                );
-            } else if ungenerated != false {
+            if ungenerated != false {
                 failures.push(format!(
                     "{}/{}: schema changes not in a migration: {}",
                     ex.name, db.name, seen["drift"]["schema"]["sql"]

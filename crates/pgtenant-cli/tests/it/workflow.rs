@@ -430,3 +430,29 @@ async fn generated_files_are_the_same_text_every_time() {
     }
     assert_eq!(texts[0], texts[1]);
 }
+
+#[tokio::test]
+async fn a_varchar_in_list_check_converges() {
+    // PostgreSQL prints `role IN (...)` on a varchar column as an `= ANY`
+    // that prints differently again once parsed: the desired schema must be
+    // compared as printed from its own printed text.
+    let p = Project::new();
+    p.schema_file("01_tenants.sql", TENANTS);
+    p.schema_file(
+        "02_members.sql",
+        "CREATE TABLE members (
+            tenant_id uuid NOT NULL REFERENCES tenants (id),
+            id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            role      varchar(20) NOT NULL DEFAULT 'member'
+                      CHECK (role IN ('owner', 'admin', 'member'))
+        );
+        ",
+    );
+    let run = p
+        .ok(&["--json", "generate", "--db", &p.db, "--name", "init"])
+        .await;
+    assert_eq!(run.json()["changes"], true, "{}", run.stdout);
+    let run = p.ok(&["generate", "--db", &p.db, "--name", "again"]).await;
+    assert_eq!(run.stdout.trim(), format!("{}: no changes", p.db));
+    assert_eq!(p.migration_files().len(), 1);
+}

@@ -9,8 +9,8 @@
 //! drops (policies, triggers, views, foreign keys, constraints, indexes,
 //! columns, tables, functions, sequences, types, schemas) come first, in
 //! reverse dependency order; then creates and alters (schemas, extensions,
-//! types, sequences, functions, tables, columns, constraints, foreign keys,
-//! indexes, views, triggers, RLS, policies, grants, comments).
+//! types, sequences, functions, tables, columns, constraints, unique
+//! indexes a foreign key may reference, foreign keys, other indexes, views, triggers, RLS, policies, grants, comments).
 //!
 //! Views and functions in the same phase are ordered topologically.
 
@@ -54,6 +54,9 @@ enum Phase {
     AddColumn,
     AlterColumn,
     AddConstraint,
+    /// Unique indexes on plain columns without a predicate: a foreign key
+    /// may reference them, so they exist before the foreign keys.
+    CreateKeyIndex,
     AddForeignKey,
     CreateIndex,
     SequenceOwnedBy,
@@ -1863,7 +1866,15 @@ impl<'a> Differ<'a> {
                         format!("building index {iq} on {name}"),
                     );
                 }
-                self.push(Phase::CreateIndex, s);
+                let phase = if ni.unique
+                    && ni.predicate.is_none()
+                    && ni.columns.iter().all(Option::is_some)
+                {
+                    Phase::CreateKeyIndex
+                } else {
+                    Phase::CreateIndex
+                };
+                self.push(phase, s);
             }
             let old_comment = old.and_then(|i| i.comment.as_ref());
             self.comment(

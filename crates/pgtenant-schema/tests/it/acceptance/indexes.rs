@@ -133,6 +133,43 @@ const CASES: &[Case] = &[
         hazards: &[IndexBuild],
         ..Case::DEFAULT
     },
+    // A foreign key may reference a unique index (not only a constraint):
+    // the index is built before the key and dropped after it.
+    Case {
+        name: "foreign key to a unique index, both created",
+        old: "",
+        new: "CREATE TABLE p (org int NOT NULL, id int NOT NULL);
+              CREATE UNIQUE INDEX p_org_id ON p (org, id);
+              CREATE TABLE c (org int NOT NULL, p_id int NOT NULL,
+                  CONSTRAINT c_p_fk FOREIGN KEY (org, p_id) REFERENCES p (org, id));",
+        contains: &["CREATE UNIQUE INDEX p_org_id", "ADD CONSTRAINT c_p_fk"],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "foreign key to a unique index, both dropped",
+        old: "CREATE TABLE p (org int NOT NULL, id int NOT NULL);
+              CREATE UNIQUE INDEX p_org_id ON p (org, id);
+              CREATE TABLE c (org int NOT NULL, p_id int NOT NULL,
+                  CONSTRAINT c_p_fk FOREIGN KEY (org, p_id) REFERENCES p (org, id));",
+        new: "CREATE TABLE p (org int NOT NULL, id int NOT NULL);
+              CREATE TABLE c (org int NOT NULL, p_id int NOT NULL);",
+        contains: &["DROP CONSTRAINT c_p_fk", "DROP INDEX public.p_org_id"],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "unique index under a foreign key changes",
+        old: "CREATE TABLE p (org int NOT NULL, id int NOT NULL);
+              CREATE UNIQUE INDEX p_org_id ON p (org, id);
+              CREATE TABLE c (org int NOT NULL, p_id int NOT NULL,
+                  CONSTRAINT c_p_fk FOREIGN KEY (org, p_id) REFERENCES p (org, id));",
+        new: "CREATE TABLE p (org int NOT NULL, id int NOT NULL);
+              CREATE UNIQUE INDEX p_org_id ON p (id, org);
+              CREATE TABLE c (org int NOT NULL, p_id int NOT NULL,
+                  CONSTRAINT c_p_fk FOREIGN KEY (org, p_id) REFERENCES p (org, id));",
+        hazards: &[IndexBuild],
+        contains: &["DROP CONSTRAINT c_p_fk", "DROP INDEX public.p_org_id"],
+        ..Case::DEFAULT
+    },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
