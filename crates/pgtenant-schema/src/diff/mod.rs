@@ -1304,39 +1304,13 @@ impl<'a> Differ<'a> {
             );
             self.push(Phase::AlterTable, s);
         }
-        if t.options != nt.options {
-            let removed: Vec<String> = t
-                .options
-                .iter()
-                .filter_map(|o| o.split('=').next())
-                .filter(|k| !nt.options.iter().any(|n| n.split('=').next() == Some(k)))
-                .map(str::to_owned)
-                .collect();
-            if !removed.is_empty() {
-                self.push(
-                    Phase::AlterTable,
-                    step(
-                        format!("ALTER TABLE {q} RESET ({})", removed.join(", ")),
-                        obj.clone(),
-                    ),
-                );
-            }
-            let set: Vec<&String> = nt
-                .options
-                .iter()
-                .filter(|o| !t.options.contains(o))
-                .collect();
-            if !set.is_empty() {
-                let set: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
-                self.push(
-                    Phase::AlterTable,
-                    step(
-                        format!("ALTER TABLE {q} SET ({})", set.join(", ")),
-                        obj.clone(),
-                    ),
-                );
-            }
-        }
+        self.reloptions(
+            Phase::AlterTable,
+            &format!("TABLE {q}"),
+            &t.options,
+            &nt.options,
+            &obj,
+        );
         if nt.partition_of.is_none() || t.partition_of.is_none() {
             self.columns(t, nt);
         }
@@ -2227,39 +2201,13 @@ impl<'a> Differ<'a> {
                 }
                 Some(o) => {
                     self.triggers(&n, &o.triggers, &v.triggers);
-                    if o.options != v.options {
-                        let removed: Vec<String> = o
-                            .options
-                            .iter()
-                            .filter_map(|x| x.split('=').next())
-                            .filter(|k| !v.options.iter().any(|nn| nn.split('=').next() == Some(k)))
-                            .map(str::to_owned)
-                            .collect();
-                        if !removed.is_empty() {
-                            self.push(
-                                Phase::CreateView,
-                                step(
-                                    format!("ALTER VIEW {q} RESET ({})", removed.join(", ")),
-                                    obj.clone(),
-                                ),
-                            );
-                        }
-                        let set: Vec<&str> = v
-                            .options
-                            .iter()
-                            .filter(|x| !o.options.contains(x))
-                            .map(|s| s.as_str())
-                            .collect();
-                        if !set.is_empty() {
-                            self.push(
-                                Phase::CreateView,
-                                step(
-                                    format!("ALTER VIEW {q} SET ({})", set.join(", ")),
-                                    obj.clone(),
-                                ),
-                            );
-                        }
-                    }
+                    self.reloptions(
+                        Phase::CreateView,
+                        &format!("VIEW {q}"),
+                        &o.options,
+                        &v.options,
+                        &obj,
+                    );
                     for (iname, i) in &o.indexes {
                         if v.indexes
                             .get(iname)
@@ -2390,6 +2338,50 @@ impl<'a> Differ<'a> {
                 old.and_then(|o| o.comment.as_ref()),
                 ntr.comment.as_ref(),
                 &tobj,
+            );
+        }
+    }
+
+    /// `ALTER <target> RESET (...)` for storage options that went away and
+    /// `SET (...)` for new or changed ones (`options` are `key=value`).
+    fn reloptions(
+        &mut self,
+        phase: Phase,
+        target: &str,
+        old: &[String],
+        new: &[String],
+        obj: &ObjectRef,
+    ) {
+        if old == new {
+            return;
+        }
+        let key = |o: &String| o.split('=').next().map(str::to_owned);
+        let removed: Vec<String> = old
+            .iter()
+            .filter_map(key)
+            .filter(|k| !new.iter().any(|n| key(n).as_deref() == Some(k)))
+            .collect();
+        if !removed.is_empty() {
+            self.push(
+                phase,
+                step(
+                    format!("ALTER {target} RESET ({})", removed.join(", ")),
+                    obj.clone(),
+                ),
+            );
+        }
+        let set: Vec<&str> = new
+            .iter()
+            .filter(|o| !old.contains(o))
+            .map(String::as_str)
+            .collect();
+        if !set.is_empty() {
+            self.push(
+                phase,
+                step(
+                    format!("ALTER {target} SET ({})", set.join(", ")),
+                    obj.clone(),
+                ),
             );
         }
     }
