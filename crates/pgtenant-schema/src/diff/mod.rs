@@ -1862,44 +1862,40 @@ impl<'a> Differ<'a> {
         // ---- triggers
         self.triggers(name, &t.triggers, &nt.triggers);
 
-        // ---- RLS flags
-        if t.rls_enabled != nt.rls_enabled {
+        // ---- RLS flags: (old, new, keyword on, keyword off, verb on, verb off, note)
+        let flags = [
+            (
+                t.rls_enabled,
+                nt.rls_enabled,
+                "ENABLE",
+                "DISABLE",
+                "enabling",
+                "disabling",
+                "",
+            ),
+            (
+                t.rls_forced,
+                nt.rls_forced,
+                "FORCE",
+                "NO FORCE",
+                "forcing",
+                "no longer forcing",
+                " (applies to the owner)",
+            ),
+        ];
+        for (was, is, on, off, verb_on, verb_off, note) in flags {
+            if was == is {
+                continue;
+            }
+            let (kw, verb) = if is { (on, verb_on) } else { (off, verb_off) };
             let s = step(
-                format!(
-                    "ALTER TABLE {q} {} ROW LEVEL SECURITY",
-                    if nt.rls_enabled { "ENABLE" } else { "DISABLE" }
-                ),
+                format!("ALTER TABLE {q} {kw} ROW LEVEL SECURITY"),
                 ObjectRef::Table { name: name.clone() },
             );
-            let verb = if nt.rls_enabled {
-                "enabling"
-            } else {
-                "disabling"
-            };
             let s = hazard(
                 s,
                 HazardKind::AuthzChange,
-                format!("{verb} row level security on {name}"),
-            );
-            self.push(Phase::Rls, s);
-        }
-        if t.rls_forced != nt.rls_forced {
-            let s = step(
-                format!(
-                    "ALTER TABLE {q} {} ROW LEVEL SECURITY",
-                    if nt.rls_forced { "FORCE" } else { "NO FORCE" }
-                ),
-                ObjectRef::Table { name: name.clone() },
-            );
-            let verb = if nt.rls_forced {
-                "forcing"
-            } else {
-                "no longer forcing"
-            };
-            let s = hazard(
-                s,
-                HazardKind::AuthzChange,
-                format!("{verb} row level security on {name} (applies to the owner)"),
+                format!("{verb} row level security on {name}{note}"),
             );
             self.push(Phase::Rls, s);
         }
