@@ -15,6 +15,7 @@
 //! text inside strings, quoted identifiers and dollar quotes do.
 
 use super::MigrateError;
+use pgtenant_schema::directive::{self, Directive};
 use pgtenant_schema::sqltext::lex::{self, Kind};
 use pgtenant_schema::sqltext::{line_of, split_statements, Statement};
 use sha2::{Digest, Sha256};
@@ -46,7 +47,15 @@ impl MigrationFile {
     }
 }
 
-const DIRECTIVE_PREFIX: &str = "pgtenant:";
+/// Why an unknown (or misspelt) directive is refused.
+fn unknown_directive(written: &str) -> String {
+    format!(
+        "unknown directive `{written}`; the directives of a migration are {}, {} and {}",
+        Directive::NoTransaction,
+        Directive::Down,
+        Directive::Commit
+    )
+}
 
 /// Check a file name; returns the version and the slug, or why not.
 pub fn parse_name(file_name: &str) -> Result<(i64, String), String> {
@@ -102,54 +111,52 @@ pub fn parse(
     let text = normalize_text(raw);
     let file = path.display().to_string();
     let mut no_transaction = false;
+    let mut commit = false;
     let mut down_at: Option<usize> = None;
     for t in lex::lex(&text) {
         if t.kind != Kind::LineComment {
             continue;
         }
-        let body = text[t.start + 2..t.end].trim();
-        let Some(directive) = body.strip_prefix(DIRECTIVE_PREFIX) else {
+        let Some(found) = directive::parse(&text[t.start + 2..t.end]) else {
             continue;
         };
         let line_start = text[..t.start].rfind('\n').map_or(0, |p| p + 1);
         let alone = text[line_start..t.start].trim().is_empty();
         let line = line_of(&text, t.start);
-        let directive = directive.trim();
-        match directive {
-            "no-transaction" if alone && down_at.is_none() => no_transaction = true,
-            "down" if alone && down_at.is_none() => down_at = Some(line_start),
-            "down" if down_at.is_some() => {
-                return Err(MigrateError::Directive {
-                    file,
-                    line,
-                    reason: "a second `-- pgtenant:down`; a file has one down section".into(),
-                })
+        let bad = |reason: String| MigrateError::Directive {
+            file: file.clone(),
+            line,
+            reason,
+        };
+        match found.directive {
+            // The commit marker of a printed plan carries a note.
+            Some(Directive::Commit) if alone => commit = true,
+            Some(Directive::NoTransaction | Directive::Down) if !found.argument.is_empty() => {
+                return Err(bad(unknown_directive(&found.written())));
             }
-            "no-transaction" if down_at.is_some() => {
-                return Err(MigrateError::Directive {
-                    file,
-                    line,
-                    reason: "`-- pgtenant:no-transaction` belongs before `-- pgtenant:down` (it applies to both sections)".into(),
-                })
+            Some(Directive::NoTransaction) if alone && down_at.is_none() => no_transaction = true,
+            Some(Directive::Down) if alone && down_at.is_none() => down_at = Some(line_start),
+            Some(Directive::Down) if down_at.is_some() => {
+                return Err(bad(format!(
+                    "a second {}; a file has one down section",
+                    Directive::Down
+                )))
             }
-            "no-transaction" | "down" => {
-                return Err(MigrateError::Directive {
-                    file,
-                    line,
-                    reason: format!("`-- pgtenant:{directive}` must be alone on its line"),
-                })
+            Some(Directive::NoTransaction) if down_at.is_some() => {
+                return Err(bad(format!(
+                    "{} belongs before {} (it applies to both sections)",
+                    Directive::NoTransaction,
+                    Directive::Down
+                )))
             }
-            other => {
-                return Err(MigrateError::Directive {
-                    file,
-                    line,
-                    reason: format!(
-                        "unknown directive `pgtenant:{other}`; the directives are `-- pgtenant:no-transaction` and `-- pgtenant:down`"
-                    ),
-                })
+            Some(d @ (Directive::NoTransaction | Directive::Down | Directive::Commit)) => {
+                return Err(bad(format!("{d} must be alone on its line")))
             }
+            _ => return Err(bad(unknown_directive(&found.written()))),
         }
     }
+    // A commit inside a file needs statements outside a transaction.
+    let no_transaction = no_transaction || commit;
     let (up_text, down) = match down_at {
         Some(at) => {
             let first_line = line_of(&text, at);
@@ -206,14 +213,16 @@ pub fn checksum(no_transaction: bool, up: &[Statement], down: Option<&[Statement
     let mut h = Sha256::new();
     h.update(b"pgtenant-migration-v1\n");
     if no_transaction {
-        h.update(b"-- pgtenant:no-transaction\n");
+        h.update(Directive::NoTransaction.comment().as_bytes());
+        h.update(b"\n");
     }
     for s in up {
         h.update(lex::canonical(&s.sql).as_bytes());
         h.update(b";\n");
     }
     if let Some(down) = down {
-        h.update(b"-- pgtenant:down\n");
+        h.update(Directive::Down.comment().as_bytes());
+        h.update(b"\n");
         for s in down {
             h.update(lex::canonical(&s.sql).as_bytes());
             h.update(b";\n");
