@@ -532,26 +532,32 @@ async fn generate_writes_nothing_when_the_plan_fails_on_the_shadow() {
     assert_eq!(p.migration_files().len(), 2, "nothing written");
 }
 
+/// Changing the type of a composite attribute that a table uses is not
+/// supported yet (docs/ARCHITECTURE.md): the plan's `ALTER TYPE` fails on
+/// the shadow, so generate refuses it and writes nothing.
 #[tokio::test]
-async fn explore_composite() {
+async fn generate_refuses_an_unsupported_change_and_writes_nothing() {
     let p = Project::new();
-    p.schema_file(
-        "01_tenants.sql",
-        &format!("CREATE TYPE money2 AS (amount int, cur text);\n{TENANTS}"),
-    );
+    let money = |ty: &str| format!("CREATE TYPE money2 AS (amount {ty}, cur text);\n{TENANTS}");
+    p.schema_file("01_tenants.sql", &money("int"));
     p.schema_file(
         "02_projects.sql",
         &PROJECTS.replace(
             "    name      text NOT NULL,\n",
-            "    name      text NOT NULL,\n    price money2,\n",
+            "    name      text NOT NULL,\n    price     money2,\n",
         ),
     );
     p.ok(&["bootstrap"]).await;
     p.ok(&["generate", "--db", &p.db, "--name", "init"]).await;
-    p.schema_file(
-        "01_tenants.sql",
-        &format!("CREATE TYPE money2 AS (amount bigint, cur text);\n{TENANTS}"),
-    );
+    p.schema_file("01_tenants.sql", &money("bigint"));
     let run = p.run(&["generate", "--db", &p.db, "--name", "widen"]).await;
-    panic!("{run:?}");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: the generated up plan fails on the migrations shadow database: up plan:1: \
+         cannot alter type \"money2\" because column \"projects.price\" uses it\n\
+         no file was written; this is a pgtenant bug: please report it with the schema change \
+         that caused it\n"
+    );
+    assert_eq!(p.migration_files().len(), 1, "nothing written");
 }
