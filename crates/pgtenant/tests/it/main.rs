@@ -12,3 +12,4 @@ mod superadmin;
 mod support;
 mod validation;
 mod verify;
+mod wire;
