@@ -80,7 +80,7 @@ impl SuperadminDb {
         );
         let sql = format!(
             "SET LOCAL {} = {}; BEGIN",
-            crate::tenant::quote_setting(REASON_SETTING),
+            pgtenant_schema::ident::quote_setting(REASON_SETTING),
             quote_literal(reason)
         );
         let tx = self.pool.begin_with(sql).await?;

@@ -23,7 +23,7 @@ use pgtenant_schema::finding::{Finding, Severity};
 use pgtenant_schema::ident::{quote_ident, quote_literal};
 use pgtenant_schema::lint::{lint, RoleFacts};
 use pgtenant_schema::model::{Catalog, Column, ConstraintKind, QualName, Table};
-use pgtenant_schema::tenancy::{scoped_tables, ScopeKind, ScopedTable, TenancyConfig};
+use pgtenant_schema::tenancy::{scoped_tables, ScopeKind, ScopedTable, TenancyRules};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
@@ -314,7 +314,7 @@ pub async fn role_info(conn: &mut PgConnection, role: &str) -> Result<RoleInfo, 
 pub async fn verify(
     target: &VerifyTarget,
     catalog: &Catalog,
-    cfg: &TenancyConfig,
+    cfg: &TenancyRules,
 ) -> Result<Report, VerifyError> {
     let admin_opts = target.admin.clone().disable_statement_logging();
     let mut admin = PgConnection::connect_with(&admin_opts)
@@ -971,7 +971,7 @@ async fn set_tenant(
 async fn probe_tables(
     admin: &mut PgConnection,
     catalog: &Catalog,
-    cfg: &TenancyConfig,
+    cfg: &TenancyRules,
     scoped: &[ScopedTable],
     svc: &str,
 ) -> Result<Vec<TableReport>, VerifyError> {
@@ -1039,7 +1039,7 @@ async fn probe_tables(
 async fn probe_in_tx(
     admin: &mut PgConnection,
     catalog: &Catalog,
-    cfg: &TenancyConfig,
+    cfg: &TenancyRules,
     scoped: &[ScopedTable],
     svc: &str,
     reports: &mut [TableReport],
@@ -1391,7 +1391,7 @@ async fn tenant_a_checks(
 async fn login_checks(
     target: &VerifyTarget,
     catalog: &Catalog,
-    cfg: &TenancyConfig,
+    cfg: &TenancyRules,
     scoped: &[ScopedTable],
 ) -> Result<Vec<Check>, VerifyError> {
     let svc = target.service_role.clone();
