@@ -1,5 +1,7 @@
 //! One module per command; each exposes an args struct (clap derive) and
 //! `pub async fn run(ctx: &Context, args: &XArgs) -> anyhow::Result<Report>`.
+//! A command never imports another command, except `up` and `reset`,
+//! which compose them; shared code lives in the crate's other modules.
 
 pub mod backup;
 pub mod bootstrap;
@@ -12,7 +14,6 @@ pub mod init;
 pub mod inspect;
 pub mod migrate;
 pub mod nuke;
-pub mod progress;
 pub mod push;
 pub mod reset;
 pub mod restore;

@@ -5,7 +5,7 @@ use crate::error::usage;
 use crate::manifest::{self, Manifest};
 use anyhow::Result;
 use std::fmt::Display;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// Flags accepted by every command (before or after the subcommand).
@@ -53,7 +53,7 @@ pub struct AdminUrl {
 impl AdminUrl {
     /// The URL with its password masked.
     pub fn masked(&self) -> String {
-        crate::pgurl::mask(&self.url)
+        pgtenant_schema::shadow::mask_url(&self.url)
     }
 }
 
@@ -97,7 +97,6 @@ impl Context {
         self.args.quiet
     }
 
-    #[allow(dead_code)] // API for commands: -v count
     pub fn verbose(&self) -> u8 {
         self.args.verbose
     }
@@ -158,12 +157,6 @@ impl Context {
         Ok(self.manifest.get_or_init(|| loaded))
     }
 
-    /// The project folder (where pgtenant.toml lives).
-    #[allow(dead_code)] // API for commands: resolving project paths
-    pub fn project_dir(&self) -> Result<&Path> {
-        Ok(&self.manifest()?.dir)
-    }
-
     /// The admin URL: --admin-url, else connection.admin_url of the
     /// manifest, else DATABASE_URL (when no manifest is found).
     pub fn admin_url(&self) -> Result<AdminUrl> {
@@ -171,7 +164,7 @@ impl Context {
             crate::pgurl::validate(url).map_err(|why| {
                 usage(format!(
                     "--admin-url {}: {why}; expected postgres://user[:password]@host[:port]/database",
-                    crate::pgurl::mask(url)
+                    pgtenant_schema::shadow::mask_url(url)
                 ))
             })?;
             return Ok(AdminUrl {
@@ -197,7 +190,7 @@ impl Context {
                 crate::pgurl::validate(&url).map_err(|why| {
                     usage(format!(
                         "DATABASE_URL {}: {why}; expected postgres://user[:password]@host[:port]/database",
-                        crate::pgurl::mask(&url)
+                        pgtenant_schema::shadow::mask_url(&url)
                     ))
                 })?;
                 Ok(AdminUrl { url, source: UrlSource::Environment })

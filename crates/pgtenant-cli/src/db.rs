@@ -2,8 +2,8 @@
 //! statement logging is off (DDL may carry a password literal) and a failed
 //! connection is reported with the URL masked and a hint what to do.
 
-use crate::pgurl;
 use anyhow::Result;
+use pgtenant_schema::shadow::mask_url;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use std::str::FromStr;
@@ -34,7 +34,7 @@ pub fn options(
     let mut opts = PgConnectOptions::from_str(url).map_err(|_| {
         crate::error::usage(format!(
             "the admin URL {} is not a valid PostgreSQL URL; expected postgres://user[:password]@host[:port]/database",
-            pgurl::mask(url)
+            mask_url(url)
         ))
     })?;
     if let Some(db) = database {
@@ -50,7 +50,7 @@ pub fn options(
 /// database and user replaced as asked.
 pub fn display_url(url: &str, database: Option<&str>, login: Option<Login<'_>>) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
-        return pgurl::mask(url);
+        return mask_url(url);
     };
     if let Some(db) = database {
         parsed.set_path(&format!("/{db}"));
@@ -59,7 +59,7 @@ pub fn display_url(url: &str, database: Option<&str>, login: Option<Login<'_>>) 
         let _ = parsed.set_username(login.user);
         let _ = parsed.set_password(Some("***"));
     }
-    pgurl::mask(parsed.as_str())
+    mask_url(parsed.as_str())
 }
 
 /// Open one connection (10 s timeout).

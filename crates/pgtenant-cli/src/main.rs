@@ -4,14 +4,18 @@
 //! lives in `commands/<name>.rs` and returns a [`output::Report`].
 //! To add a command: a variant in [`Command`] and a line in [`dispatch`].
 
+mod catalogs;
 mod commands;
 mod context;
 mod db;
+mod drift;
 mod error;
 mod manifest;
 mod output;
+mod pgtool;
 mod pgurl;
-mod schema_state;
+mod plans;
+mod progress;
 mod scram;
 mod tenancy;
 

@@ -1,45 +1,10 @@
-//! PostgreSQL connection URLs: masking secrets, locality, rewriting.
+//! PostgreSQL connection URLs: validation and locality. Masking is
+//! [`mask_url`], owned by the schema crate.
 
 use std::str::FromStr;
 
+use pgtenant_schema::shadow::mask_url;
 use sqlx::postgres::PgConnectOptions;
-
-/// The URL with any password replaced by `***` (in the user-info part and
-/// in a `password=` query parameter). Safe to print. Works on text that is
-/// not a valid URL too, so error messages about bad URLs can use it.
-pub fn mask(url: &str) -> String {
-    let mut out = url.to_owned();
-    if let Some(scheme_end) = out.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..]
-            .find(['/', '?', '#'])
-            .map_or(out.len(), |i| rest_start + i);
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
-            let userinfo = &out[rest_start..rest_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                let pw_start = rest_start + colon + 1;
-                let pw_end = rest_start + at;
-                out.replace_range(pw_start..pw_end, "***");
-            }
-        }
-    }
-    mask_query_password(&out)
-}
-
-fn mask_query_password(url: &str) -> String {
-    let Some(q) = url.find('?') else {
-        return url.to_owned();
-    };
-    let (base, query) = url.split_at(q + 1);
-    let parts: Vec<String> = query
-        .split('&')
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-            _ => kv.to_owned(),
-        })
-        .collect();
-    format!("{base}{}", parts.join("&"))
-}
 
 /// Check that `url` is a PostgreSQL URL sqlx can use; the error text is
 /// safe to print (never contains the password).
@@ -63,7 +28,7 @@ pub enum Target {
 /// `::1`, or a unix socket (a `host` starting with `/`, or no host at all).
 pub fn target(url: &str) -> Target {
     let Ok(parsed) = url::Url::parse(url) else {
-        return Target::Remote(mask(url));
+        return Target::Remote(mask_url(url));
     };
     let query_host = parsed
         .query_pairs()
@@ -93,26 +58,6 @@ pub fn target(url: &str) -> Target {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masks_passwords() {
-        assert_eq!(
-            mask("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(mask("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(mask("postgres://h/db"), "postgres://h/db");
-        assert_eq!(mask("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
-        assert_eq!(
-            mask("postgres://u@h/db?sslmode=disable&password=x"),
-            "postgres://u@h/db?sslmode=disable&password=***"
-        );
-        assert_eq!(mask("not a url u:pw@x"), "not a url u:pw@x");
-        assert_eq!(
-            mask("postgres://u:pw@/db?host=/run/pg"),
-            "postgres://u:***@/db?host=/run/pg"
-        );
-    }
 
     #[test]
     fn local_targets() {

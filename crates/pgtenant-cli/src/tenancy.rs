@@ -1,19 +1,19 @@
-//! The manifest's `[tenancy]` (and a database's overrides) as the engine's
-//! [`TenancyConfig`].
+//! The manifest's `[tenancy]` (and a database's overrides) as the schema
+//! engine's [`TenancyRules`].
 
 use crate::error::usage;
 use crate::manifest::Tenancy;
 use anyhow::Result;
-use pgtenant_schema::tenancy::TenancyConfig;
+use pgtenant_schema::tenancy::TenancyRules;
 
 /// Map and validate; a bad name is a usage error naming the field and the
 /// database.
-pub fn config(database: &str, t: &Tenancy) -> Result<TenancyConfig> {
+pub fn rules(database: &str, t: &Tenancy) -> Result<TenancyRules> {
     let table = |field: &str, name: &str| {
-        TenancyConfig::parse_table_name(name)
+        TenancyRules::parse_table_name(name)
             .map_err(|e| usage(format!("database {database}: tenancy.{field}: {e}")))
     };
-    let cfg = TenancyConfig {
+    let cfg = TenancyRules {
         column: t.column.clone(),
         setting: t.setting.clone(),
         user_setting: t.user_setting.clone(),
@@ -40,7 +40,7 @@ mod tests {
             global_tables: vec!["plans".into(), "billing.prices".into()],
             ..Tenancy::default()
         };
-        let c = config("app", &t).unwrap();
+        let c = rules("app", &t).unwrap();
         assert_eq!(c.root_table, Some(QualName::new("public", "tenants")));
         assert_eq!(
             c.global_tables,
@@ -54,16 +54,16 @@ mod tests {
             ..Tenancy::default()
         };
         assert_eq!(
-            config("app", &bad).unwrap_err().to_string(),
-            "database app: [tenancy]: setting \"tenant\" is not a custom setting name; use two \
-             dot-separated parts of letters, digits and _, e.g. \"app.tenant_id\""
+            rules("app", &bad).unwrap_err().to_string(),
+            "database app: [tenancy]: setting \"tenant\" is not a custom setting name; use \
+             lower-case words (a-z, 0-9, _) joined by dots, e.g. \"app.tenant_id\""
         );
         let bad = Tenancy {
             root_table: "a.b.c".into(),
             ..Tenancy::default()
         };
         assert_eq!(
-            config("app", &bad).unwrap_err().to_string(),
+            rules("app", &bad).unwrap_err().to_string(),
             "database app: tenancy.root_table: table name \"a.b.c\" is not `table` or `schema.table`"
         );
     }

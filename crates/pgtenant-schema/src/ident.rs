@@ -2,8 +2,14 @@
 //!
 //! Values are always bound as parameters. DDL cannot bind, so every
 //! identifier and every literal that ends up in generated SQL goes through
-//! [`quote_ident`], [`quote_qualified`] or [`quote_literal`]. Nothing else
+//! [`quote_ident`], [`quote_qualified`], [`quote_setting`] or
+//! [`quote_literal`] (or, for a value placed inside quotes already written,
+//! [`literal_body`], [`escape_literal_body`], [`ident_body`]). Nothing else
 //! in the workspace formats user-provided names into SQL.
+//!
+//! It also owns the one rule for the names pgtenant creates
+//! ([`validate_plain_ident`]) and for the custom settings that carry the
+//! tenant and user ids ([`validate_setting`]).
 
 use std::fmt;
 
@@ -124,16 +130,7 @@ pub fn quote_ident(name: &str) -> String {
     if is_bare_safe(name) {
         name.to_owned()
     } else {
-        let mut out = String::with_capacity(name.len() + 2);
-        out.push('"');
-        for c in name.chars() {
-            if c == '"' {
-                out.push('"');
-            }
-            out.push(c);
-        }
-        out.push('"');
-        out
+        format!("\"{}\"", ident_body(name))
     }
 }
 
@@ -147,20 +144,28 @@ pub fn quote_qualified(schema: &str, name: &str) -> String {
 /// `E'...'` literal with `\` doubled, so the result is the same whatever
 /// `standard_conforming_strings` says.
 pub fn quote_literal(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 3);
     if value.contains('\\') {
-        out.push('E');
+        format!("E'{}'", escape_literal_body(value))
+    } else {
+        format!("'{}'", literal_body(value))
     }
-    out.push('\'');
-    for c in value.chars() {
-        match c {
-            '\'' => out.push_str("''"),
-            '\\' => out.push_str("\\\\"),
-            _ => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
+}
+
+/// `value` as the text between the quotes of a `'...'` literal: `'` doubled.
+pub fn literal_body(value: &str) -> String {
+    value.replace('\'', "''")
+}
+
+/// `value` as the text between the quotes of an `E'...'` literal: `\` and
+/// `'` doubled.
+pub fn escape_literal_body(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('\'', "''")
+}
+
+/// `value` as the text between the quotes of a `"..."` identifier: `"`
+/// doubled.
+pub fn ident_body(value: &str) -> String {
+    value.replace('"', "\"\"")
 }
 
 fn is_bare_safe(name: &str) -> bool {
@@ -231,6 +236,71 @@ pub fn validate_plain_ident(name: &str) -> Result<(), IdentError> {
     Ok(())
 }
 
+/// Why a name cannot be a tenancy setting (`app.tenant_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingNameError {
+    TooLong,
+    NoPrefix,
+    BadPart,
+}
+
+impl fmt::Display for SettingNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SettingNameError::TooLong => "is too long; use at most 63 bytes",
+            SettingNameError::NoPrefix => "needs a prefix and a name, e.g. \"app.tenant_id\"",
+            SettingNameError::BadPart => "must be lower-case words (a-z, 0-9, _) joined by dots",
+        })
+    }
+}
+
+impl std::error::Error for SettingNameError {}
+
+/// The one rule for the settings that carry the tenant and user ids: two or
+/// more dot-separated parts, each a lower-case word (`[a-z_][a-z0-9_]*`),
+/// at most 63 bytes in all.
+///
+/// It is the library's rule, chosen over looser ones because the library
+/// is where the name meets the server (`SET LOCAL <name> = …`), so a name
+/// anything else accepts must also work there:
+/// - the dot makes it a custom setting, never one of PostgreSQL's own
+///   (`role`, `session_authorization`, …), which a tenant id must not set;
+/// - lower case, because PostgreSQL folds setting names to lower case: the
+///   name in the policy text is then exactly the name that is set;
+/// - each part starts like an unquoted identifier, so the policy's
+///   `current_setting('<name>')` and the `SET LOCAL` agree without quoting
+///   tricks ([`quote_setting`] still quotes key words such as `user`);
+/// - more than two parts are allowed, as PostgreSQL allows them.
+pub fn validate_setting(name: &str) -> Result<(), SettingNameError> {
+    if name.len() > MAX_IDENT_LEN {
+        return Err(SettingNameError::TooLong);
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() < 2 {
+        return Err(SettingNameError::NoPrefix);
+    }
+    for part in parts {
+        let mut chars = part.chars();
+        let starts_well = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+        if !starts_well || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(SettingNameError::BadPart);
+        }
+    }
+    Ok(())
+}
+
+/// A validated setting name (`app.tenant_id`) for `SET LOCAL`: each dotted
+/// part quoted, so a part that is a key word (`app.user`) still parses.
+pub fn quote_setting(name: &str) -> String {
+    name.split('.')
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +343,13 @@ mod tests {
     }
 
     #[test]
+    fn bodies_escape_only_their_own_quote() {
+        assert_eq!(literal_body(r"it's a\b"), r"it''s a\b");
+        assert_eq!(escape_literal_body(r"it's a\b"), r"it''s a\\b");
+        assert_eq!(ident_body("a\"b'c"), "a\"\"b'c");
+    }
+
+    #[test]
     fn plain_ident_validation() {
         assert_eq!(validate_plain_ident("svc_users"), Ok(()));
         assert_eq!(validate_plain_ident(""), Err(IdentError::Empty));
@@ -290,5 +367,51 @@ mod tests {
             validate_plain_ident("a;b").unwrap_err().to_string(),
             "the name contains ';'; use lower-case letters, digits and _ only"
         );
+    }
+
+    #[test]
+    fn setting_names_accepted() {
+        for name in [
+            "app.tenant_id",
+            "app.user_id",
+            "my_app.ctx.tenant",
+            "_x.y2",
+            "app.user",
+            &format!("a.{}", "b".repeat(61)),
+        ] {
+            assert_eq!(validate_setting(name), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn setting_names_rejected() {
+        for (name, why) in [
+            ("role", SettingNameError::NoPrefix),
+            ("", SettingNameError::NoPrefix),
+            ("app.", SettingNameError::BadPart),
+            (".tenant", SettingNameError::BadPart),
+            ("app..tenant", SettingNameError::BadPart),
+            ("app.Tenant", SettingNameError::BadPart),
+            ("App.tenant", SettingNameError::BadPart),
+            ("app.1x", SettingNameError::BadPart),
+            ("app.tenant-id", SettingNameError::BadPart),
+            ("app.tenant'); --", SettingNameError::BadPart),
+            ("app.tenant id", SettingNameError::BadPart),
+            ("app.tenänt", SettingNameError::BadPart),
+        ] {
+            assert_eq!(validate_setting(name), Err(why), "{name:?}");
+        }
+        let long = format!("a.{}", "b".repeat(62));
+        assert_eq!(validate_setting(&long), Err(SettingNameError::TooLong));
+        assert_eq!(
+            SettingNameError::NoPrefix.to_string(),
+            "needs a prefix and a name, e.g. \"app.tenant_id\""
+        );
+    }
+
+    #[test]
+    fn setting_parts_that_are_key_words_are_quoted() {
+        assert_eq!(quote_setting("app.tenant_id"), "app.tenant_id");
+        assert_eq!(quote_setting("app.user"), "app.\"user\"");
     }
 }

@@ -8,7 +8,7 @@
 use crate::finding::{Finding, FindingCode};
 use crate::ident::quote_ident;
 use crate::model::{Catalog, ConstraintKind, Grant, ObjectRef, PolicyCommand, QualName, Table};
-use crate::tenancy::{scoped_tables, user_policy_findings, ScopeKind, ScopedTable, TenancyConfig};
+use crate::tenancy::{scoped_tables, user_policy_findings, ScopeKind, ScopedTable, TenancyRules};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -42,7 +42,7 @@ impl RoleFacts {
 }
 
 /// Run every lint on `catalog`. Findings are sorted by object, then code.
-pub fn lint(catalog: &Catalog, cfg: &TenancyConfig, roles: &RoleFacts) -> Vec<Finding> {
+pub fn lint(catalog: &Catalog, cfg: &TenancyRules, roles: &RoleFacts) -> Vec<Finding> {
     let (scoped, mut out) = scoped_tables(catalog, cfg);
     let scoped_map: BTreeMap<&QualName, &ScopedTable> =
         scoped.iter().map(|s| (&s.name, s)).collect();
@@ -126,7 +126,7 @@ fn rls_lints(name: &QualName, t: &Table, out: &mut Vec<Finding>) {
 
 fn tenant_table_lints(
     catalog: &Catalog,
-    cfg: &TenancyConfig,
+    cfg: &TenancyRules,
     scoped: &BTreeMap<&QualName, &ScopedTable>,
     t: &Table,
     out: &mut Vec<Finding>,
@@ -219,7 +219,7 @@ fn unique_finding(table: &QualName, obj: ObjectRef, what: &str, col: &str) -> Fi
 
 fn fk_lint(
     catalog: &Catalog,
-    cfg: &TenancyConfig,
+    cfg: &TenancyRules,
     scoped: &BTreeMap<&QualName, &ScopedTable>,
     t: &Table,
     c: &crate::model::Constraint,
@@ -555,10 +555,10 @@ mod tests {
     use crate::tenancy::{transform, ISOLATION_POLICY};
     use crate::test_catalog::*;
 
-    fn cfg() -> TenancyConfig {
-        TenancyConfig {
+    fn cfg() -> TenancyRules {
+        TenancyRules {
             root_table: Some(q("tenants")),
-            ..TenancyConfig::new("tenant_id", "app.tenant_id")
+            ..TenancyRules::new("tenant_id", "app.tenant_id")
         }
     }
 

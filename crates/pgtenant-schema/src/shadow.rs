@@ -212,48 +212,42 @@ pub fn rename_hints(files: &[SqlFile]) -> Result<Vec<RenameHint>, ShadowError> {
     Ok(hints)
 }
 
-/// `url` with its password (in the user-info part or a `password=`
-/// parameter) replaced by `***`, for messages and logs.
+/// `url` with its password (in the user-info part or a `password=` query
+/// parameter) replaced by `***`, for messages and logs. The one masking
+/// rule of the workspace (the CLI prints URLs only through it). Works on
+/// text that is not a valid URL too, so errors about bad URLs can use it.
 pub fn mask_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                let pw_start = rest_start + colon + 1;
+                let pw_end = rest_start + at;
+                out.replace_range(pw_start..pw_end, "***");
+            }
+        }
+    }
+    mask_query_password(&out)
+}
+
+fn mask_query_password(url: &str) -> String {
+    let Some(q) = url.find('?') else {
         return url.to_owned();
     };
-    let start = scheme_end + 3;
-    let rest = &url[start..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let mut out = String::from(&url[..start]);
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            match userinfo.find(':') {
-                Some(colon) => {
-                    out.push_str(&userinfo[..colon]);
-                    out.push_str(":***");
-                }
-                None => out.push_str(userinfo),
-            }
-            out.push_str(&authority[at..]);
-        }
-        None => out.push_str(authority),
-    }
-    let tail = &rest[authority_end..];
-    match tail.split_once('?') {
-        Some((path, query)) => {
-            out.push_str(path);
-            out.push('?');
-            let params: Vec<String> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => p.to_owned(),
-                })
-                .collect();
-            out.push_str(&params.join("&"));
-        }
-        None => out.push_str(tail),
-    }
-    out
+    let (base, query) = url.split_at(q + 1);
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => kv.to_owned(),
+        })
+        .collect();
+    format!("{base}{}", parts.join("&"))
 }
 
 fn connect_options(url: &str) -> Result<PgConnectOptions, ShadowError> {
@@ -685,6 +679,21 @@ mod tests {
         );
         assert_eq!(mask_url("postgres://u:p@ss@h"), "postgres://u:***@h");
         assert_eq!(mask_url("not a url"), "not a url");
+        assert_eq!(mask_url("postgres://h/db"), "postgres://h/db");
+        assert_eq!(mask_url("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            mask_url("postgres://u@h/db?sslmode=disable&password=x"),
+            "postgres://u@h/db?sslmode=disable&password=***"
+        );
+        assert_eq!(mask_url("not a url u:pw@x"), "not a url u:pw@x");
+        assert_eq!(
+            mask_url("postgres://u:pw@/db?host=/run/pg"),
+            "postgres://u:***@/db?host=/run/pg"
+        );
+        assert_eq!(
+            mask_url("postgres://u:pw@h#frag"),
+            "postgres://u:***@h#frag"
+        );
     }
 
     #[test]

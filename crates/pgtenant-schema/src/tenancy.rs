@@ -19,7 +19,7 @@
 //! no context set means no rows, never all rows.
 
 use crate::finding::{Finding, FindingCode};
-use crate::ident::{quote_ident, quote_literal};
+use crate::ident::{self, quote_ident, quote_literal};
 use crate::model::{Catalog, ConstraintKind, ObjectRef, Policy, PolicyCommand, QualName, Table};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,10 +28,14 @@ use std::fmt;
 /// The name of the isolation policy pgtenant creates on each tenant table.
 pub const ISOLATION_POLICY: &str = "pgtenant_tenant_isolation";
 
-/// The tenancy rules of one database, as the engine uses them. The CLI maps
-/// the manifest's `[tenancy]` section (and a database's overrides) into it.
+/// The tenancy rules of one database, as the schema engine uses them (which
+/// tables are scoped, by which column, which setting the policies read).
+/// The CLI maps the manifest's `[tenancy]` section (and a database's
+/// overrides) into it. Not to be confused with the application library's
+/// `pgtenant::TenancyConfig`, the runtime side: how a connection sets the
+/// tenant context (setting names, id types, the membership table).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TenancyConfig {
+pub struct TenancyRules {
     /// The tenant key column, e.g. `tenant_id`.
     pub column: String,
     /// The setting the policies read, e.g. `app.tenant_id`.
@@ -47,25 +51,25 @@ pub struct TenancyConfig {
 
 /// Why a tenancy configuration cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TenancyConfigError {
+pub enum TenancyRulesError {
     #[error(
         "the tenant column name is empty; set `column` in [tenancy], e.g. column = \"tenant_id\""
     )]
     EmptyColumn,
     #[error(
-        "setting {name:?} is not a custom setting name; use two dot-separated parts of \
-         letters, digits and _, e.g. \"app.tenant_id\""
+        "setting {name:?} is not a custom setting name; use lower-case words (a-z, 0-9, _) \
+         joined by dots, e.g. \"app.tenant_id\""
     )]
     BadSetting { name: String },
     #[error("table name {name:?} is not `table` or `schema.table`")]
     BadTableName { name: String },
 }
 
-impl TenancyConfig {
+impl TenancyRules {
     /// A configuration with the given column and setting, no user setting,
     /// no root table and no global tables.
-    pub fn new(column: impl Into<String>, setting: impl Into<String>) -> TenancyConfig {
-        TenancyConfig {
+    pub fn new(column: impl Into<String>, setting: impl Into<String>) -> TenancyRules {
+        TenancyRules {
             column: column.into(),
             setting: setting.into(),
             user_setting: None,
@@ -74,11 +78,11 @@ impl TenancyConfig {
         }
     }
 
-    /// Check the names: a non-empty column and settings of the form
-    /// `prefix.name` (PostgreSQL only accepts custom settings with a dot).
-    pub fn validate(&self) -> Result<(), TenancyConfigError> {
+    /// Check the names: a non-empty column and settings by the one rule of
+    /// [`ident::validate_setting`].
+    pub fn validate(&self) -> Result<(), TenancyRulesError> {
         if self.column.is_empty() {
-            return Err(TenancyConfigError::EmptyColumn);
+            return Err(TenancyRulesError::EmptyColumn);
         }
         validate_setting(&self.setting)?;
         if let Some(u) = &self.user_setting {
@@ -89,8 +93,8 @@ impl TenancyConfig {
 
     /// Parse a table name as written in the manifest: `table` (in `public`)
     /// or `schema.table`.
-    pub fn parse_table_name(name: &str) -> Result<QualName, TenancyConfigError> {
-        let bad = || TenancyConfigError::BadTableName {
+    pub fn parse_table_name(name: &str) -> Result<QualName, TenancyRulesError> {
+        let bad = || TenancyRulesError::BadTableName {
             name: name.to_owned(),
         };
         let parts: Vec<&str> = name.split('.').collect();
@@ -106,22 +110,10 @@ impl TenancyConfig {
     }
 }
 
-fn validate_setting(name: &str) -> Result<(), TenancyConfigError> {
-    let ok_part = |p: &str| {
-        !p.is_empty()
-            && p.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    let parts: Vec<&str> = name.split('.').collect();
-    if parts.len() == 2 && parts.iter().all(|p| ok_part(p)) {
-        Ok(())
-    } else {
-        Err(TenancyConfigError::BadSetting {
-            name: name.to_owned(),
-        })
-    }
+fn validate_setting(name: &str) -> Result<(), TenancyRulesError> {
+    ident::validate_setting(name).map_err(|_| TenancyRulesError::BadSetting {
+        name: name.to_owned(),
+    })
 }
 
 /// The role a table plays under tenancy.
@@ -148,7 +140,7 @@ pub struct ScopedTable {
 
 /// Which tables of `catalog` are tenant-scoped, and by which column. Also
 /// returns findings about the root table (missing, no usable primary key).
-pub fn scoped_tables(catalog: &Catalog, cfg: &TenancyConfig) -> (Vec<ScopedTable>, Vec<Finding>) {
+pub fn scoped_tables(catalog: &Catalog, cfg: &TenancyRules) -> (Vec<ScopedTable>, Vec<Finding>) {
     let mut out = Vec::new();
     let mut findings = Vec::new();
     if let Some(root) = &cfg.root_table {
@@ -202,17 +194,6 @@ pub fn scoped_tables(catalog: &Catalog, cfg: &TenancyConfig) -> (Vec<ScopedTable
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     (out, findings)
-}
-
-/// Tenant tables only (not the root), by name: tables carrying the tenant
-/// column that are neither global nor the root.
-pub fn tenant_table_names(catalog: &Catalog, cfg: &TenancyConfig) -> Vec<QualName> {
-    scoped_tables(catalog, cfg)
-        .0
-        .into_iter()
-        .filter(|s| s.kind == ScopeKind::Tenant)
-        .map(|s| s.name)
-        .collect()
 }
 
 fn primary_key_column(t: &Table) -> Option<&str> {
@@ -274,7 +255,7 @@ pub struct TransformOutput {
 /// shape (then it is dropped and created again). Policies the user wrote are
 /// left alone; permissive ones that are always true or lack WITH CHECK are
 /// reported as findings.
-pub fn transform(catalog: &Catalog, cfg: &TenancyConfig) -> TransformOutput {
+pub fn transform(catalog: &Catalog, cfg: &TenancyRules) -> TransformOutput {
     let (scoped, mut findings) = scoped_tables(catalog, cfg);
     let mut statements = Vec::new();
     for s in &scoped {
@@ -423,7 +404,7 @@ impl fmt::Display for ScopeKind {
 }
 
 /// Tables scoped under `cfg`, keyed by name, for lookups.
-pub fn scoped_map(catalog: &Catalog, cfg: &TenancyConfig) -> BTreeMap<QualName, ScopedTable> {
+pub fn scoped_map(catalog: &Catalog, cfg: &TenancyRules) -> BTreeMap<QualName, ScopedTable> {
     scoped_tables(catalog, cfg)
         .0
         .into_iter()
@@ -451,7 +432,7 @@ pub enum ApplyError {
 /// The pure part is [`transform`]; this is the I/O around it.
 pub async fn apply(
     conn: &mut sqlx::PgConnection,
-    cfg: &TenancyConfig,
+    cfg: &TenancyRules,
 ) -> Result<(Catalog, TransformOutput), ApplyError> {
     use sqlx::Connection;
     let before = crate::introspect(conn).await?;
@@ -481,10 +462,10 @@ mod tests {
     use crate::finding::Severity;
     use crate::test_catalog::*;
 
-    fn cfg() -> TenancyConfig {
-        TenancyConfig {
+    fn cfg() -> TenancyRules {
+        TenancyRules {
             root_table: Some(q("tenants")),
-            ..TenancyConfig::new("tenant_id", "app.tenant_id")
+            ..TenancyRules::new("tenant_id", "app.tenant_id")
         }
     }
 
@@ -561,7 +542,7 @@ mod tests {
         let mut t = table("Order Lines", vec![col("TenantId", "uuid", true)]);
         t.name = QualName::new("Sales", "Order Lines");
         c.tables.insert(t.name.clone(), t);
-        let cfg = TenancyConfig::new("TenantId", "app.tenant");
+        let cfg = TenancyRules::new("TenantId", "app.tenant");
         let out = transform(&c, &cfg);
         assert_eq!(
             out.statements[0],
@@ -735,26 +716,26 @@ mod tests {
     #[test]
     fn config_validation() {
         assert_eq!(
-            TenancyConfig::new("tenant_id", "app.tenant_id").validate(),
+            TenancyRules::new("tenant_id", "app.tenant_id").validate(),
             Ok(())
         );
         assert_eq!(
-            TenancyConfig::new("tenant_id", "tenant_id")
+            TenancyRules::new("tenant_id", "tenant_id")
                 .validate()
                 .unwrap_err()
                 .to_string(),
-            "setting \"tenant_id\" is not a custom setting name; use two dot-separated parts of \
-             letters, digits and _, e.g. \"app.tenant_id\""
+            "setting \"tenant_id\" is not a custom setting name; use lower-case words (a-z, \
+             0-9, _) joined by dots, e.g. \"app.tenant_id\""
         );
         assert_eq!(
-            TenancyConfig::new("", "app.t").validate(),
-            Err(TenancyConfigError::EmptyColumn)
+            TenancyRules::new("", "app.t").validate(),
+            Err(TenancyRulesError::EmptyColumn)
         );
-        assert_eq!(TenancyConfig::parse_table_name("tenants"), Ok(q("tenants")));
+        assert_eq!(TenancyRules::parse_table_name("tenants"), Ok(q("tenants")));
         assert_eq!(
-            TenancyConfig::parse_table_name("core.orgs"),
+            TenancyRules::parse_table_name("core.orgs"),
             Ok(QualName::new("core", "orgs"))
         );
-        assert!(TenancyConfig::parse_table_name("a.b.c").is_err());
+        assert!(TenancyRules::parse_table_name("a.b.c").is_err());
     }
 }

@@ -3,7 +3,7 @@
 //! reads the manifest (the CLI does).
 
 use crate::error::{Error, Result};
-use pgtenant_schema::ident::{quote_ident, quote_qualified, MAX_IDENT_LEN};
+use pgtenant_schema::ident::{self, quote_ident, quote_qualified, MAX_IDENT_LEN};
 use std::fmt;
 
 /// The SQL type of the tenant key (the root table's primary key and the
@@ -166,8 +166,10 @@ pub enum KeySource {
     RootTable(TableName),
 }
 
-/// The tenancy rules the library follows. Mirrors `[tenancy]` in the
-/// manifest.
+/// How the library sets a tenant context at run time: the setting names,
+/// the id types, the membership table. The schema engine's side of
+/// `[tenancy]` (which tables are scoped, by which column) is
+/// [`pgtenant_schema::tenancy::TenancyRules`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenancyConfig {
     /// The setting the policies read (`app.tenant_id`).
@@ -268,54 +270,14 @@ impl TenancyConfig {
     }
 }
 
-impl From<&pgtenant_schema::tenancy::TenancyConfig> for TenancyConfig {
-    /// The library's view of the `[tenancy]` rules the schema engine uses:
-    /// the same settings, the key type read from the root table when one is
-    /// named (uuid otherwise). Membership and user key type keep their
-    /// defaults; set them with the builder methods.
-    fn from(schema: &pgtenant_schema::tenancy::TenancyConfig) -> Self {
-        TenancyConfig {
-            setting: schema.setting.clone(),
-            user_setting: schema.user_setting.clone(),
-            key: match &schema.root_table {
-                Some(root) => KeySource::RootTable(TableName {
-                    schema: root.schema.clone(),
-                    name: root.name.clone(),
-                }),
-                None => KeySource::Fixed(TenantKeyType::Uuid),
-            },
-            ..TenancyConfig::default()
-        }
-    }
-}
-
-/// A custom setting name: `prefix.name`, each part a lower-case word. The
-/// dot keeps it away from PostgreSQL's own settings (`role`,
-/// `session_authorization`, …), which must never be set from a tenant id.
-pub fn validate_setting(field: &'static str, name: &str) -> Result<()> {
-    let bad = |problem: &str| Error::InvalidConfig {
+/// A setting name by the one rule of
+/// [`pgtenant_schema::ident::validate_setting`].
+fn validate_setting(field: &'static str, name: &str) -> Result<()> {
+    ident::validate_setting(name).map_err(|e| Error::InvalidConfig {
         field,
         value: name.to_owned(),
-        problem: problem.to_owned(),
-    };
-    if name.len() > MAX_IDENT_LEN {
-        return Err(bad("is too long; use at most 63 bytes"));
-    }
-    let parts: Vec<&str> = name.split('.').collect();
-    if parts.len() < 2 {
-        return Err(bad("needs a prefix and a name, e.g. \"app.tenant_id\""));
-    }
-    for part in parts {
-        let mut chars = part.chars();
-        let starts_well = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
-        if !starts_well || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            return Err(bad("must be lower-case words (a-z, 0-9, _) joined by dots"));
-        }
-    }
-    Ok(())
+        problem: e.to_string(),
+    })
 }
 
 fn validate_name(field: &'static str, name: &str) -> Result<()> {
@@ -406,35 +368,25 @@ mod tests {
     }
 
     #[test]
-    fn setting_names_must_be_dotted_lower_case() {
-        assert!(validate_setting("setting", "app.tenant_id").is_ok());
-        assert!(validate_setting("setting", "my_app.ctx.tenant").is_ok());
+    fn bad_setting_names_are_config_errors() {
+        // The rule itself is pinned in pgtenant_schema::ident.
+        assert!(TenancyConfig::default().validate().is_ok());
         assert_eq!(
-            validate_setting("setting", "role").unwrap_err().to_string(),
+            TenancyConfig::default()
+                .setting("role")
+                .validate()
+                .unwrap_err()
+                .to_string(),
             "invalid tenancy configuration: setting \"role\" needs a prefix and a name, e.g. \"app.tenant_id\""
         );
-        assert!(validate_setting("setting", "app.Tenant").is_err());
-        assert!(validate_setting("setting", "app.tenant'); --").is_err());
-        assert!(validate_setting("setting", "app.").is_err());
-    }
-
-    #[test]
-    fn the_schema_engines_tenancy_rules_carry_over() {
-        let schema = pgtenant_schema::tenancy::TenancyConfig {
-            column: "org_id".to_owned(),
-            setting: "app.org_id".to_owned(),
-            user_setting: Some("app.user_id".to_owned()),
-            root_table: Some(pgtenant_schema::model::QualName::new("app", "orgs")),
-            global_tables: vec![],
-        };
-        let config = TenancyConfig::from(&schema);
-        assert_eq!(config.setting, "app.org_id");
-        assert_eq!(config.user_setting.as_deref(), Some("app.user_id"));
         assert_eq!(
-            config.key,
-            KeySource::RootTable(TableName::parse("app.orgs"))
+            TenancyConfig::default()
+                .user_setting("app.User")
+                .validate()
+                .unwrap_err()
+                .to_string(),
+            "invalid tenancy configuration: user_setting \"app.User\" must be lower-case words (a-z, 0-9, _) joined by dots"
         );
-        assert_eq!(config.membership, None);
     }
 
     #[test]

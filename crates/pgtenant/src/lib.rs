@@ -67,7 +67,6 @@
 
 pub mod config;
 pub mod error;
-mod setting;
 pub mod superadmin;
 pub mod tenant;
 

@@ -11,8 +11,7 @@
 //! password are never logged.
 
 use crate::error::{Error, Result};
-use crate::setting::quote_setting;
-use pgtenant_schema::ident::quote_literal;
+use pgtenant_schema::ident::{quote_literal, quote_setting};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::fmt;

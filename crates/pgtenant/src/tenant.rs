@@ -7,7 +7,7 @@
 //! a single round trip. The setting comes first on purpose: if it fails, no
 //! transaction is left open on the connection. The ids are validated
 //! against the key type and quoted with [`quote_literal`], the setting names
-//! validated and quoted ([`crate::setting`]), before they become SQL text.
+//! validated and quoted with [`quote_setting`], before they become SQL text.
 //!
 //! The transaction is a real [`sqlx::Transaction`]: dropping it without
 //! commit queues a `ROLLBACK`, which the pool flushes before the connection
@@ -16,11 +16,10 @@
 
 use crate::config::{KeySource, TableName, TenancyConfig, TenantKeyType};
 use crate::error::{Error, Result};
-use crate::setting::quote_setting;
 use crate::superadmin::SuperadminDb;
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use pgtenant_schema::ident::quote_literal;
+use pgtenant_schema::ident::{quote_literal, quote_setting};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::fmt::{self, Display};

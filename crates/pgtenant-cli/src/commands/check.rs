@@ -12,12 +12,13 @@
 //! Pending migrations and lint warnings are reported, not failed. A
 //! database that does not exist yet is checked without its live part.
 
+use crate::catalogs;
 use crate::context::Context;
 use crate::db;
+use crate::drift::{drift_json, drift_lines, Drift};
 use crate::error::ExitStatus;
 use crate::manifest::Database;
 use crate::output::Report;
-use crate::schema_state::{self, Drift};
 use anyhow::{Context as _, Result};
 use pgtenant::migrate::{Entry, State};
 use pgtenant_schema::finding::{Finding, Severity};
@@ -94,27 +95,10 @@ fn problem_of(e: &Entry, file: Option<String>) -> Option<HistoryProblem> {
     })
 }
 
-/// The drift of a database whose journal `status` has read (for `status`).
-pub async fn drift_of(
-    admin_url: &str,
-    db: &Database,
-    status: &pgtenant::migrate::StatusReport,
-) -> Result<Drift> {
-    let applied: Vec<i64> = status
-        .entries
-        .iter()
-        .filter(|e| e.applied.is_some() && e.file.is_some())
-        .map(|e| e.version)
-        .collect();
-    let raw = schema_state::live_raw(admin_url, db).await?;
-    let live = schema_state::live_schema(db, &raw);
-    schema_state::drift(admin_url, db, &status.files, &applied, Some(&live)).await
-}
-
 /// Check one database: history, drift, lints.
 pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCheck> {
-    let files = schema_state::migration_files(db)?;
-    let exists = schema_state::database_exists(admin_url, &db.name).await?;
+    let files = catalogs::migration_files(db)?;
+    let exists = catalogs::database_exists(admin_url, &db.name).await?;
     let mut check = DatabaseCheck {
         name: db.name.clone(),
         exists,
@@ -146,22 +130,20 @@ pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCh
             let file = e.file.map(|i| status.files[i].display());
             check.problems.extend(problem_of(e, file));
         }
-        live_raw = Some(schema_state::live_raw(admin_url, db).await?);
+        live_raw = Some(catalogs::live_raw(admin_url, db).await?);
     }
-    let live = live_raw
-        .as_ref()
-        .map(|raw| schema_state::live_schema(db, raw));
+    let live = live_raw.as_ref().map(|raw| catalogs::live_schema(db, raw));
     check.drift =
-        schema_state::drift(admin_url, db, &files, &applied_versions, live.as_ref()).await?;
+        crate::drift::drift(admin_url, db, &files, &applied_versions, live.as_ref()).await?;
     if let Some(t) = &db.tenancy {
-        let cfg = schema_state::tenancy_config(db, t)?;
+        let cfg = crate::tenancy::rules(&db.name, t)?;
         check.findings = match &live_raw {
             Some(raw) => {
                 let roles = service_role_facts(admin_url, db).await?;
                 lint(raw, &cfg, &roles)
             }
             None if db.schema_dir.exists() => {
-                let desired = schema_state::desired(admin_url, db).await?;
+                let desired = catalogs::desired(admin_url, db).await?;
                 lint(&desired, &cfg, &RoleFacts::default())
             }
             None => Vec::new(),
@@ -186,59 +168,6 @@ async fn service_role_facts(admin_url: &str, db: &Database) -> Result<RoleFacts>
     Ok(RoleFacts {
         service_role: Some(role),
         member_of,
-    })
-}
-
-fn indent(sql: &str, by: &str) -> String {
-    sql.lines()
-        .map(|l| format!("{by}{l}\n"))
-        .collect::<String>()
-}
-
-/// The drift lines (shared with `status`).
-pub fn drift_lines(db: &str, exists: bool, drift: &Drift) -> String {
-    let mut out = String::new();
-    match &drift.live {
-        None if !exists => out.push_str("  live: the database does not exist (not checked)\n"),
-        None => {}
-        Some(p) if p.is_empty() => {
-            out.push_str("  live: matches the applied migrations\n");
-        }
-        Some(p) => {
-            let _ = writeln!(
-                out,
-                "  live: DRIFTED from the applied migrations ({} difference(s)); these statements would make the migrations' result match the live database:",
-                p.steps.len()
-            );
-            out.push_str(&indent(&crate::commands::generate::plan_sql(p), "    "));
-        }
-    }
-    match &drift.schema {
-        None => out.push_str("  schema: no schema folder (not compared)\n"),
-        Some(p) if p.is_empty() => out.push_str("  schema: every change is in a migration\n"),
-        Some(p) => {
-            let _ = writeln!(
-                out,
-                "  schema: {} change(s) not in a migration yet; run `pgtenant generate --db {db} --name <name>`:",
-                p.steps.len()
-            );
-            out.push_str(&indent(&crate::commands::generate::plan_sql(p), "    "));
-        }
-    }
-    out
-}
-
-/// The drift as JSON (shared with `status`).
-pub fn drift_json(drift: &Drift) -> serde_json::Value {
-    serde_json::json!({
-        "live": drift.live.as_ref().map(|p| serde_json::json!({
-            "drifted": !p.is_empty(),
-            "sql": crate::commands::generate::plan_sql(p),
-        })),
-        "schema": drift.schema.as_ref().map(|p| serde_json::json!({
-            "ungenerated": !p.is_empty(),
-            "sql": crate::commands::generate::plan_sql(p),
-        })),
     })
 }
 

@@ -30,9 +30,9 @@
 //! nullable column → `Option<T>`; anything else → `String` with a comment
 //! naming the PostgreSQL type.
 
+use crate::catalogs;
 use crate::context::Context;
 use crate::output::Report;
-use crate::schema_state;
 use anyhow::{Context as _, Result};
 use pgtenant_schema::ident::quote_ident;
 use pgtenant_schema::model::{Catalog, QualName};
@@ -83,12 +83,12 @@ pub async fn run(ctx: &Context, args: &CodegenArgs) -> Result<Report> {
     let admin = ctx.admin_url()?;
     let (catalog, source) = if args.live {
         (
-            schema_state::live_raw(&admin.url, database).await?,
+            catalogs::live_raw(&admin.url, database).await?,
             Source::Live,
         )
     } else {
         (
-            schema_state::desired(&admin.url, database).await?,
+            catalogs::desired(&admin.url, database).await?,
             Source::SchemaFolder,
         )
     };

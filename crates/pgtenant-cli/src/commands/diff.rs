@@ -46,7 +46,7 @@ pub async fn run(ctx: &Context, args: &DiffArgs) -> Result<Report> {
 async fn catalog(source: &Source, admin_url: &str, flag: &str) -> Result<Catalog> {
     // A migrations folder is read as migrations: up sections only.
     if let Source::Path(path) = source {
-        if let Some(c) = crate::schema_state::migrations_source_catalog(admin_url, path)
+        if let Some(c) = crate::catalogs::migrations_source_catalog(admin_url, path)
             .await
             .with_context(|| format!("{flag} {source}"))?
         {

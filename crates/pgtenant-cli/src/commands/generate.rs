@@ -14,14 +14,14 @@
 //! bumped past the newest file already there, so two runs within one
 //! second (or a clock behind the newest file) never collide.
 
+use crate::catalogs::{self, reversed_renames};
 use crate::context::Context;
 use crate::error::usage;
-use crate::manifest::Database;
 use crate::output::Report;
-use crate::schema_state::{self, reversed_renames};
+use crate::plans::{check_data_loss, one_line, plan_sql, written, DataLoss};
 use anyhow::{bail, Context as _, Result};
-use pgtenant::migrate::file::{self, MigrationText, WrittenStatement};
-use pgtenant_schema::{diff, Catalog, HazardKind, Plan, TxBoundary};
+use pgtenant::migrate::file::{self, MigrationText};
+use pgtenant_schema::{diff, Catalog, Plan, TxBoundary};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -42,23 +42,6 @@ pub struct GenerateArgs {
     pub allow_data_loss: bool,
 }
 
-/// Whether data-deleting steps are accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataLoss {
-    Refuse,
-    Allow,
-}
-
-impl DataLoss {
-    pub fn from_flag(allow: bool) -> DataLoss {
-        if allow {
-            DataLoss::Allow
-        } else {
-            DataLoss::Refuse
-        }
-    }
-}
-
 /// Where a migration's name goes wrong, if it does.
 pub fn validate_slug(slug: &str) -> Result<(), String> {
     if slug.is_empty() {
@@ -74,51 +57,6 @@ pub fn validate_slug(slug: &str) -> Result<(), String> {
         Some(c) => Err(format!("it contains {c:?}")),
         None => Ok(()),
     }
-}
-
-/// Refuse a plan with `DELETES_DATA` unless allowed; the error names every
-/// object that loses data and the flag.
-pub fn check_data_loss(plan: &Plan, allow: DataLoss, what: &str, action: &str) -> Result<()> {
-    if allow == DataLoss::Allow {
-        return Ok(());
-    }
-    let lost: Vec<&str> = plan
-        .hazards()
-        .filter(|h| h.kind == HazardKind::DeletesData)
-        .map(|h| h.message.as_str())
-        .collect();
-    if lost.is_empty() {
-        return Ok(());
-    }
-    Err(usage(format!(
-        "{what} deletes data:\n  - {}\nreview it, then pass --allow-data-loss to {action}",
-        lost.join("\n  - "),
-    )))
-}
-
-/// The plan's statements as the library writes them: hazards as comments
-/// before their statement, one statement per `;`.
-fn written(plan: &Plan) -> Vec<WrittenStatement> {
-    plan.steps
-        .iter()
-        .map(|step| WrittenStatement {
-            comments: step
-                .hazards
-                .iter()
-                .map(|h| format!("hazard: {}: {}", h.kind, one_line(&h.message)))
-                .collect(),
-            sql: step.sql.clone(),
-        })
-        .collect()
-}
-
-/// The plan's statements as a script the migrate runner accepts.
-pub fn plan_sql(plan: &Plan) -> String {
-    file::script(&written(plan))
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Whether a statement must commit before a later one runs (`ALTER TYPE ...
@@ -305,8 +243,7 @@ fn not_converged(what: &str, rest: &Plan) -> anyhow::Error {
 
 /// Apply `plan` on the shadow and return the catalog it leaves.
 async fn apply_on_shadow(
-    m: &schema_state::MigrationsShadow,
-    db: &Database,
+    m: &catalogs::MigrationsShadow,
     plan: &Plan,
     label: &str,
 ) -> Result<Catalog> {
@@ -318,19 +255,16 @@ async fn apply_on_shadow(
                 "the generated {label} fails on the migrations shadow database: {e}\nno file was written; this is a pgtenant bug: please report it with the schema change that caused it"
             )
         })?;
-    let after = m.shadow.introspect().await?;
-    let roles = db.roles().map(|(_, r)| r.name.clone()).collect();
-    Ok(schema_state::without_grants_to(after, &roles))
+    m.introspect().await
 }
 
 /// The up plan, checked; the down plan, or why there is none.
 async fn plans(
-    m: &schema_state::MigrationsShadow,
-    db: &Database,
+    m: &catalogs::MigrationsShadow,
     desired: &Catalog,
     up: &Plan,
 ) -> Result<Result<Plan, String>> {
-    let after = apply_on_shadow(m, db, up, "up plan").await?;
+    let after = apply_on_shadow(m, up, "up plan").await?;
     let rest = diff(&after, desired);
     if !rest.is_empty() {
         return Err(not_converged("the plan", &rest));
@@ -350,11 +284,9 @@ async fn plans(
         .execute(Path::new("down plan"), &plan_sql(&down))
         .await
     {
-        Ok(()) => m.shadow.introspect().await?,
+        Ok(()) => m.introspect().await?,
         Err(e) => return Ok(Err(format!("the reverse plan fails: {e}"))),
     };
-    let roles = db.roles().map(|(_, r)| r.name.clone()).collect();
-    let reverted = schema_state::without_grants_to(reverted, &roles);
     let left = diff(&reverted, &m.catalog);
     if !left.is_empty() {
         return Ok(Err(format!(
@@ -375,13 +307,13 @@ pub async fn run(ctx: &Context, args: &GenerateArgs) -> Result<Report> {
     let manifest = ctx.manifest()?;
     let db = manifest.select(Some(&args.db))?[0];
     let admin = ctx.admin_url()?;
-    let files = schema_state::migration_files(db)?;
+    let files = catalogs::migration_files(db)?;
     ctx.detail(format_args!(
         "replaying {} migration(s) and loading schema {}",
         files.len(),
         db.schema_dir.display()
     ));
-    let (m, desired) = schema_state::migrations_and_desired(&admin.url, db, &files).await?;
+    let (m, desired) = catalogs::migrations_and_desired(&admin.url, db, &files).await?;
     let result = async {
         let up = diff(&m.catalog, &desired);
         if up.is_empty() {
@@ -393,7 +325,7 @@ pub async fn run(ctx: &Context, args: &GenerateArgs) -> Result<Report> {
             "the migration",
             "write it",
         )?;
-        let down = plans(&m, db, &desired, &up).await?;
+        let down = plans(&m, &desired, &up).await?;
         Ok(Some((up, down)))
     }
     .await;
@@ -453,7 +385,7 @@ pub async fn run(ctx: &Context, args: &GenerateArgs) -> Result<Report> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pgtenant_schema::{Hazard, Step};
+    use pgtenant_schema::{Hazard, HazardKind, Step};
 
     fn step(sql: &str, hazards: Vec<Hazard>, tx: TxBoundary) -> Step {
         Step {
@@ -508,28 +440,6 @@ mod tests {
         assert!(!lost_the_version(dir.path(), 20260102030405, &ours).unwrap());
         std::fs::write(dir.path().join("20260102030405_a.sql"), "").unwrap();
         assert!(lost_the_version(dir.path(), 20260102030405, &ours).unwrap());
-    }
-
-    #[test]
-    fn data_loss_is_refused_naming_objects_and_flag() {
-        let plan = Plan {
-            steps: vec![step(
-                "DROP TABLE public.t",
-                vec![Hazard::new(
-                    HazardKind::DeletesData,
-                    "dropping table public.t",
-                )],
-                TxBoundary::None,
-            )],
-        };
-        let err =
-            check_data_loss(&plan, DataLoss::Refuse, "the migration", "write it").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the migration deletes data:\n  - dropping table public.t\nreview it, then pass --allow-data-loss to write it"
-        );
-        assert_eq!(crate::error::status_of(&err).code(), 2);
-        assert!(check_data_loss(&plan, DataLoss::Allow, "the migration", "write it").is_ok());
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub async fn run(ctx: &Context, args: &InspectArgs) -> Result<Report> {
             let admin = ctx.admin_url()?;
             ctx.detail(format_args!("shadow database on {}", admin.masked()));
             // A migrations folder is read as migrations: up sections only.
-            let migrations = crate::schema_state::migrations_source_catalog(&admin.url, path)
+            let migrations = crate::catalogs::migrations_source_catalog(&admin.url, path)
                 .await
                 .with_context(|| format!("inspecting {source}"))?;
             match migrations {

@@ -2,12 +2,12 @@
 //! one, `--db`), each with its journal row in one transaction. The work is
 //! done by `pgtenant::migrate`; this file maps flags and prints.
 
-use super::progress::{parse_duration, CliProgress};
 use crate::context::Context;
 use crate::db;
 use crate::error::usage;
 use crate::manifest::Database;
 use crate::output::Report;
+use crate::progress::{parse_duration, CliProgress};
 use anyhow::{Context as _, Result};
 use pgtenant::migrate::{self, MigrateOptions, MigrateReport, OutOfOrder};
 use std::time::Duration;

@@ -8,12 +8,12 @@
 //! database is managed by migrations, and a push would make it drift from
 //! them.
 
-use crate::commands::generate::{check_data_loss, plan_sql, DataLoss};
+use crate::catalogs;
 use crate::context::Context;
 use crate::db;
 use crate::error::usage;
 use crate::output::Report;
-use crate::schema_state;
+use crate::plans::{check_data_loss, plan_sql, DataLoss};
 use anyhow::{Context as _, Result};
 use pgtenant_schema::diff;
 use sqlx::{Connection, PgConnection};
@@ -46,7 +46,7 @@ pub async fn run(ctx: &Context, args: &PushArgs) -> Result<Report> {
     let manifest = ctx.manifest()?;
     let db = manifest.select(Some(&args.db))?[0];
     let admin = ctx.admin_url()?;
-    if !schema_state::database_exists(&admin.url, &db.name).await? {
+    if !catalogs::database_exists(&admin.url, &db.name).await? {
         return Err(usage(format!(
             "database {} does not exist; create it with `pgtenant bootstrap` first",
             db.name
@@ -63,10 +63,10 @@ pub async fn run(ctx: &Context, args: &PushArgs) -> Result<Report> {
         )));
     }
     let (live, desired) = tokio::join!(
-        schema_state::live_raw(&admin.url, db),
-        schema_state::desired(&admin.url, db)
+        catalogs::live_raw(&admin.url, db),
+        catalogs::desired(&admin.url, db)
     );
-    let live = schema_state::live_schema(db, &live?);
+    let live = catalogs::live_schema(db, &live?);
     let desired = desired?;
     let plan = diff(&live, &desired);
     if plan.is_empty() {

@@ -10,12 +10,12 @@
 //! roles the dump's grants name). The password reaches pg_restore through
 //! `PGPASSWORD` only (see `backup`).
 
-use super::backup::{require_file, run_tool, ToolTarget};
+use crate::catalogs::database_exists;
 use crate::context::Context;
 use crate::error::{usage, ExitStatus};
 use crate::output::Report;
+use crate::pgtool::{require_file, run_tool, ToolTarget};
 use crate::pgurl::{self, Target};
-use crate::schema_state::database_exists;
 use anyhow::{Context as _, Result};
 use std::path::PathBuf;
 

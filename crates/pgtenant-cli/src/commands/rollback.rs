@@ -1,10 +1,10 @@
 //! `pgtenant rollback --db NAME (--steps N | --to VERSION)`: run down
 //! sections newest first, each in a transaction with its journal row.
 
-use super::progress::{parse_duration, CliProgress};
 use crate::context::Context;
 use crate::db;
 use crate::output::Report;
+use crate::progress::{parse_duration, CliProgress};
 use anyhow::{Context as _, Result};
 use pgtenant::migrate::{self, RollbackOptions, RollbackTarget};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! partially applied. Reads the journal; takes no lock, changes nothing.
 //! Then the drift: whether the live database differs from what its applied
 //! migrations produce, and whether `schema/` has changes no migration holds
-//! (both computed on shadow databases, see `schema_state`).
+//! (both computed on shadow databases, see `catalogs.rs` and `drift.rs`).
 
 use crate::context::Context;
 use crate::db;
@@ -91,10 +91,10 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<Report> {
                 String::new()
             }
         );
-        let drift = super::check::drift_of(&admin.url, database, &status)
+        let drift = crate::drift::drift_of(&admin.url, database, &status)
             .await
             .with_context(|| format!("comparing the schemas of database {}", database.name))?;
-        let drift_text = super::check::drift_lines(&database.name, true, &drift);
+        let drift_text = crate::drift::drift_lines(&database.name, true, &drift);
         human.push(if table.is_empty() {
             format!("{head} (no migrations)\n{drift_text}")
         } else {
@@ -106,7 +106,7 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<Report> {
             "pending": pending,
             "problems": problems,
             "migrations": rows,
-            "drift": super::check::drift_json(&drift),
+            "drift": crate::drift::drift_json(&drift),
         }));
     }
     Ok(Report::ok(

@@ -1,3 +1,4 @@
+use super::parse::{expand, ExpandError};
 use super::*;
 
 fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

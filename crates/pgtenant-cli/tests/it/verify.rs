@@ -2,7 +2,7 @@
 //! project passes; each way of breaking it fails naming exactly that.
 
 use crate::support::{Project, SVC_PASSWORD};
-use pgtenant_schema::tenancy::{transform, TenancyConfig};
+use pgtenant_schema::tenancy::{transform, TenancyRules};
 use pgtenant_schema::QualName;
 use std::path::{Path, PathBuf};
 
@@ -120,9 +120,9 @@ async fn isolated_quickstart() -> Project {
     let mut admin = p.admin_conn().await;
     let schema = sql_of(&p.dir.path().join("schema/quickstart"));
     sqlx::raw_sql(&schema).execute(&mut admin).await.unwrap();
-    let cfg = TenancyConfig {
+    let cfg = TenancyRules {
         root_table: Some(QualName::new("public", "tenants")),
-        ..TenancyConfig::new("tenant_id", "app.tenant_id")
+        ..TenancyRules::new("tenant_id", "app.tenant_id")
     };
     let catalog = pgtenant_schema::introspect(&mut admin).await.unwrap();
     let out = transform(&catalog, &cfg);
@@ -493,8 +493,8 @@ async fn verify_example(example: &str) -> Vec<(String, i32, Vec<String>)> {
             .execute(&mut admin)
             .await
             .unwrap();
-        let table = |v: &toml::Value| TenancyConfig::parse_table_name(v.as_str().unwrap()).unwrap();
-        let cfg = TenancyConfig {
+        let table = |v: &toml::Value| TenancyRules::parse_table_name(v.as_str().unwrap()).unwrap();
+        let cfg = TenancyRules {
             column: tenancy["column"].as_str().unwrap().to_owned(),
             setting: tenancy["setting"].as_str().unwrap().to_owned(),
             user_setting: None,

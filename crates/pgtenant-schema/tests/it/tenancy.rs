@@ -3,14 +3,14 @@
 
 use pgtenant_schema::finding::FindingCode;
 use pgtenant_schema::lint::{lint, RoleFacts};
-use pgtenant_schema::tenancy::{apply, transform, TenancyConfig, ISOLATION_POLICY};
+use pgtenant_schema::tenancy::{apply, transform, TenancyRules, ISOLATION_POLICY};
 use pgtenant_schema::{Catalog, PolicyCommand, QualName};
 use pgtenant_testkit::TestDb;
 
-fn cfg() -> TenancyConfig {
-    TenancyConfig {
+fn cfg() -> TenancyRules {
+    TenancyRules {
         root_table: Some(QualName::new("public", "tenants")),
-        ..TenancyConfig::new("tenant_id", "app.tenant_id")
+        ..TenancyRules::new("tenant_id", "app.tenant_id")
     }
 }
 

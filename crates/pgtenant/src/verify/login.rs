@@ -6,14 +6,14 @@ use super::report::{codes, Check};
 use super::{qerr, VerifyError, VerifyTarget};
 use pgtenant_schema::ident::quote_literal;
 use pgtenant_schema::model::Catalog;
-use pgtenant_schema::tenancy::{ScopedTable, TenancyConfig};
+use pgtenant_schema::tenancy::{ScopedTable, TenancyRules};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::ConnectOptions;
 
 pub(super) async fn login_checks(
     target: &VerifyTarget,
     catalog: &Catalog,
-    cfg: &TenancyConfig,
+    cfg: &TenancyRules,
     scoped: &[ScopedTable],
 ) -> Result<Vec<Check>, VerifyError> {
     let svc = target.service_role.clone();

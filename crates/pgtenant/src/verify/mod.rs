@@ -31,7 +31,7 @@ pub use report::{codes, Check, Detail, Failure, Outcome, Probe, Report, TableRep
 
 use pgtenant_schema::lint::{lint, RoleFacts};
 use pgtenant_schema::model::Catalog;
-use pgtenant_schema::tenancy::{scoped_tables, TenancyConfig};
+use pgtenant_schema::tenancy::{scoped_tables, TenancyRules};
 use probes::ProbeRun;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
@@ -107,7 +107,7 @@ pub async fn role_info(conn: &mut PgConnection, role: &str) -> Result<RoleInfo, 
 pub async fn verify(
     target: &VerifyTarget,
     catalog: &Catalog,
-    cfg: &TenancyConfig,
+    cfg: &TenancyRules,
 ) -> Result<Report, VerifyError> {
     let admin_opts = target.admin.clone().disable_statement_logging();
     let mut admin = PgConnection::connect_with(&admin_opts)

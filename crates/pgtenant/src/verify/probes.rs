@@ -9,14 +9,14 @@ use super::values::synth_value;
 use super::{qerr, VerifyError};
 use pgtenant_schema::ident::quote_ident;
 use pgtenant_schema::model::{Catalog, QualName};
-use pgtenant_schema::tenancy::{ScopeKind, ScopedTable, TenancyConfig};
+use pgtenant_schema::tenancy::{ScopeKind, ScopedTable, TenancyRules};
 use sqlx::PgConnection;
 use std::collections::BTreeMap;
 
 /// What every probe step needs.
 pub(super) struct ProbeRun<'a> {
     pub catalog: &'a Catalog,
-    pub cfg: &'a TenancyConfig,
+    pub cfg: &'a TenancyRules,
     pub scoped: &'a [ScopedTable],
     pub svc: &'a str,
 }

@@ -3,7 +3,7 @@
 
 use pgtenant::schema::finding::Severity;
 use pgtenant::schema::model::{Catalog, QualName};
-use pgtenant::schema::tenancy::{transform, TenancyConfig};
+use pgtenant::schema::tenancy::{transform, TenancyRules};
 use pgtenant::verify::{codes, verify, Outcome, Probe, Report, VerifyTarget};
 use pgtenant_testkit::{TestDb, TestRole};
 use sqlx::postgres::PgConnectOptions;
@@ -64,14 +64,14 @@ struct Setup {
     // Field order matters: the database is dropped before the role.
     db: TestDb,
     svc: TestRole,
-    cfg: TenancyConfig,
+    cfg: TenancyRules,
 }
 
-fn cfg() -> TenancyConfig {
-    TenancyConfig {
+fn cfg() -> TenancyRules {
+    TenancyRules {
         root_table: Some(QualName::new("public", "tenants")),
         global_tables: vec![QualName::new("public", "plans")],
-        ..TenancyConfig::new("tenant_id", "app.tenant_id")
+        ..TenancyRules::new("tenant_id", "app.tenant_id")
     }
 }
 

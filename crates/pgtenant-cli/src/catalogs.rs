@@ -1,4 +1,5 @@
-//! The three catalogs of a managed database, and the drift between them.
+//! The three catalogs of a managed database (the drift between them is
+//! `drift.rs`).
 //!
 //! - **from migrations**: the up sections of the migration files, replayed in
 //!   version order into a shadow database (all files, or only the applied
@@ -14,17 +15,17 @@
 //! ([`ShadowDb`] drops itself on every path).
 //!
 //! Grants to the database's own service and superadmin roles are removed
-//! from every catalog before comparing: bootstrap owns them (default
-//! privileges hand them out), they are not part of the schema, and the
-//! shadows cannot have them.
+//! from every catalog before comparing, in one place ([`comparable`]):
+//! bootstrap owns them (default privileges hand them out), they are not
+//! part of the schema, and the shadows cannot have them.
 
 use crate::db;
-use crate::manifest::{Database, Tenancy};
+use crate::manifest::Database;
 use anyhow::{Context as _, Result};
 use pgtenant::migrate::MigrationFile;
 use pgtenant_schema::shadow::{read_sql_files, ShadowDb, SqlFile};
-use pgtenant_schema::tenancy::{self, TenancyConfig};
-use pgtenant_schema::{diff, Catalog, Grant, Plan, QualName, RenameHint};
+use pgtenant_schema::tenancy;
+use pgtenant_schema::{diff, Catalog, Grant, QualName, RenameHint};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -35,19 +36,11 @@ const TENANCY_SOURCE: &str = "<tenancy transform>";
 /// printed text fails on the shadow.
 const REBUILD_SOURCE: &str = "<desired schema rebuilt from its plan>";
 
-/// The engine's tenancy rules for a database's effective `[tenancy]`.
-pub fn tenancy_config(db: &Database, t: &Tenancy) -> Result<TenancyConfig> {
-    crate::tenancy::config(&db.name, t)
-}
-
-/// The roles bootstrap manages for `db` (their grants are not schema).
-fn managed_roles(db: &Database) -> BTreeSet<String> {
-    db.roles().map(|(_, r)| r.name.clone()).collect()
-}
-
-/// `catalog` without grants to `roles`.
-pub fn without_grants_to(mut catalog: Catalog, roles: &BTreeSet<String>) -> Catalog {
-    let keep = |grants: &mut Vec<Grant>| grants.retain(|g| !roles.contains(&g.grantee));
+/// `catalog` as a schema to compare: without the grants to the roles
+/// bootstrap manages for `db`. Every catalog that is compared passes here.
+fn comparable(db: &Database, mut catalog: Catalog) -> Catalog {
+    let roles: BTreeSet<&str> = db.roles().map(|(_, r)| r.name.as_str()).collect();
+    let keep = |grants: &mut Vec<Grant>| grants.retain(|g| !roles.contains(g.grantee.as_str()));
     for s in catalog.schemas.values_mut() {
         keep(&mut s.grants);
     }
@@ -110,7 +103,16 @@ pub async fn migrations_source_catalog(admin_url: &str, path: &Path) -> Result<O
 /// applies its plan there to check convergence).
 pub struct MigrationsShadow {
     pub shadow: ShadowDb,
+    /// The migrations' catalog, comparable.
     pub catalog: Catalog,
+    database: Database,
+}
+
+impl MigrationsShadow {
+    /// The shadow's catalog now (after a plan ran on it), comparable.
+    pub async fn introspect(&self) -> Result<Catalog> {
+        Ok(comparable(&self.database, self.shadow.introspect().await?))
+    }
 }
 
 /// Create a shadow and replay the migration files' up sections into it.
@@ -134,9 +136,12 @@ pub async fn migrations_shadow(
             .await
             .with_context(|| format!("replaying the migrations of database {}", db.name))?;
     }
-    let catalog = shadow.introspect().await?;
-    let catalog = without_grants_to(catalog, &managed_roles(db));
-    Ok(MigrationsShadow { shadow, catalog })
+    let catalog = comparable(db, shadow.introspect().await?);
+    Ok(MigrationsShadow {
+        shadow,
+        catalog,
+        database: db.clone(),
+    })
 }
 
 /// Read the migration files of `db` (names, directives, checksums checked).
@@ -164,7 +169,7 @@ pub async fn desired(admin_url: &str, db: &Database) -> Result<Catalog> {
         .with_context(|| format!("reading the schema of database {}", db.name))?;
     pgtenant_schema::shadow::rename_hints(&files)?;
     let cfg = match &db.tenancy {
-        Some(t) => Some(tenancy_config(db, t)?),
+        Some(t) => Some(crate::tenancy::rules(&db.name, t)?),
         None => None,
     };
     let shadow = ShadowDb::create(admin_url)
@@ -195,8 +200,7 @@ pub async fn desired(admin_url: &str, db: &Database) -> Result<Catalog> {
     let dropped = shadow.drop().await;
     let catalog = result?;
     dropped?;
-    let catalog = without_grants_to(catalog, &managed_roles(db));
-    rendered(admin_url, db, catalog).await
+    rendered(admin_url, db, comparable(db, catalog)).await
 }
 
 /// `catalog` as PostgreSQL prints it once built from its own printed text.
@@ -231,7 +235,7 @@ async fn rendered(admin_url: &str, db: &Database, catalog: Catalog) -> Result<Ca
     let mut rebuilt = result?;
     dropped?;
     rebuilt.renames = catalog.renames;
-    Ok(without_grants_to(rebuilt, &managed_roles(db)))
+    Ok(comparable(db, rebuilt))
 }
 
 /// Whether the database exists on the server.
@@ -260,7 +264,7 @@ pub async fn live_raw(admin_url: &str, db: &Database) -> Result<Catalog> {
 
 /// The live catalog as a schema (grants to the managed roles removed).
 pub fn live_schema(db: &Database, raw: &Catalog) -> Catalog {
-    without_grants_to(raw.clone(), &managed_roles(db))
+    comparable(db, raw.clone())
 }
 
 /// Load the migrations shadow and the desired catalog concurrently.
@@ -309,77 +313,6 @@ pub fn reversed_renames(hints: &[RenameHint]) -> Vec<RenameHint> {
             },
         })
         .collect()
-}
-
-/// Differences between the three catalogs of one database.
-#[derive(Debug, Clone)]
-pub struct Drift {
-    /// `diff(from applied migrations, live)`: what was changed by hand.
-    /// `None` when the database does not exist.
-    pub live: Option<Plan>,
-    /// `diff(from all migrations, desired)`: what `generate` would write.
-    /// `None` when the database has no schema folder (migrations written by
-    /// hand).
-    pub schema: Option<Plan>,
-}
-
-impl Drift {
-    pub fn is_clean(&self) -> bool {
-        self.schema.as_ref().is_none_or(Plan::is_empty)
-            && self.live.as_ref().is_none_or(Plan::is_empty)
-    }
-}
-
-/// The drift of `db`: the live database against what its applied
-/// migrations produce, and the schema folder against what all migrations
-/// produce. `applied` is the applied versions (`None`: no journal).
-/// `live` is the live catalog as a schema, or `None` when the database does
-/// not exist. Shadows load concurrently and are dropped.
-pub async fn drift(
-    admin_url: &str,
-    db: &Database,
-    files: &[MigrationFile],
-    applied: &[i64],
-    live: Option<&Catalog>,
-) -> Result<Drift> {
-    let all_applied = files.iter().all(|f| applied.contains(&f.version));
-    if !db.schema_dir.exists() {
-        let live = match live {
-            Some(l) => {
-                let replay = if all_applied {
-                    Replay::All
-                } else {
-                    Replay::Versions(applied)
-                };
-                Some(diff(
-                    &from_migrations(admin_url, db, files, replay).await?,
-                    l,
-                ))
-            }
-            None => None,
-        };
-        return Ok(Drift { live, schema: None });
-    }
-    let (all, desired, applied_only) = if all_applied || live.is_none() {
-        let (all, desired) = tokio::join!(
-            from_migrations(admin_url, db, files, Replay::All),
-            desired(admin_url, db)
-        );
-        (all?, desired?, None)
-    } else {
-        let (all, desired, applied_only) = tokio::join!(
-            from_migrations(admin_url, db, files, Replay::All),
-            desired(admin_url, db),
-            from_migrations(admin_url, db, files, Replay::Versions(applied))
-        );
-        (all?, desired?, Some(applied_only?))
-    };
-    let schema = Some(diff(&all, &desired));
-    let live = live.map(|l| {
-        let base = applied_only.as_ref().unwrap_or(&all);
-        diff(base, l)
-    });
-    Ok(Drift { live, schema })
 }
 
 #[cfg(test)]

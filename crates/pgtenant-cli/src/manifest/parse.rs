@@ -1,269 +1,18 @@
-//! `pgtenant.toml`: the project manifest.
-//!
-//! Parsing happens in two steps. [`parse`] deserializes the TOML into raw
-//! structs that keep the position of every string (`Spanned`) and reject
-//! unknown keys; then each string is expanded (`${VAR}`, `${VAR:-default}`)
-//! and checked, and every error names the file, the line and the key. The
-//! result, [`Manifest`], holds plain, validated values with defaults
-//! applied and paths resolved against the project folder. Only the CLI
-//! reads the manifest.
-//!
-//! [`load`] adds the file system: it reads the file and the `.env` beside
-//! it; variables of the real environment win over `.env`.
+//! Manifest text → [`Manifest`]: `${VAR}` expansion, validation, and
+//! errors naming `file:line` and the key.
 
-use pgtenant_schema::ident::validate_plain_ident;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use super::raw::{RawDatabase, RawManifest, RawRole, RawTenancy, RawTenancySetting, S};
+use super::{Database, Manifest, ManifestError, Membership, Project, Role, Secret, Seeds, Tenancy};
+use pgtenant::seed::placeholder::{self, Segment, SyntaxError};
+use pgtenant_schema::ident::{validate_plain_ident, validate_setting};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-/// The manifest's file name.
-pub const FILE_NAME: &str = "pgtenant.toml";
-
 /// Databases pgtenant never creates nor drops.
 const SYSTEM_DATABASES: &[&str] = &["postgres", "template0", "template1"];
-
-// ---------------------------------------------------------------- model
-
-/// A loaded, validated manifest.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Manifest {
-    /// The manifest file.
-    pub path: PathBuf,
-    /// The project folder; every path below is joined onto it.
-    pub dir: PathBuf,
-    pub project: Project,
-    /// `connection.admin_url`, expanded (None when absent).
-    pub admin_url: Option<String>,
-    /// The `[tenancy]` defaults, with pgtenant's defaults applied.
-    pub tenancy: Tenancy,
-    pub databases: Vec<Database>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Project {
-    pub name: String,
-}
-
-/// How tenancy works in a database.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Tenancy {
-    /// The tenant key column (`tenant_id`).
-    pub column: String,
-    /// The setting the policies read (`app.tenant_id`).
-    pub setting: String,
-    /// The setting holding the current user (`app.user_id`), if any.
-    pub user_setting: Option<String>,
-    /// The table whose primary key is the tenant id (`tenants`).
-    pub root_table: String,
-    /// Tables that carry the column but are not tenant-scoped.
-    pub global_tables: Vec<String>,
-    /// Which table says which user belongs to which tenant.
-    pub membership: Option<Membership>,
-}
-
-impl Default for Tenancy {
-    fn default() -> Self {
-        Tenancy {
-            column: "tenant_id".to_owned(),
-            setting: "app.tenant_id".to_owned(),
-            user_setting: None,
-            root_table: "tenants".to_owned(),
-            global_tables: Vec::new(),
-            membership: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Membership {
-    pub table: String,
-    pub user_column: String,
-    pub tenant_column: String,
-}
-
-/// One `[[database]]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Database {
-    /// A plain identifier (validated).
-    pub name: String,
-    /// Folder of `*.sql`: the desired state (default `schema/<name>`).
-    pub schema_dir: PathBuf,
-    /// Folder of migrations (default `migrations/<name>`).
-    pub migrations_dir: PathBuf,
-    pub seeds: Seeds,
-    /// `None`: tenancy off. `Some`: the effective settings ([tenancy]
-    /// defaults with this database's overrides applied).
-    pub tenancy: Option<Tenancy>,
-    /// The application's least-privilege login role.
-    pub service_role: Role,
-    /// The optional BYPASSRLS login role for system jobs.
-    pub superadmin_role: Option<Role>,
-}
-
-impl Database {
-    /// The roles of this database: the service role, then the superadmin.
-    pub fn roles(&self) -> impl Iterator<Item = (RoleKind, &Role)> {
-        std::iter::once((RoleKind::Service, &self.service_role)).chain(
-            self.superadmin_role
-                .iter()
-                .map(|r| (RoleKind::Superadmin, r)),
-        )
-    }
-}
-
-/// The seeds folders (defaults `seeds/<name>/setup` and `seeds/<name>/demo`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seeds {
-    pub setup: PathBuf,
-    pub demo: PathBuf,
-}
-
-/// A login role pgtenant manages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Role {
-    /// A plain identifier (validated).
-    pub name: String,
-    pub password: Secret,
-}
-
-/// Which of a database's roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RoleKind {
-    /// NOSUPERUSER NOBYPASSRLS, DML only.
-    Service,
-    /// NOSUPERUSER BYPASSRLS, DML only.
-    Superadmin,
-}
-
-/// A password: never printed (its `Debug` shows `***`, it has no `Display`).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    #[allow(dead_code)] // API for commands that build roles themselves
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The value, for a connection or a `PASSWORD` literal. Never print it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl Manifest {
-    pub fn database(&self, name: &str) -> Option<&Database> {
-        self.databases.iter().find(|d| d.name == name)
-    }
-
-    /// The databases a `--db` flag selects: all of them without one.
-    pub fn select(&self, name: Option<&str>) -> Result<Vec<&Database>, ManifestError> {
-        match name {
-            None => Ok(self.databases.iter().collect()),
-            Some(n) => match self.database(n) {
-                Some(db) => Ok(vec![db]),
-                None => Err(ManifestError {
-                    file: self.path.clone(),
-                    line: None,
-                    message: format!(
-                        "no database named `{n}`; the manifest has: {}",
-                        self.databases
-                            .iter()
-                            .map(|d| d.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                }),
-            },
-        }
-    }
-}
-
-// ---------------------------------------------------------------- errors
-
-/// A manifest problem: exit code 2. Displays as `file:line: message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestError {
-    pub file: PathBuf,
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-impl fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file.display(), self.message),
-            None => write!(f, "{}: {}", self.file.display(), self.message),
-        }
-    }
-}
-
-impl std::error::Error for ManifestError {}
-
-// ---------------------------------------------------------------- loading
-
-/// The nearest `pgtenant.toml` in `start` or a folder above it.
-pub fn find_upward(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|d| d.join(FILE_NAME))
-        .find(|p| p.is_file())
-}
-
-/// Read and parse the manifest at `path`, with the `.env` beside it.
-pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
-        file: path.to_owned(),
-        line: None,
-        message: format!("cannot read the manifest: {e}"),
-    })?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let dotenv = read_dotenv(&dir.join(".env"))?;
-    let lookup = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .or_else(|| dotenv.get(name).cloned())
-    };
-    parse(&text, path, &dir, &lookup)
-}
-
-/// The variables of a `.env` file (empty when there is none).
-pub fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, ManifestError> {
-    if !path.is_file() {
-        return Ok(BTreeMap::new());
-    }
-    let iter = dotenvy::from_path_iter(path).map_err(|e| ManifestError {
-        file: path.to_owned(),
-        line: None,
-        message: format!("cannot read: {e}"),
-    })?;
-    let mut vars = BTreeMap::new();
-    for item in iter {
-        let (k, v) = item.map_err(|e| ManifestError {
-            file: path.to_owned(),
-            line: None,
-            message: format!("{e}; expected NAME=value lines"),
-        })?;
-        vars.insert(k, v);
-    }
-    Ok(vars)
-}
-
-// ---------------------------------------------------------------- expansion
 
 /// Why a `${...}` reference could not be expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,140 +43,28 @@ impl fmt::Display for ExpandError {
     }
 }
 
-/// Expand `${VAR}` and `${VAR:-default}` in `input`. An empty or unset
-/// VAR takes the default (as in the shell); `$` alone stays `$`.
+/// Expand `${VAR}` and `${VAR:-default}` in `input` (the grammar of
+/// [`placeholder::scan`]): the values as plain text. An empty or unset VAR
+/// takes the default (as in the shell); `$` alone stays `$`.
 pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, ExpandError> {
     let mut out = String::with_capacity(input.len());
-    let mut rest = input;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find('}').ok_or(ExpandError::Unclosed)?;
-        let inner = &after[..end];
-        let (name, default) = match inner.split_once(":-") {
-            Some((n, d)) => (n, Some(d)),
-            None => (inner, None),
-        };
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(ExpandError::BadName(inner.to_owned()));
+    for segment in placeholder::scan(input) {
+        match segment {
+            Segment::Text(text) => out.push_str(text),
+            Segment::Var { var, .. } => match var.value(lookup) {
+                Some(value) => out.push_str(&value),
+                None => return Err(ExpandError::Undefined(var.name.to_owned())),
+            },
+            Segment::Error { error, .. } => {
+                return Err(match error {
+                    SyntaxError::Unclosed => ExpandError::Unclosed,
+                    SyntaxError::BadName(inner) => ExpandError::BadName(inner),
+                })
+            }
         }
-        let value = match (lookup(name), default) {
-            (Some(v), Some(d)) if v.is_empty() => d.to_owned(),
-            (Some(v), _) => v,
-            (None, Some(d)) => d.to_owned(),
-            (None, None) => return Err(ExpandError::Undefined(name.to_owned())),
-        };
-        out.push_str(&value);
-        rest = &after[end + 1..];
     }
-    out.push_str(rest);
     Ok(out)
 }
-
-// ---------------------------------------------------------------- raw TOML
-
-type S = Spanned<String>;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawManifest {
-    project: Option<Spanned<RawProject>>,
-    connection: Option<RawConnection>,
-    tenancy: Option<RawTenancy>,
-    #[serde(default)]
-    database: Vec<Spanned<RawDatabase>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProject {
-    name: Option<S>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConnection {
-    admin_url: Option<S>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTenancy {
-    column: Option<S>,
-    setting: Option<S>,
-    user_setting: Option<S>,
-    root_table: Option<S>,
-    global_tables: Option<Vec<S>>,
-    membership: Option<RawMembership>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMembership {
-    table: S,
-    user_column: S,
-    tenant_column: S,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDatabase {
-    name: Option<S>,
-    schema: Option<S>,
-    migrations: Option<S>,
-    seeds: Option<RawSeeds>,
-    tenancy: Option<Spanned<RawTenancySetting>>,
-    service_role: Option<Spanned<RawRole>>,
-    superadmin_role: Option<Spanned<RawRole>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSeeds {
-    setup: Option<S>,
-    demo: Option<S>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRole {
-    name: Option<S>,
-    password: Option<S>,
-}
-
-/// `tenancy = true | false | { column = ..., ... }`.
-#[derive(Debug)]
-enum RawTenancySetting {
-    Flag(bool),
-    Overrides(Box<RawTenancy>),
-}
-
-impl<'de> Deserialize<'de> for RawTenancySetting {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawTenancySetting;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("true, false, or a table of [tenancy] keys to override")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(RawTenancySetting::Flag(v))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                RawTenancy::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|t| RawTenancySetting::Overrides(Box::new(t)))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-// ---------------------------------------------------------------- parsing
 
 /// Parse manifest text. `file` names the file in errors, `dir` is the
 /// project folder paths are resolved against, `lookup` reads variables.
@@ -468,7 +105,7 @@ pub fn parse(
                     &format!(
                         "connection.admin_url {} is not a valid URL ({why}); expected \
                          postgres://user[:password]@host[:port]/database",
-                        crate::pgurl::mask(&url)
+                        pgtenant_schema::shadow::mask_url(&url)
                     ),
                 )
             })?;
@@ -612,17 +249,13 @@ impl Parser<'_> {
         Ok(t)
     }
 
-    /// A custom setting name: `prefix.name`, lower-case letters, digits, _.
+    /// A custom setting name, by the one rule of
+    /// [`pgtenant_schema::ident::validate_setting`].
     fn setting(&self, s: &S, key: &str) -> Result<String, ManifestError> {
         let v = self.string(s, key)?;
-        let ok_part = |p: &str| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        };
-        match v.split_once('.') {
-            Some((a, b)) if ok_part(a) && ok_part(b) => Ok(v),
-            _ => Err(self.err(
+        match validate_setting(&v) {
+            Ok(()) => Ok(v),
+            Err(_) => Err(self.err(
                 Some(s.span()),
                 &format!(
                     "{key} = {v:?} is not a custom setting name; expected prefix.name such as \"app.tenant_id\""
@@ -780,6 +413,3 @@ impl Parser<'_> {
         })
     }
 }
-
-#[cfg(test)]
-mod tests;

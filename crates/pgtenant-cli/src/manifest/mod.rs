@@ -1,0 +1,258 @@
+//! `pgtenant.toml`: the project manifest.
+//!
+//! Parsing happens in two steps. [`raw`] deserializes the TOML into structs
+//! that keep the position of every string (`Spanned`) and reject unknown
+//! keys; then [`parse`] expands each string (`${VAR}`, `${VAR:-default}`,
+//! the grammar of `pgtenant::seed::placeholder`) and checks it, and every
+//! error names the file, the line and the key. The result, [`Manifest`],
+//! holds plain, validated values with defaults applied and paths resolved
+//! against the project folder. Only the CLI reads the manifest.
+//!
+//! [`load`] adds the file system: it reads the file and the `.env` beside
+//! it; variables of the real environment win over `.env`.
+
+mod parse;
+mod raw;
+
+use parse::parse;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The manifest's file name.
+pub const FILE_NAME: &str = "pgtenant.toml";
+
+// ---------------------------------------------------------------- model
+
+/// A loaded, validated manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// The manifest file.
+    pub path: PathBuf,
+    /// The project folder; every path below is joined onto it.
+    pub dir: PathBuf,
+    pub project: Project,
+    /// `connection.admin_url`, expanded (None when absent).
+    pub admin_url: Option<String>,
+    /// The `[tenancy]` defaults, with pgtenant's defaults applied.
+    pub tenancy: Tenancy,
+    pub databases: Vec<Database>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub name: String,
+}
+
+/// How tenancy works in a database.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Tenancy {
+    /// The tenant key column (`tenant_id`).
+    pub column: String,
+    /// The setting the policies read (`app.tenant_id`).
+    pub setting: String,
+    /// The setting holding the current user (`app.user_id`), if any.
+    pub user_setting: Option<String>,
+    /// The table whose primary key is the tenant id (`tenants`).
+    pub root_table: String,
+    /// Tables that carry the column but are not tenant-scoped.
+    pub global_tables: Vec<String>,
+    /// Which table says which user belongs to which tenant.
+    pub membership: Option<Membership>,
+}
+
+impl Default for Tenancy {
+    fn default() -> Self {
+        Tenancy {
+            column: "tenant_id".to_owned(),
+            setting: "app.tenant_id".to_owned(),
+            user_setting: None,
+            root_table: "tenants".to_owned(),
+            global_tables: Vec::new(),
+            membership: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Membership {
+    pub table: String,
+    pub user_column: String,
+    pub tenant_column: String,
+}
+
+/// One `[[database]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    /// A plain identifier (validated).
+    pub name: String,
+    /// Folder of `*.sql`: the desired state (default `schema/<name>`).
+    pub schema_dir: PathBuf,
+    /// Folder of migrations (default `migrations/<name>`).
+    pub migrations_dir: PathBuf,
+    pub seeds: Seeds,
+    /// `None`: tenancy off. `Some`: the effective settings ([tenancy]
+    /// defaults with this database's overrides applied).
+    pub tenancy: Option<Tenancy>,
+    /// The application's least-privilege login role.
+    pub service_role: Role,
+    /// The optional BYPASSRLS login role for system jobs.
+    pub superadmin_role: Option<Role>,
+}
+
+impl Database {
+    /// The roles of this database: the service role, then the superadmin.
+    pub fn roles(&self) -> impl Iterator<Item = (RoleKind, &Role)> {
+        std::iter::once((RoleKind::Service, &self.service_role)).chain(
+            self.superadmin_role
+                .iter()
+                .map(|r| (RoleKind::Superadmin, r)),
+        )
+    }
+}
+
+/// The seeds folders (defaults `seeds/<name>/setup` and `seeds/<name>/demo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seeds {
+    pub setup: PathBuf,
+    pub demo: PathBuf,
+}
+
+/// A login role pgtenant manages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// A plain identifier (validated).
+    pub name: String,
+    pub password: Secret,
+}
+
+/// Which of a database's roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleKind {
+    /// NOSUPERUSER NOBYPASSRLS, DML only.
+    Service,
+    /// NOSUPERUSER BYPASSRLS, DML only.
+    Superadmin,
+}
+
+/// A password: never printed (its `Debug` shows `***`, it has no `Display`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for a connection or a `PASSWORD` literal. Never print it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Manifest {
+    pub fn database(&self, name: &str) -> Option<&Database> {
+        self.databases.iter().find(|d| d.name == name)
+    }
+
+    /// The databases a `--db` flag selects: all of them without one.
+    pub fn select(&self, name: Option<&str>) -> Result<Vec<&Database>, ManifestError> {
+        match name {
+            None => Ok(self.databases.iter().collect()),
+            Some(n) => match self.database(n) {
+                Some(db) => Ok(vec![db]),
+                None => Err(ManifestError {
+                    file: self.path.clone(),
+                    line: None,
+                    message: format!(
+                        "no database named `{n}`; the manifest has: {}",
+                        self.databases
+                            .iter()
+                            .map(|d| d.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }),
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------- errors
+
+/// A manifest problem: exit code 2. Displays as `file:line: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file.display(), self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+// ---------------------------------------------------------------- loading
+
+/// The nearest `pgtenant.toml` in `start` or a folder above it.
+pub fn find_upward(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// Read and parse the manifest at `path`, with the `.env` beside it.
+pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+        file: path.to_owned(),
+        line: None,
+        message: format!("cannot read the manifest: {e}"),
+    })?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let dotenv = read_dotenv(&dir.join(".env"))?;
+    let lookup = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| dotenv.get(name).cloned())
+    };
+    parse(&text, path, &dir, &lookup)
+}
+
+/// The variables of a `.env` file (empty when there is none).
+pub fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, ManifestError> {
+    if !path.is_file() {
+        return Ok(BTreeMap::new());
+    }
+    let iter = dotenvy::from_path_iter(path).map_err(|e| ManifestError {
+        file: path.to_owned(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    let mut vars = BTreeMap::new();
+    for item in iter {
+        let (k, v) = item.map_err(|e| ManifestError {
+            file: path.to_owned(),
+            line: None,
+            message: format!("{e}; expected NAME=value lines"),
+        })?;
+        vars.insert(k, v);
+    }
+    Ok(vars)
+}
+
+#[cfg(test)]
+mod tests;

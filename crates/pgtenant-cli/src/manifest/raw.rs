@@ -1,0 +1,103 @@
+//! The manifest's TOML shapes: every string keeps its position
+//! (`Spanned`), unknown keys are refused.
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use toml::Spanned;
+
+pub(super) type S = Spanned<String>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawManifest {
+    pub(super) project: Option<Spanned<RawProject>>,
+    pub(super) connection: Option<RawConnection>,
+    pub(super) tenancy: Option<RawTenancy>,
+    #[serde(default)]
+    pub(super) database: Vec<Spanned<RawDatabase>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProject {
+    pub(super) name: Option<S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConnection {
+    pub(super) admin_url: Option<S>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTenancy {
+    pub(super) column: Option<S>,
+    pub(super) setting: Option<S>,
+    pub(super) user_setting: Option<S>,
+    pub(super) root_table: Option<S>,
+    pub(super) global_tables: Option<Vec<S>>,
+    pub(super) membership: Option<RawMembership>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMembership {
+    pub(super) table: S,
+    pub(super) user_column: S,
+    pub(super) tenant_column: S,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDatabase {
+    pub(super) name: Option<S>,
+    pub(super) schema: Option<S>,
+    pub(super) migrations: Option<S>,
+    pub(super) seeds: Option<RawSeeds>,
+    pub(super) tenancy: Option<Spanned<RawTenancySetting>>,
+    pub(super) service_role: Option<Spanned<RawRole>>,
+    pub(super) superadmin_role: Option<Spanned<RawRole>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSeeds {
+    pub(super) setup: Option<S>,
+    pub(super) demo: Option<S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRole {
+    pub(super) name: Option<S>,
+    pub(super) password: Option<S>,
+}
+
+/// `tenancy = true | false | { column = ..., ... }`.
+#[derive(Debug)]
+pub(super) enum RawTenancySetting {
+    Flag(bool),
+    Overrides(Box<RawTenancy>),
+}
+
+impl<'de> Deserialize<'de> for RawTenancySetting {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawTenancySetting;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("true, false, or a table of [tenancy] keys to override")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(RawTenancySetting::Flag(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                RawTenancy::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|t| RawTenancySetting::Overrides(Box::new(t)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
