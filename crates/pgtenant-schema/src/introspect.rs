@@ -380,7 +380,18 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 
 fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectError> {
     let mut cat = Catalog::default();
+    assemble_types(&mut cat, results)?;
+    assemble_relations(&mut cat, results)?;
+    assemble_table_parts(&mut cat, results)?;
+    assemble_routines_and_policies(&mut cat, results)?;
+    Ok(cat)
+}
 
+/// Schemas, extensions, enums, domains, composite types, sequences.
+fn assemble_types(
+    cat: &mut Catalog,
+    results: &HashMap<String, String>,
+) -> Result<(), IntrospectError> {
     for r in parse::<SchemaRow>(results, "schemas")? {
         cat.schemas.insert(
             r.name.clone(),
@@ -463,6 +474,14 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
             },
         );
     }
+    Ok(())
+}
+
+/// Tables and views (without their columns and children).
+fn assemble_relations(
+    cat: &mut Catalog,
+    results: &HashMap<String, String>,
+) -> Result<(), IntrospectError> {
     for r in parse::<TableRow>(results, "tables")? {
         let name = QualName::new(r.schema, r.name);
         let partition_of = match (r.parent_schema, r.parent_name, r.partition_bound) {
@@ -525,6 +544,14 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
         );
     }
 
+    Ok(())
+}
+
+/// Columns, constraints and indexes of tables and views.
+fn assemble_table_parts(
+    cat: &mut Catalog,
+    results: &HashMap<String, String>,
+) -> Result<(), IntrospectError> {
     let mut columns = parse::<ColumnRow>(results, "columns")?;
     columns
         .sort_by(|a, b| (&a.schema, &a.table, a.position).cmp(&(&b.schema, &b.table, b.position)));
@@ -641,6 +668,14 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
         }
     }
 
+    Ok(())
+}
+
+/// Functions, triggers and policies.
+fn assemble_routines_and_policies(
+    cat: &mut Catalog,
+    results: &HashMap<String, String>,
+) -> Result<(), IntrospectError> {
     for r in parse::<FunctionRow>(results, "functions")? {
         let id = FunctionId {
             schema: r.schema,
@@ -726,8 +761,7 @@ fn assemble(results: &HashMap<String, String>) -> Result<Catalog, IntrospectErro
             },
         );
     }
-
-    Ok(cat)
+    Ok(())
 }
 
 fn dependency(d: DependencyRow) -> Option<ObjectRef> {
