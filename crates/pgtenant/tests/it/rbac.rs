@@ -467,3 +467,52 @@ async fn seed_files_load_idempotently_and_agree_with_sql() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn module_tables_are_introspected_and_the_transform_leaves_self_policed_ones_alone() {
+    use pgtenant::schema::model::QualName;
+    use pgtenant::schema::tenancy::{transform, TenancyConfig as SchemaTenancy};
+    let r = world("").await;
+    let mut conn = r.admin().await;
+    let catalog = pgtenant::schema::introspect(&mut conn).await.unwrap();
+    for t in [
+        "permissions",
+        "roles",
+        "role_grants",
+        "effective_permissions",
+        "rbac_version",
+    ] {
+        assert!(
+            catalog.tables.contains_key(&QualName::new("pgtenant", t)),
+            "{t}"
+        );
+    }
+    let mut cfg = SchemaTenancy::new("tenant_id", "app.tenant_id");
+    let scoped = |out: &pgtenant::schema::tenancy::TransformOutput| {
+        out.tenant_tables
+            .iter()
+            .filter(|t| t.schema == "pgtenant")
+            .map(|t| t.name.clone())
+            .collect::<Vec<_>>()
+    };
+    // Without telling the transform, it would force RLS on the module's
+    // tenant tables and hide the global roles.
+    assert_eq!(
+        scoped(&transform(&catalog, &cfg)),
+        ["effective_permissions", "role_grants", "roles"]
+    );
+    let module = pgtenant::module::by_name("rbac").unwrap();
+    cfg.global_tables.extend(
+        module
+            .self_policed_tables
+            .iter()
+            .map(|t| QualName::new("pgtenant", *t)),
+    );
+    let out = transform(&catalog, &cfg);
+    assert!(scoped(&out).is_empty());
+    assert!(
+        out.statements.iter().all(|s| !s.contains("pgtenant.")),
+        "{:?}",
+        out.statements
+    );
+}
