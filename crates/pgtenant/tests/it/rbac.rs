@@ -516,3 +516,30 @@ async fn module_tables_are_introspected_and_the_transform_leaves_self_policed_on
         out.statements
     );
 }
+
+#[tokio::test]
+async fn the_module_schema_diffs_from_nothing_and_converges() {
+    use crate::rbac_support::prerequisites;
+    let r = RbacDb::new().await;
+    let mut want_conn = r.admin().await;
+    let want = pgtenant::schema::introspect(&mut want_conn).await.unwrap();
+    // A database with the prerequisites and the (journal-owned) schema only.
+    let target = pgtenant_testkit::TestDb::new().await;
+    target
+        .exec(&format!(
+            "{}CREATE SCHEMA pgtenant;",
+            prerequisites(&r.svc.name)
+        ))
+        .await;
+    let mut conn = target.conn().await;
+    let before = pgtenant::schema::introspect(&mut conn).await.unwrap();
+    let plan = pgtenant::schema::diff(&before, &want);
+    assert!(!plan.is_empty());
+    sqlx::raw_sql(&plan.to_sql())
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", plan.to_sql()));
+    let after = pgtenant::schema::introspect(&mut conn).await.unwrap();
+    let rest = pgtenant::schema::diff(&after, &want);
+    assert!(rest.is_empty(), "{}", rest.to_sql());
+}

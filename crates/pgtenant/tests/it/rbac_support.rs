@@ -22,17 +22,10 @@ pub fn params(svc: &str) -> ModuleParams {
         .service_role(svc)
 }
 
-pub struct RbacDb {
-    // Field order is drop order: the database goes before the role.
-    pub db: TestDb,
-    pub svc: TestRole,
-}
-
-impl RbacDb {
-    pub async fn new() -> RbacDb {
-        let svc = TestRole::new("pgt_svc", "LOGIN NOSUPERUSER NOBYPASSRLS").await;
-        let db = TestDb::new().await;
-        let mut sql = String::from(
+/// What the module needs before it loads: tenants, memberships with a
+/// status (under the tenant policy), the service role's grants on public.
+pub fn prerequisites(svc: &str) -> String {
+    let mut sql = String::from(
             "CREATE TABLE tenants (id uuid PRIMARY KEY, name text NOT NULL);
              CREATE TABLE memberships (
                tenant_id uuid NOT NULL REFERENCES tenants (id),
@@ -45,11 +38,25 @@ impl RbacDb {
                USING (tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid))
                WITH CHECK (tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));\n",
         );
-        sql.push_str(&format!(
-            "GRANT USAGE ON SCHEMA public TO {0};
+    sql.push_str(&format!(
+        "GRANT USAGE ON SCHEMA public TO {0};
              GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {0};\n",
-            svc.name
-        ));
+        svc
+    ));
+    sql
+}
+
+pub struct RbacDb {
+    // Field order is drop order: the database goes before the role.
+    pub db: TestDb,
+    pub svc: TestRole,
+}
+
+impl RbacDb {
+    pub async fn new() -> RbacDb {
+        let svc = TestRole::new("pgt_svc", "LOGIN NOSUPERUSER NOBYPASSRLS").await;
+        let db = TestDb::new().await;
+        let mut sql = prerequisites(&svc.name);
         sql.push_str(
             &module::by_name("rbac")
                 .unwrap()
