@@ -1,6 +1,7 @@
 //! The permission catalog: every permission the application checks, kept
-//! as a trie of segments so a lookup walks the name once, and the parser of
-//! the catalog file.
+//! as a tree of segment paths (`content`, `content.nodes`,
+//! `content.nodes.view`) with one hash table from each path to its node, so
+//! a lookup is one hash of the name; and the parser of the catalog file.
 //!
 //! ## `rbac/permissions.txt`
 //!
@@ -42,11 +43,12 @@ impl Hasher for FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// A node of the trie: a segment path from the root.
+/// A node of the tree: a segment path from the root.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Node {
     pub(crate) parent: u32,
-    pub(crate) children: FxMap<Box<str>, u32>,
+    /// Whether a longer path (so a permission) lies below this one.
+    pub(crate) has_children: bool,
     /// The index of the permission this path names, if any.
     pub(crate) permission: Option<u32>,
 }
@@ -61,9 +63,11 @@ pub struct Permission {
 /// The permission catalog.
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    /// `nodes[0]` is the root; a child always has a larger index than its
-    /// parent.
+    /// `nodes[0]` is the root (the empty path); a child always has a
+    /// larger index than its parent.
     pub(crate) nodes: Vec<Node>,
+    /// Every non-empty path → its node.
+    paths: FxMap<Box<str>, u32>,
     permissions: Vec<Permission>,
 }
 
@@ -71,6 +75,7 @@ impl Default for Catalog {
     fn default() -> Self {
         Catalog {
             nodes: vec![Node::default()],
+            paths: FxMap::default(),
             permissions: Vec::new(),
         }
     }
@@ -94,8 +99,10 @@ impl Catalog {
     pub fn insert(&mut self, name: &str, description: &str) -> Result<(), String> {
         validate_permission(name)?;
         let mut node = 0u32;
-        for seg in name.split('.') {
-            node = match self.nodes[node as usize].children.get(seg) {
+        let ends = name.match_indices('.').map(|(i, _)| i).chain([name.len()]);
+        for end in ends {
+            let path = &name[..end];
+            node = match self.paths.get(path) {
                 Some(&child) => child,
                 None => {
                     let child = u32::try_from(self.nodes.len())
@@ -104,7 +111,8 @@ impl Catalog {
                         parent: node,
                         ..Node::default()
                     });
-                    self.nodes[node as usize].children.insert(seg.into(), child);
+                    self.nodes[node as usize].has_children = true;
+                    self.paths.insert(path.into(), child);
                     child
                 }
             };
@@ -142,15 +150,11 @@ impl Catalog {
         Ok(c)
     }
 
-    /// The trie node `path` leads to (segments joined by dots), if any.
-    /// Allocation-free; O(length of `path`).
+    /// The node of `path` (segments joined by dots), if any. One hash of
+    /// the text: allocation-free, O(length of `path`).
     #[inline]
     pub(crate) fn node(&self, path: &str) -> Option<u32> {
-        let mut node = 0u32;
-        for seg in path.split('.') {
-            node = *self.nodes[node as usize].children.get(seg)?;
-        }
-        Some(node)
+        self.paths.get(path).copied()
     }
 
     /// The index of a permission, if it is in the catalog.

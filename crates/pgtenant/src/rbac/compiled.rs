@@ -1,7 +1,7 @@
 //! Roles compiled against the catalog: every catalog permission gets its
-//! decision at compile time, so a check is one walk of the catalog trie
-//! (one hash lookup per segment) and one array read: no allocation,
-//! O(length of the permission), whatever the number of roles and patterns.
+//! decision at compile time, so a check is one hash lookup of the name and
+//! one array read: no allocation, O(length of the permission), whatever
+//! the number of roles and patterns.
 
 use super::catalog::Catalog;
 use super::error::{DecidedBy, Forbidden};

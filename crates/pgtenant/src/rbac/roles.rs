@@ -78,11 +78,11 @@ pub fn matches_any(catalog: &Catalog, pattern: &Pattern) -> bool {
     match pattern {
         Pattern::All => !catalog.is_empty(),
         Pattern::Exact(p) => catalog.contains(p),
-        // Trie nodes exist only on the paths of permissions, so a node
-        // with children has a permission below it.
+        // Nodes exist only on the paths of permissions, so a node with
+        // children has a permission below it.
         Pattern::Below(prefix) => catalog
             .node(prefix)
-            .is_some_and(|n| !catalog.nodes[n as usize].children.is_empty()),
+            .is_some_and(|n| catalog.nodes[n as usize].has_children),
     }
 }
 
