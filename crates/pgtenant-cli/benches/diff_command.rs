@@ -5,6 +5,11 @@
 //! Run: `cargo bench -p pgtenant-cli --bench diff_command`
 //! (needs `psql` on PATH and the server of `PGTENANT_TEST_ADMIN_URL`).
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark: its figures are its output"
+)]
+
 use pgtenant_schema::testgen;
 use pgtenant_testkit::{admin_url, TestDb};
 use std::path::Path;

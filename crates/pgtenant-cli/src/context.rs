@@ -105,14 +105,14 @@ impl Context {
     /// A progress line on stderr (human mode, not with -q or --json).
     pub fn progress(&self, message: impl Display) {
         if !self.args.json && !self.args.quiet {
-            eprintln!("{message}");
+            crate::output::stderr_line(message);
         }
     }
 
     /// A detail line on stderr, only with -v.
     pub fn detail(&self, message: impl Display) {
         if !self.args.json && self.args.verbose > 0 {
-            eprintln!("  {message}");
+            crate::output::stderr_line(format_args!("  {message}"));
         }
     }
 

@@ -5,6 +5,15 @@
 //! lines go to stderr through [`Context::progress`]. Errors are printed
 //! here, once, with their whole chain (`{:#}`); with `--json` as
 //! `{"ok": false, "exit_code": N, "error": "..."}` on stdout.
+//!
+//! This is the only module that prints: the workspace denies
+//! `clippy::print_stdout` and `clippy::print_stderr` everywhere else.
+
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the one module that writes the CLI's output; the rest of the workspace denies printing"
+)]
 
 use crate::context::Context;
 use crate::error::{status_of, ExitStatus};
@@ -73,6 +82,12 @@ pub fn print_error(ctx: &Context, err: &anyhow::Error) -> ExitCode {
         eprintln!("error: {err:#}");
     }
     ExitCode::from(status.code())
+}
+
+/// One line on stderr: progress, details, a wait being explained. The
+/// caller decides whether the mode (`--json`, `-q`, `-v`) shows it.
+pub fn stderr_line(line: impl std::fmt::Display) {
+    eprintln!("{line}");
 }
 
 /// A plain text table: columns padded to their widest cell.

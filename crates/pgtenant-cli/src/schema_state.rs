@@ -22,7 +22,7 @@ use crate::db;
 use crate::manifest::{Database, Tenancy};
 use anyhow::{Context as _, Result};
 use pgtenant::migrate::MigrationFile;
-use pgtenant_schema::shadow::{read_sql_files, ShadowDb};
+use pgtenant_schema::shadow::{read_sql_files, ShadowDb, SqlFile};
 use pgtenant_schema::tenancy::{self, TenancyConfig};
 use pgtenant_schema::{diff, Catalog, Grant, Plan, QualName, RenameHint};
 use std::collections::BTreeSet;
@@ -78,21 +78,32 @@ pub enum Replay<'a> {
     Versions(&'a [i64]),
 }
 
-/// The up sections of `files`, one text per file, with each statement on
-/// the line it has in its file (so an error names the file's own line).
+/// The up section of `file`, each statement on its line in the file.
 fn up_text(file: &MigrationFile) -> String {
-    let mut out = String::new();
-    let mut line = 1usize;
-    for s in &file.up {
-        while line < s.line {
-            out.push('\n');
-            line += 1;
-        }
-        out.push_str(&s.sql);
-        out.push_str(";\n");
-        line += s.sql.matches('\n').count() + 1;
+    file.up_text()
+}
+
+/// The catalog of a `diff`/`inspect` source that holds migrations
+/// (see [`pgtenant::migrate::file::holds_migrations`]), read as migrations:
+/// the up sections in version order, never the down sections. `None` when
+/// `path` holds plain SQL.
+pub async fn migrations_source_catalog(admin_url: &str, path: &Path) -> Result<Option<Catalog>> {
+    if !pgtenant::migrate::file::holds_migrations(path) {
+        return Ok(None);
     }
-    out
+    let files = pgtenant::migrate::file::load_path(path)
+        .with_context(|| format!("reading {} as migrations", path.display()))?;
+    let texts: Vec<SqlFile> = files
+        .iter()
+        .map(|f| SqlFile {
+            path: f.path.clone(),
+            text: f.up_text(),
+        })
+        .collect();
+    let shadow = ShadowDb::create(admin_url)
+        .await
+        .context("creating the migrations shadow database")?;
+    Ok(Some(shadow.into_catalog(&texts).await?))
 }
 
 /// A shadow database holding the migrations' result, kept open (generate

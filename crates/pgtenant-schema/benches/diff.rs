@@ -7,6 +7,11 @@
 //!
 //! Run: `cargo bench -p pgtenant-schema --bench diff`
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark: its figures are its output"
+)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use pgtenant_schema::*;
 use std::collections::BTreeMap;

@@ -7,6 +7,11 @@
 //! server, `PGTENANT_TEST_ADMIN_URL` or postgres@127.0.0.1:5432).
 //! `BENCH_TABLES` and `BENCH_ITERS` override the size and iteration count.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark: its figures are its output"
+)]
+
 use pgtenant_schema::shadow::load_catalog;
 use pgtenant_schema::{introspect, testgen};
 use pgtenant_testkit::{admin_url, TestDb};

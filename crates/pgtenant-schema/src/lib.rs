@@ -8,11 +8,13 @@
 //! - [`introspect`](mod@introspect): a live database → [`Catalog`] (queries in
 //!   `queries.sql`).
 //! - [`shadow`]: load SQL files into a scratch database and introspect it.
+//! - [`directive`]: the `-- pgtenant:` directives, written and read in one place.
 //! - [`renames`]: `-- pgtenant:renamed-from` hints in the desired SQL.
 //! - [`diff`](mod@diff): the pure diff, `Catalog × Catalog → Plan`.
 //! - [`plan`]: the [`Plan`] of steps with hazards, and its SQL rendering.
 
 pub mod diff;
+pub mod directive;
 pub mod finding;
 pub mod ident;
 pub mod introspect;

@@ -1,6 +1,7 @@
 //! The output of the diff: an ordered list of DDL steps, each carrying the
 //! hazards a reviewer must accept before it runs.
 
+use crate::directive::Directive;
 use crate::model::ObjectRef;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -62,6 +63,9 @@ impl fmt::Display for Hazard {
         write!(f, "{}: {}", self.kind, self.message)
     }
 }
+
+/// The note after the commit directive in [`Plan::to_sql`].
+const COMMIT_NOTE: &str = "(the statement above must commit before the next ones run)";
 
 /// Whether a step must be committed before the steps after it run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,7 +129,8 @@ impl Plan {
             out.push_str(step.sql.trim_end());
             out.push_str(";\n");
             if step.tx == TxBoundary::CommitAfter {
-                out.push_str("-- pgtenant:commit (the statement above must commit before the next ones run)\n");
+                out.push_str(&Directive::Commit.comment_with(COMMIT_NOTE));
+                out.push('\n');
             }
         }
         out

@@ -20,12 +20,13 @@
 //! A hint anywhere else (another statement, a constraint line) is an error
 //! naming its file and line, rather than being silently ignored.
 
+use crate::directive::{self, Directive};
 use crate::model::{QualName, RenameHint};
 use crate::sqltext::{split_statements, LineIndex};
 use std::collections::BTreeSet;
 
-/// The comment marker, after `--`.
-const MARKER: &str = "pgtenant:renamed-from";
+/// The directive of a rename hint.
+const MARKER: Directive = Directive::RenamedFrom;
 
 /// A rename hint that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,7 +65,7 @@ pub fn parse_rename_hints(file: &str, text: &str) -> Result<Vec<RenameHint>, Ren
             if old.is_empty() {
                 return Err(err(
                     line_no,
-                    format!("`-- {MARKER}` needs the old name after it"),
+                    format!("{MARKER} needs the old name after it"),
                 ));
             }
             if line_no == first {
@@ -79,7 +80,7 @@ pub fn parse_rename_hints(file: &str, text: &str) -> Result<Vec<RenameHint>, Ren
                     err(
                         line_no,
                         format!(
-                            "`-- {MARKER}` must end the line that defines a column (or the CREATE TABLE line)"
+                            "{MARKER} must end the line that defines a column (or the CREATE TABLE line)"
                         ),
                     )
                 })?;
@@ -100,7 +101,7 @@ pub fn parse_rename_hints(file: &str, text: &str) -> Result<Vec<RenameHint>, Ren
         if hint_of(line).is_some() && !used.contains(&(i + 1)) {
             return Err(err(
                 i + 1,
-                format!("`-- {MARKER}` must be on a line of a CREATE TABLE statement"),
+                format!("{MARKER} must be on a line of a CREATE TABLE statement"),
             ));
         }
     }
@@ -115,11 +116,8 @@ fn qualify((schema, name): (Option<String>, String), default_schema: &str) -> Qu
 /// comment (outside string literals and quoted identifiers).
 fn hint_of(line: &str) -> Option<&str> {
     let comment = line_comment(line)?;
-    let rest = comment.trim_start().strip_prefix(MARKER)?;
-    if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
-        return None;
-    }
-    Some(rest.trim())
+    let found = directive::parse(comment)?;
+    (found.directive == Some(MARKER)).then_some(found.argument)
 }
 
 /// The text after the `--` that starts a comment on `line`, if any.

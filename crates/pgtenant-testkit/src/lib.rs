@@ -3,12 +3,29 @@
 //! parallel and leave nothing behind.
 //!
 //! The server is taken from `PGTENANT_TEST_ADMIN_URL`, defaulting to
-//! `postgres://postgres@127.0.0.1:5432/postgres`.
+//! `postgres://postgres@127.0.0.1:5432/postgres`: the one setting every test
+//! takes the server, the admin role and its password from.
+//!
+//! Every name a test creates starts with [`PREFIX`], so a run can check
+//! afterwards that nothing was left behind ([`leftovers`]).
+//!
+//! Identifiers in the DDL here are quoted by the server (`format('%I')`),
+//! so this crate depends on no pgtenant crate and every crate can use it.
 
-use pgtenant_schema::ident::quote_ident;
+mod wiretap;
+
+pub use wiretap::{WireMessage, WireTap};
+
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 use std::str::FromStr;
+
+/// The prefix of every database and role name the tests create.
+pub const PREFIX: &str = "pgt_";
+
+/// The prefix of the shadow databases the schema engine creates (and drops);
+/// equal to `pgtenant_schema::shadow::SHADOW_PREFIX` (a test there checks).
+pub const SHADOW_PREFIX: &str = "pgtenant_shadow_";
 
 /// The admin URL for tests.
 pub fn admin_url() -> String {
@@ -16,11 +33,37 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The admin role: the user name of [`admin_url`].
+pub fn admin_role() -> String {
+    PgConnectOptions::from_str(&admin_url())
+        .expect("valid PGTENANT_TEST_ADMIN_URL")
+        .get_username()
+        .to_owned()
+}
+
 /// A fresh unique name with the given prefix, e.g. `pgt_it_3f2a9c...`.
-/// Lower-case, at most 40 characters, valid unquoted.
+/// Lower-case, at most 40 characters, valid unquoted. The prefix must start
+/// with [`PREFIX`], so the sweep after a run finds what a test left behind.
 pub fn unique_name(prefix: &str) -> String {
+    assert!(
+        prefix.starts_with(PREFIX),
+        "test object prefix {prefix:?} does not start with {PREFIX:?}"
+    );
     let id = uuid::Uuid::new_v4().simple().to_string();
     format!("{prefix}_{}", &id[..16])
+}
+
+/// Run `template` (DDL with one `%I` for `name`) on the admin connection,
+/// the identifier quoted by the server's `format`.
+async fn admin_ddl(template: &str, name: &str) -> Result<(), sqlx::Error> {
+    let mut conn = admin_conn().await;
+    let sql: String = sqlx::query_scalar("SELECT format($1, $2)")
+        .bind(template)
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
+    sqlx::raw_sql(&sql).execute(&mut conn).await?;
+    Ok(())
 }
 
 /// `url` with its database replaced by `db`.
@@ -54,9 +97,7 @@ impl TestDb {
 
     pub async fn with_prefix(prefix: &str) -> TestDb {
         let name = unique_name(prefix);
-        let mut conn = admin_conn().await;
-        sqlx::query(&format!("CREATE DATABASE {}", quote_ident(&name)))
-            .execute(&mut conn)
+        admin_ddl("CREATE DATABASE %I", &name)
             .await
             .expect("create test database");
         let url = url_for_db(&admin_url(), &name);
@@ -101,21 +142,12 @@ impl TestDb {
 
 /// Drop a database if it exists, terminating its connections.
 pub async fn drop_database(name: &str) {
-    let mut conn = admin_conn().await;
-    let _ = sqlx::query(&format!(
-        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-        quote_ident(name)
-    ))
-    .execute(&mut conn)
-    .await;
+    let _ = admin_ddl("DROP DATABASE IF EXISTS %I WITH (FORCE)", name).await;
 }
 
 /// Drop a role if it exists (after dropping what it owns in `db_urls`).
 pub async fn drop_role(name: &str) {
-    let mut conn = admin_conn().await;
-    let _ = sqlx::query(&format!("DROP ROLE IF EXISTS {}", quote_ident(name)))
-        .execute(&mut conn)
-        .await;
+    let _ = admin_ddl("DROP ROLE IF EXISTS %I", name).await;
 }
 
 impl Drop for TestDb {
@@ -147,11 +179,8 @@ pub struct TestRole {
 impl TestRole {
     pub async fn new(prefix: &str, attributes: &str) -> TestRole {
         let name = unique_name(prefix);
-        let mut conn = admin_conn().await;
-        sqlx::query(&format!("CREATE ROLE {} {attributes}", quote_ident(&name)))
-            .execute(&mut conn)
-            .await
-            .expect("create test role");
+        let template = format!("CREATE ROLE %I {}", attributes.replace('%', "%%"));
+        admin_ddl(&template, &name).await.expect("create test role");
         TestRole { name }
     }
 }
@@ -169,4 +198,22 @@ impl Drop for TestRole {
         })
         .join();
     }
+}
+
+/// The databases (named [`PREFIX`]… or [`SHADOW_PREFIX`]…) and roles
+/// ([`PREFIX`]…) on the server: what the tests left behind, as
+/// (`database` or `role`, name), sorted.
+pub async fn leftovers() -> Vec<(String, String)> {
+    let mut conn = admin_conn().await;
+    sqlx::query_as(
+        "SELECT 'database', datname::text FROM pg_database \
+         WHERE starts_with(datname, $1) OR starts_with(datname, $2) \
+         UNION ALL SELECT 'role', rolname::text FROM pg_roles WHERE starts_with(rolname, $1) \
+         ORDER BY 1, 2",
+    )
+    .bind(PREFIX)
+    .bind(SHADOW_PREFIX)
+    .fetch_all(&mut conn)
+    .await
+    .expect("list test databases and roles")
 }

@@ -7,6 +7,11 @@
 //!   cargo bench -p pgtenant --bench migrate            # N=1000
 //!   PGTENANT_BENCH_N=200 cargo bench -p pgtenant --bench migrate
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark: its figures are its output"
+)]
+
 use pgtenant::migrate::{self, MigrateOptions, Quiet};
 use pgtenant_testkit::TestDb;
 use sqlx::postgres::PgConnectOptions;

@@ -14,6 +14,12 @@
 //! case: `PGTENANT_BENCH_ITERS` (default 10,000). The database and roles are
 //! dropped at the end.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark: its figures are its output"
+)]
+
 use pgtenant::{TenancyConfig, TenantDb, TenantKeyType};
 use pgtenant_testkit::{TestDb, TestRole};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -94,10 +94,18 @@ pub enum Error {
     /// The superadmin pool logs in as a role that is subject to row-level
     /// security, so it would see nothing.
     #[error(
-        "the superadmin role {role} has neither BYPASSRLS nor SUPERUSER, so it would see no tenant rows; \
+        "the superadmin role {role} has no BYPASSRLS, so it would see no tenant rows; \
          connect with the superadmin role created by `pgtenant bootstrap`"
     )]
     SuperadminLacksBypassRls { role: String },
+
+    /// The superadmin pool logs in as a superuser: far more power than
+    /// reading every tenant needs.
+    #[error(
+        "the superadmin role {role} is a superuser; \
+         connect with the NOSUPERUSER BYPASSRLS superadmin role created by `pgtenant bootstrap`"
+    )]
+    SuperadminIsSuperuser { role: String },
 
     /// `superadmin()` was called but no superadmin connection is configured.
     #[error(

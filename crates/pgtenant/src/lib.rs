@@ -67,6 +67,7 @@
 
 pub mod config;
 pub mod error;
+mod setting;
 pub mod superadmin;
 pub mod tenant;
 

@@ -1,6 +1,6 @@
-//! The superadmin path: a separate pool logged in as the BYPASSRLS role
-//! created by `pgtenant bootstrap`, for system jobs that must see every
-//! tenant (billing exports, support tooling).
+//! The superadmin path: a separate pool logged in as the NOSUPERUSER
+//! BYPASSRLS role created by `pgtenant bootstrap`, for system jobs that must
+//! see every tenant (billing exports, support tooling).
 //!
 //! It cannot be reached by setting a variable: the service role stays
 //! subject to row-level security whatever settings a request manages to
@@ -11,6 +11,7 @@
 //! password are never logged.
 
 use crate::error::{Error, Result};
+use crate::setting::quote_setting;
 use pgtenant_schema::ident::quote_literal;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
@@ -44,14 +45,19 @@ impl SuperadminDb {
     }
 
     /// Wrap an existing pool; refuses a role that row-level security applies
-    /// to (it would silently see no tenant rows).
+    /// to (it would silently see no tenant rows) and a superuser (a job that
+    /// needs to read every tenant does not need to alter the schema, drop
+    /// databases or read files on the server).
     pub async fn from_pool(pool: PgPool) -> Result<SuperadminDb> {
         let (role, superuser, bypass): (String, bool, bool) = sqlx::query_as(
             "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
         )
         .fetch_one(&pool)
         .await?;
-        if !(superuser || bypass) {
+        if superuser {
+            return Err(Error::SuperadminIsSuperuser { role });
+        }
+        if !bypass {
             return Err(Error::SuperadminLacksBypassRls { role });
         }
         Ok(SuperadminDb { pool, role })
@@ -80,7 +86,7 @@ impl SuperadminDb {
         );
         let sql = format!(
             "SET LOCAL {} = {}; BEGIN",
-            crate::tenant::quote_setting(REASON_SETTING),
+            quote_setting(REASON_SETTING),
             quote_literal(reason)
         );
         let tx = self.pool.begin_with(sql).await?;

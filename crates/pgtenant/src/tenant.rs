@@ -7,7 +7,7 @@
 //! a single round trip. The setting comes first on purpose: if it fails, no
 //! transaction is left open on the connection. The ids are validated
 //! against the key type and quoted with [`quote_literal`], the setting names
-//! validated and quoted with [`quote_ident`], before they become SQL text.
+//! validated and quoted ([`crate::setting`]), before they become SQL text.
 //!
 //! The transaction is a real [`sqlx::Transaction`]: dropping it without
 //! commit queues a `ROLLBACK`, which the pool flushes before the connection
@@ -16,10 +16,11 @@
 
 use crate::config::{KeySource, TableName, TenancyConfig, TenantKeyType};
 use crate::error::{Error, Result};
+use crate::setting::quote_setting;
 use crate::superadmin::SuperadminDb;
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use pgtenant_schema::ident::{quote_ident, quote_literal};
+use pgtenant_schema::ident::quote_literal;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::fmt::{self, Display};
@@ -309,15 +310,6 @@ where
     }
 }
 
-/// A validated setting name (`app.tenant_id`) for `SET LOCAL`: each dotted
-/// part quoted, so a part that is a key word (`app.user`) still parses.
-pub(crate) fn quote_setting(name: &str) -> String {
-    name.split('.')
-        .map(quote_ident)
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 fn canonical_user(config: &TenancyConfig, user: &str) -> Result<String> {
     config
         .user_key_type
@@ -480,16 +472,5 @@ impl Deref for TenantTx {
 impl DerefMut for TenantTx {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.tx
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::quote_setting;
-
-    #[test]
-    fn setting_parts_that_are_key_words_are_quoted() {
-        assert_eq!(quote_setting("app.tenant_id"), "app.tenant_id");
-        assert_eq!(quote_setting("app.user"), "app.\"user\"");
     }
 }

@@ -1,7 +1,8 @@
 //! `pgtenant diff --from SRC --to SRC`: the plan that turns one schema into
 //! another.
 //!
-//! SRC is a folder of `.sql` files, one `.sql` file, or a `postgres://` URL.
+//! SRC is a folder of `.sql` files, one `.sql` file, or a `postgres://` URL;
+//! a migrations folder is read as migrations (up sections, version order).
 //! SQL sources are loaded into shadow databases on the admin server (both at
 //! once) and dropped afterwards, also when loading fails; URLs are
 //! introspected as they are. The plan is printed as SQL with one
@@ -43,6 +44,15 @@ pub async fn run(ctx: &Context, args: &DiffArgs) -> Result<Report> {
 }
 
 async fn catalog(source: &Source, admin_url: &str, flag: &str) -> Result<Catalog> {
+    // A migrations folder is read as migrations: up sections only.
+    if let Source::Path(path) = source {
+        if let Some(c) = crate::schema_state::migrations_source_catalog(admin_url, path)
+            .await
+            .with_context(|| format!("{flag} {source}"))?
+        {
+            return Ok(c);
+        }
+    }
     match source.catalog(admin_url).await {
         Ok(c) => Ok(c),
         // A source that is not there is a usage error (exit 2).

@@ -2,7 +2,8 @@
 //!
 //! SRC is a folder of `.sql` files, one `.sql` file (both loaded into a
 //! shadow database on the server of the admin URL, then dropped) or a
-//! `postgres://` URL (introspected as it is, read-only). Works without a
+//! `postgres://` URL (introspected as it is, read-only). A migrations folder
+//! is read as migrations: the up sections in version order. Works without a
 //! manifest given `--admin-url` or `DATABASE_URL`. Text output is a summary;
 //! `--json` prints the whole `Catalog`.
 
@@ -27,10 +28,17 @@ pub async fn run(ctx: &Context, args: &InspectArgs) -> Result<Report> {
     let result = match &source {
         // A live database needs no shadow, hence no admin URL.
         Source::Url(_) => source.catalog("").await,
-        Source::Path(_) => {
+        Source::Path(path) => {
             let admin = ctx.admin_url()?;
             ctx.detail(format_args!("shadow database on {}", admin.masked()));
-            source.catalog(&admin.url).await
+            // A migrations folder is read as migrations: up sections only.
+            let migrations = crate::schema_state::migrations_source_catalog(&admin.url, path)
+                .await
+                .with_context(|| format!("inspecting {source}"))?;
+            match migrations {
+                Some(c) => Ok(c),
+                None => source.catalog(&admin.url).await,
+            }
         }
     };
     let catalog = result

@@ -35,7 +35,7 @@ impl CliProgress {
         }
         match self.bar.lock().ok().and_then(|b| b.clone()) {
             Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
+            None => crate::output::stderr_line(text),
         }
     }
 
@@ -74,12 +74,12 @@ impl Progress for CliProgress {
     fn event(&self, e: &Event<'_>) {
         let file_name = |f: &pgtenant::migrate::MigrationFile| format!("{}_{}", f.version, f.name);
         match e {
-            Event::LockBusy { pid } => eprintln!(
+            Event::LockBusy { pid } => crate::output::stderr_line(format_args!(
                 "{}: another migrate holds the lock ({}); waiting up to {}s",
                 self.db,
                 pid.map_or_else(|| "unknown pid".to_owned(), |p| format!("pid {p}")),
                 self.lock_wait.as_secs()
-            ),
+            )),
             Event::Planned { total } => self.start_bar(*total, "migrating"),
             Event::Start { file, .. } | Event::RollingBack { file, .. } => {
                 if let Some(bar) = self.bar.lock().ok().and_then(|b| b.clone()) {

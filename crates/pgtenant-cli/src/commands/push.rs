@@ -37,15 +37,7 @@ pub struct PushArgs {
 /// How many migrations the journal of the database records (0 without a
 /// journal).
 pub async fn journal_rows(conn: &mut PgConnection) -> Result<i64> {
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass('pgtenant.migrations') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await
-        .context("looking for the migrations journal")?;
-    if !exists {
-        return Ok(0);
-    }
-    sqlx::query_scalar("SELECT count(*) FROM pgtenant.migrations")
-        .fetch_one(&mut *conn)
+    pgtenant::migrate::journal::applied_count(conn)
         .await
         .context("reading the migrations journal")
 }

@@ -51,8 +51,11 @@ pub async fn seed_database(
     let progress = move |e: &SeedEvent<'_>| {
         if let (true, SeedEvent::Applied { file, rows }) = (show, e) {
             match rows {
-                Some(n) => eprintln!("{name}: seeded {} ({n} rows)", file.key),
-                None => eprintln!("{name}: seeded {}", file.key),
+                Some(n) => crate::output::stderr_line(format_args!(
+                    "{name}: seeded {} ({n} rows)",
+                    file.key
+                )),
+                None => crate::output::stderr_line(format_args!("{name}: seeded {}", file.key)),
             }
         }
     };

@@ -1,5 +1,5 @@
 use crate::support::{snapshot, Project, ADMIN_PASSWORD, SVC_PASSWORD};
-use pgtenant_testkit::{admin_conn, TestRole};
+use pgtenant_testkit::{admin_conn, admin_url, TestRole};
 use sqlx::Row;
 
 /// (login, super, createdb, createrole, inherit, replication, bypassrls)
@@ -356,4 +356,43 @@ async fn quiet_prints_nothing_on_success() {
         (run.code, run.stdout.as_str(), run.stderr.as_str()),
         (0, "", "")
     );
+}
+
+/// What bootstrap sends, seen through a recording proxy: the role
+/// passwords travel only as SCRAM verifiers, never as text the server would
+/// hash itself (and could log).
+#[tokio::test]
+async fn role_passwords_reach_the_server_only_as_scram_verifiers() {
+    let p = Project::new();
+    let tap = pgtenant_testkit::WireTap::start(&admin_url()).await;
+    p.write_manifest(
+        &p.manifest_text()
+            .replace(&admin_url(), &tap.url(&admin_url())),
+    );
+    for args in [&["bootstrap"][..], &["bootstrap", "--reset-passwords"]] {
+        tap.clear();
+        let run = p.run(args).await;
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        let sent = tap.messages();
+        for secret in [SVC_PASSWORD, ADMIN_PASSWORD, "S3cret"] {
+            assert!(
+                !sent
+                    .iter()
+                    .any(|m| m.body.windows(secret.len()).any(|w| w == secret.as_bytes())),
+                "{args:?} sent {secret:?} to the server"
+            );
+        }
+        let sql = tap.sql();
+        for role in [&p.svc, &p.superadmin] {
+            assert!(
+                sql.iter()
+                    .any(|q| q.contains(role.as_str())
+                        && q.contains("PASSWORD 'SCRAM-SHA-256$4096:")),
+                "{args:?}: no SCRAM verifier sent for {role}: {sql:#?}"
+            );
+        }
+    }
+    // And the verifiers work: both roles log in with their passwords.
+    assert!(p.conn_as(&p.svc, SVC_PASSWORD).await.is_ok());
+    assert!(p.conn_as(&p.superadmin, ADMIN_PASSWORD).await.is_ok());
 }

@@ -242,3 +242,97 @@ async fn sql_sources_need_an_admin_url() {
         "error: no admin URL: pass --admin-url, set connection.admin_url in pgtenant.toml, or set DATABASE_URL\n"
     );
 }
+
+#[tokio::test]
+async fn a_plan_that_adds_an_enum_value_loads_and_applies_as_a_migration() {
+    let db = TestDb::new().await;
+    let old = "CREATE TYPE mood AS ENUM ('ok');\nCREATE TABLE t (m mood);\n";
+    db.exec(old).await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "old.sql", old);
+    write(
+        dir.path(),
+        "new.sql",
+        "CREATE TYPE mood AS ENUM ('ok', 'great');\nCREATE TABLE t (m mood DEFAULT 'great');\n",
+    );
+    let url = admin_url();
+    let run = pgtenant(
+        dir.path(),
+        &[
+            "diff",
+            "--from",
+            "old.sql",
+            "--to",
+            "new.sql",
+            "--admin-url",
+            &url,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("-- pgtenant:commit"), "{}", run.stdout);
+    // Saved unchanged as a migration, the runner loads and applies it.
+    let migrations = dir.path().join("migrations");
+    write(&migrations, "20240101000001_great.sql", &run.stdout);
+    let files = pgtenant::migrate::load_dir(&migrations).expect("diff output loads");
+    assert!(files[0].no_transaction);
+    let opts: sqlx::postgres::PgConnectOptions = db.url.parse().unwrap();
+    pgtenant::migrate::migrate(
+        &opts,
+        &migrations,
+        &pgtenant::migrate::MigrateOptions::default(),
+        &pgtenant::migrate::Quiet,
+    )
+    .await
+    .expect("the migration applies");
+    let default: Option<String> = sqlx::query_scalar(
+        "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 't'::regclass",
+    )
+    .fetch_optional(&mut db.conn().await)
+    .await
+    .unwrap();
+    assert_eq!(default.as_deref(), Some("'great'::mood"));
+}
+
+/// A migrations folder whose down section drops the table.
+fn migrations_folder(dir: &Path) {
+    write(
+        dir,
+        "migrations/20240101000001_t.sql",
+        "CREATE TABLE t (id int);\n-- pgtenant:down\nDROP TABLE t;\n",
+    );
+    write(
+        dir,
+        "migrations/20240101000002_u.sql",
+        "ALTER TABLE t ADD COLUMN note text;\n-- pgtenant:down\nALTER TABLE t DROP COLUMN note;\n",
+    );
+}
+
+#[tokio::test]
+async fn a_migrations_folder_is_read_as_migrations_without_down_sections() {
+    let dir = tempfile::tempdir().unwrap();
+    migrations_folder(dir.path());
+    write(
+        dir.path(),
+        "want.sql",
+        "CREATE TABLE t (id int, note text, n int);\n",
+    );
+    let url = admin_url();
+    let run = pgtenant(
+        dir.path(),
+        &[
+            "diff",
+            "--from",
+            "migrations",
+            "--to",
+            "want.sql",
+            "--admin-url",
+            &url,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "ALTER TABLE public.t ADD COLUMN n integer;\n");
+}

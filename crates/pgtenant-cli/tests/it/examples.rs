@@ -27,6 +27,12 @@
 //! these checks need, unknown keys ignored) so this module depends on
 //! nothing but the manifest's agreed shape.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a failed cleanup is reported on stderr, not panicked in Drop"
+)]
+
 use anyhow::{bail, ensure, Context, Result};
 use pgtenant_schema::ident::{quote_ident, quote_literal, quote_qualified};
 use pgtenant_schema::sqltext::split_statements;

@@ -119,3 +119,30 @@ async fn unreachable_server_masks_the_password() {
     );
     run.assert_never_shows("hunter2");
 }
+
+#[tokio::test]
+async fn a_migrations_folder_is_read_without_its_down_sections() {
+    let dir = schema_dir(&[
+        (
+            "20240101000001_t.sql",
+            "CREATE TABLE t (id int);\n-- pgtenant:down\nDROP TABLE t;\n",
+        ),
+        (
+            "20240101000002_note.sql",
+            "ALTER TABLE t ADD COLUMN note text;\n-- pgtenant:down\nALTER TABLE t DROP COLUMN note;\n",
+        ),
+    ]);
+    let url = admin_url();
+    let run = pgtenant(
+        dir.path(),
+        &["inspect", ".", "--json", "--admin-url", &url],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let json = run.json();
+    let tables = json["tables"].as_array().expect("tables is a list");
+    assert_eq!(tables.len(), 1, "{json}");
+    assert_eq!(tables[0]["name"]["name"], "t");
+    assert_eq!(tables[0]["columns"].as_array().map(Vec::len), Some(2));
+}

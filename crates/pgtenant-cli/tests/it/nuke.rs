@@ -1,5 +1,8 @@
 use crate::support::Project;
-use pgtenant_testkit::{admin_conn, TestDb};
+use pgtenant_testkit::{admin_conn, TestDb, TestRole};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::ConnectOptions;
+use std::str::FromStr;
 
 async fn exists(kind: &str, name: &str) -> bool {
     let sql = match kind {
@@ -65,7 +68,7 @@ async fn nuke_without_yes_drops_nothing_and_with_yes_only_the_project() {
         exists("database", &bystander.name).await,
         "a database outside the manifest was dropped"
     );
-    assert!(exists("role", "postgres").await);
+    assert!(exists("role", &pgtenant_testkit::admin_role()).await);
 
     let run = p.run(&["nuke", "--yes"]).await;
     assert_eq!(run.code, 0);
@@ -112,4 +115,45 @@ async fn nuke_never_drops_a_superuser_and_then_drops_nothing() {
     );
     assert!(exists("database", &p.db).await);
     assert!(exists("role", &p.svc).await);
+}
+
+/// A manifest that names the admin role itself as one of its roles: nuke
+/// refuses before dropping anything (the admin here is no superuser, so
+/// the superuser rule does not answer first).
+#[tokio::test]
+async fn nuke_never_drops_the_admin_role_and_then_drops_nothing() {
+    let password = "adm-pw-1";
+    let admin = TestRole::new(
+        "pgt_cli_admin",
+        &format!("LOGIN NOSUPERUSER CREATEDB CREATEROLE PASSWORD '{password}'"),
+    )
+    .await;
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let admin_url = PgConnectOptions::from_str(&pgtenant_testkit::admin_url())
+        .unwrap()
+        .username(&admin.name)
+        .password(password)
+        .to_url_lossy()
+        .to_string();
+    p.write_manifest(
+        &p.manifest_text()
+            .replace(&pgtenant_testkit::admin_url(), &admin_url)
+            .replace(
+                &format!("name = \"{}\", password", p.superadmin),
+                &format!("name = \"{}\", password", admin.name),
+            ),
+    );
+    let run = p.run(&["nuke", "--yes"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: role {} is the admin role of this connection; nuke will not drop it\n",
+            admin.name
+        )
+    );
+    assert!(exists("database", &p.db).await);
+    assert!(exists("role", &p.svc).await);
+    assert!(exists("role", &admin.name).await);
 }

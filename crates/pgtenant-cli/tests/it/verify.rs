@@ -68,6 +68,10 @@ fn quickstart_project() -> Project {
 #[tokio::test]
 async fn generate_migrate_verify_on_quickstart() {
     let p = quickstart_project();
+    // Generate the migration from the schema, not run the example's
+    // committed one.
+    let migrations = p.dir.path().join("migrations/quickstart");
+    std::fs::remove_dir_all(&migrations).unwrap();
     for args in [
         vec!["bootstrap"],
         vec!["generate", "--db", p.db.as_str(), "--name", "init"],
@@ -77,10 +81,16 @@ async fn generate_migrate_verify_on_quickstart() {
         let run = p.run(&args).await;
         assert_eq!(run.code, 0, "{args:?}: {run:?}");
     }
-    let migration = std::fs::read_dir(p.dir.path().join("migrations/quickstart"))
+    let generated: Vec<_> = std::fs::read_dir(&migrations)
         .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .collect::<String>();
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(generated.len(), 1, "{generated:?}");
+    assert!(
+        generated[0].to_string_lossy().ends_with("_init.sql"),
+        "{generated:?}"
+    );
+    let migration = std::fs::read_to_string(&generated[0]).unwrap();
     for sql in [
         "ALTER TABLE public.projects FORCE ROW LEVEL SECURITY",
         "CREATE POLICY pgtenant_tenant_isolation ON public.projects",
@@ -95,9 +105,7 @@ async fn generate_migrate_verify_on_quickstart() {
         .run(&["generate", "--db", p.db.as_str(), "--name", "again"])
         .await;
     assert_eq!(again.code, 0, "{again:?}");
-    let files = std::fs::read_dir(p.dir.path().join("migrations/quickstart"))
-        .unwrap()
-        .count();
+    let files = std::fs::read_dir(&migrations).unwrap().count();
     assert_eq!(files, 1, "{again:?}");
 }
 

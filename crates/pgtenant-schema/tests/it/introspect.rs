@@ -22,7 +22,7 @@ async fn schemas_extensions_and_types() {
     let app = &c.schemas["app"];
     assert_eq!(app.comment.as_deref(), Some("application schema"));
     assert_eq!(app.grants, [grant("pg_read_all_data", "USAGE", false)]);
-    assert_eq!(app.owner, "postgres");
+    assert_eq!(app.owner, pgtenant_testkit::admin_role());
     assert_eq!(
         c.schemas["public"].grants,
         [grant("PUBLIC", "USAGE", false)]

@@ -389,3 +389,13 @@ async fn admin_role_without_createdb() {
         "{text}"
     );
 }
+
+/// The sweep after a test run looks for leftover shadow databases by the
+/// testkit's copy of the prefix; it must be the engine's.
+#[test]
+fn the_testkit_sweeps_shadow_databases_by_their_real_prefix() {
+    assert_eq!(
+        pgtenant_testkit::SHADOW_PREFIX,
+        pgtenant_schema::shadow::SHADOW_PREFIX
+    );
+}

@@ -6,7 +6,7 @@
 use super::file::MigrationFile;
 use super::{MigrateError, StatementError};
 use futures::TryStreamExt;
-use pgtenant_schema::ident::{quote_literal, quote_qualified};
+use pgtenant_schema::ident::quote_qualified;
 use pgtenant_schema::sqltext::Statement;
 use sqlx::postgres::PgDatabaseError;
 use sqlx::{Either, PgConnection};
@@ -178,18 +178,6 @@ pub(crate) fn statement_error(
         code,
         what_next,
     }))
-}
-
-/// The journal row of a transactional migration, in the same transaction;
-/// the duration is measured by the server from the transaction's start.
-pub(crate) fn journal_insert(f: &MigrationFile) -> String {
-    format!(
-        "INSERT INTO pgtenant.migrations (version, name, checksum, duration_ms, complete) VALUES ({}, {}, {}, \
-         (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, true)",
-        f.version,
-        quote_literal(&f.name),
-        quote_literal(&f.checksum)
-    )
 }
 
 /// A `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON [ONLY] table`:

@@ -15,6 +15,7 @@
 //! text inside strings, quoted identifiers and dollar quotes do.
 
 use super::MigrateError;
+use pgtenant_schema::directive::{self, Directive};
 use pgtenant_schema::sqltext::lex::{self, Kind};
 use pgtenant_schema::sqltext::{line_of, split_statements, Statement};
 use sha2::{Digest, Sha256};
@@ -46,7 +47,103 @@ impl MigrationFile {
     }
 }
 
-const DIRECTIVE_PREFIX: &str = "pgtenant:";
+/// The file name of a migration: `<version>_<slug>.sql`.
+pub fn file_name(version: i64, slug: &str) -> String {
+    format!("{version}_{slug}.sql")
+}
+
+/// The version of a migration written at `t` (UTC): `yyyymmddHHMMSS`.
+pub fn version_at(t: chrono::NaiveDateTime) -> i64 {
+    t.format("%Y%m%d%H%M%S")
+        .to_string()
+        .parse()
+        .unwrap_or_default()
+}
+
+/// The version one second after `version`; `None` when it is not a
+/// `yyyymmddHHMMSS` time.
+pub fn next_version(version: i64) -> Option<i64> {
+    let t = chrono::NaiveDateTime::parse_from_str(&version.to_string(), "%Y%m%d%H%M%S").ok()?;
+    Some(version_at(t + chrono::Duration::seconds(1)))
+}
+
+/// One statement to write, with the comment lines that precede it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenStatement {
+    /// Comment lines before the statement, without `-- ` (e.g. hazards).
+    pub comments: Vec<String>,
+    /// The statement, without the trailing `;`.
+    pub sql: String,
+}
+
+/// The statements as a script the reader splits back into them: comments
+/// before each statement, each statement ended by `;` and a line break.
+pub fn script(statements: &[WrittenStatement]) -> String {
+    let mut out = String::new();
+    for s in statements {
+        for c in &s.comments {
+            out.push_str("-- ");
+            out.push_str(c);
+            out.push('\n');
+        }
+        out.push_str(s.sql.trim_end());
+        out.push_str(";\n");
+    }
+    out
+}
+
+/// A migration to write; [`parse`] reads back what [`MigrationText::render`]
+/// writes: the same up and down statements and the same directive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationText {
+    /// Comment lines at the top, without `-- ` (an empty one writes `--`).
+    pub header: Vec<String>,
+    /// Run outside a transaction (`-- pgtenant:no-transaction`).
+    pub no_transaction: bool,
+    pub up: Vec<WrittenStatement>,
+    /// The down section, when there is one.
+    pub down: Option<Vec<WrittenStatement>>,
+}
+
+impl MigrationText {
+    /// The file's text. Deterministic: the version is only in the name.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for line in &self.header {
+            if line.is_empty() {
+                out.push_str("--\n");
+            } else {
+                out.push_str("-- ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        if self.no_transaction {
+            out.push('\n');
+            out.push_str(&Directive::NoTransaction.comment());
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(&script(&self.up));
+        if let Some(down) = &self.down {
+            out.push('\n');
+            out.push_str(&Directive::Down.comment());
+            out.push('\n');
+            out.push_str(&script(down));
+        }
+        out
+    }
+}
+
+/// Why an unknown (or misspelt) directive is refused.
+fn unknown_directive(written: &str) -> String {
+    format!(
+        "unknown directive `{written}`; the directives of a migration are {}, {} and {}",
+        Directive::NoTransaction,
+        Directive::Down,
+        Directive::Commit
+    )
+}
 
 /// Check a file name; returns the version and the slug, or why not.
 pub fn parse_name(file_name: &str) -> Result<(i64, String), String> {
@@ -102,54 +199,52 @@ pub fn parse(
     let text = normalize_text(raw);
     let file = path.display().to_string();
     let mut no_transaction = false;
+    let mut commit = false;
     let mut down_at: Option<usize> = None;
     for t in lex::lex(&text) {
         if t.kind != Kind::LineComment {
             continue;
         }
-        let body = text[t.start + 2..t.end].trim();
-        let Some(directive) = body.strip_prefix(DIRECTIVE_PREFIX) else {
+        let Some(found) = directive::parse(&text[t.start + 2..t.end]) else {
             continue;
         };
         let line_start = text[..t.start].rfind('\n').map_or(0, |p| p + 1);
         let alone = text[line_start..t.start].trim().is_empty();
         let line = line_of(&text, t.start);
-        let directive = directive.trim();
-        match directive {
-            "no-transaction" if alone && down_at.is_none() => no_transaction = true,
-            "down" if alone && down_at.is_none() => down_at = Some(line_start),
-            "down" if down_at.is_some() => {
-                return Err(MigrateError::Directive {
-                    file,
-                    line,
-                    reason: "a second `-- pgtenant:down`; a file has one down section".into(),
-                })
+        let bad = |reason: String| MigrateError::Directive {
+            file: file.clone(),
+            line,
+            reason,
+        };
+        match found.directive {
+            // The commit marker of a printed plan carries a note.
+            Some(Directive::Commit) if alone => commit = true,
+            Some(Directive::NoTransaction | Directive::Down) if !found.argument.is_empty() => {
+                return Err(bad(unknown_directive(&found.written())));
             }
-            "no-transaction" if down_at.is_some() => {
-                return Err(MigrateError::Directive {
-                    file,
-                    line,
-                    reason: "`-- pgtenant:no-transaction` belongs before `-- pgtenant:down` (it applies to both sections)".into(),
-                })
+            Some(Directive::NoTransaction) if alone && down_at.is_none() => no_transaction = true,
+            Some(Directive::Down) if alone && down_at.is_none() => down_at = Some(line_start),
+            Some(Directive::Down) if down_at.is_some() => {
+                return Err(bad(format!(
+                    "a second {}; a file has one down section",
+                    Directive::Down
+                )))
             }
-            "no-transaction" | "down" => {
-                return Err(MigrateError::Directive {
-                    file,
-                    line,
-                    reason: format!("`-- pgtenant:{directive}` must be alone on its line"),
-                })
+            Some(Directive::NoTransaction) if down_at.is_some() => {
+                return Err(bad(format!(
+                    "{} belongs before {} (it applies to both sections)",
+                    Directive::NoTransaction,
+                    Directive::Down
+                )))
             }
-            other => {
-                return Err(MigrateError::Directive {
-                    file,
-                    line,
-                    reason: format!(
-                        "unknown directive `pgtenant:{other}`; the directives are `-- pgtenant:no-transaction` and `-- pgtenant:down`"
-                    ),
-                })
+            Some(d @ (Directive::NoTransaction | Directive::Down | Directive::Commit)) => {
+                return Err(bad(format!("{d} must be alone on its line")))
             }
+            _ => return Err(bad(unknown_directive(&found.written()))),
         }
     }
+    // A commit inside a file needs statements outside a transaction.
+    let no_transaction = no_transaction || commit;
     let (up_text, down) = match down_at {
         Some(at) => {
             let first_line = line_of(&text, at);
@@ -206,14 +301,16 @@ pub fn checksum(no_transaction: bool, up: &[Statement], down: Option<&[Statement
     let mut h = Sha256::new();
     h.update(b"pgtenant-migration-v1\n");
     if no_transaction {
-        h.update(b"-- pgtenant:no-transaction\n");
+        h.update(Directive::NoTransaction.comment().as_bytes());
+        h.update(b"\n");
     }
     for s in up {
         h.update(lex::canonical(&s.sql).as_bytes());
         h.update(b";\n");
     }
     if let Some(down) = down {
-        h.update(b"-- pgtenant:down\n");
+        h.update(Directive::Down.comment().as_bytes());
+        h.update(b"\n");
         for s in down {
             h.update(lex::canonical(&s.sql).as_bytes());
             h.update(b";\n");
@@ -296,6 +393,80 @@ pub fn load_dir(dir: &Path) -> Result<Vec<MigrationFile>, MigrateError> {
         out.extend(r?);
     }
     Ok(out)
+}
+
+/// Whether `path` holds migrations rather than plain SQL: a `.sql` file
+/// named `<version>_<slug>.sql` or carrying a migration directive, or a
+/// folder with such a file. A migration's down section must never run when
+/// its folder is loaded as a schema: read such a source with [`load_path`].
+pub fn holds_migrations(path: &Path) -> bool {
+    let is_migration = |p: &Path| {
+        let named = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| parse_name(n).is_ok());
+        named
+            || std::fs::read_to_string(p).is_ok_and(|text| {
+                text.lines().any(|l| {
+                    l.strip_prefix("--")
+                        .and_then(directive::parse)
+                        .is_some_and(|d| {
+                            matches!(
+                                d.directive,
+                                Some(Directive::Down | Directive::NoTransaction)
+                            )
+                        })
+                })
+            })
+    };
+    if path.is_file() {
+        return is_migration(path);
+    }
+    std::fs::read_dir(path).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let p = e.path();
+            p.extension().is_some_and(|x| x == "sql") && p.is_file() && is_migration(&p)
+        })
+    })
+}
+
+/// The migrations of a folder ([`load_dir`]) or of one migration file.
+pub fn load_path(path: &Path) -> Result<Vec<MigrationFile>, MigrateError> {
+    if !path.is_file() {
+        return load_dir(path);
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (version, name) = parse_name(&file_name).map_err(|reason| MigrateError::BadName {
+        file: path.display().to_string(),
+        reason,
+    })?;
+    let raw = std::fs::read_to_string(path).map_err(|source| MigrateError::ReadFile {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(vec![parse(path, version, &name, &raw)?])
+}
+
+impl MigrationFile {
+    /// The up section's statements as one text, each statement on the line
+    /// it has in its file (so an error names the file's own line).
+    pub fn up_text(&self) -> String {
+        let mut out = String::new();
+        let mut line = 1usize;
+        for s in &self.up {
+            while line < s.line {
+                out.push('\n');
+                line += 1;
+            }
+            out.push_str(&s.sql);
+            out.push_str(";\n");
+            line += s.sql.matches('\n').count() + 1;
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -404,13 +575,23 @@ mod tests {
     fn bad_directives_are_refused_with_file_and_line() {
         assert_eq!(
             err("select 1;\n-- pgtenant:nontransaction\n"),
-            "m/20240101000000_x.sql:2: unknown directive `pgtenant:nontransaction`; the directives are `-- pgtenant:no-transaction` and `-- pgtenant:down`"
+            "m/20240101000000_x.sql:2: unknown directive `pgtenant:nontransaction`; the directives of a migration are `-- pgtenant:no-transaction`, `-- pgtenant:down` and `-- pgtenant:commit`"
         );
         assert!(err("select 1; -- pgtenant:down\n")
             .contains(":1: `-- pgtenant:down` must be alone on its line"));
         assert!(
             err("-- pgtenant:down\n-- pgtenant:down\n").contains(":2: a second `-- pgtenant:down`")
         );
+        assert!(err("select 1;\n-- pgtenant:renamed-from x\n")
+            .contains(":2: unknown directive `pgtenant:renamed-from x`"));
+    }
+
+    #[test]
+    fn a_commit_marker_makes_the_file_run_outside_a_transaction() {
+        let f = p("alter type e add value 'b';\n-- pgtenant:commit (the statement above must commit before the next ones run)\nalter table t alter column c set default 'b';\n");
+        assert!(f.no_transaction);
+        assert_eq!(f.up.len(), 2);
+        assert!(err("select 1; -- pgtenant:commit\n").contains("must be alone on its line"));
     }
 
     #[test]
@@ -422,5 +603,59 @@ mod tests {
         assert!(err("begin;\nselect 1;").contains(":1: BEGIN inside"));
         // BEGIN ATOMIC bodies are fine.
         p("create function f() returns int language sql begin atomic select 1; end;");
+    }
+
+    #[test]
+    fn what_the_writer_writes_the_reader_reads_back() {
+        let st = |comments: &[&str], sql: &str| WrittenStatement {
+            comments: comments.iter().map(|c| (*c).to_owned()).collect(),
+            sql: sql.to_owned(),
+        };
+        let up = vec![
+            st(
+                &["hazard: INDEX_BUILD: building i"],
+                "create index concurrently i on t (a)",
+            ),
+            st(&[], "create table u (\n  s text default 'a; -- b'\n)"),
+        ];
+        let down = vec![
+            st(&[], "drop table u"),
+            st(&[], "drop index concurrently i"),
+        ];
+        for (no_transaction, down) in [
+            (true, Some(down.clone())),
+            (false, None),
+            (false, Some(down)),
+        ] {
+            let m = MigrationText {
+                header: vec!["Migration x.".into(), String::new(), "Changes:".into()],
+                no_transaction,
+                up: up.clone(),
+                down: down.clone(),
+            };
+            let text = m.render();
+            let f = p(&text);
+            let sqls = |v: &[Statement]| v.iter().map(|s| s.sql.clone()).collect::<Vec<_>>();
+            let written =
+                |v: &[WrittenStatement]| v.iter().map(|s| s.sql.clone()).collect::<Vec<_>>();
+            assert_eq!(f.no_transaction, no_transaction, "{text}");
+            assert_eq!(sqls(&f.up), written(&up), "{text}");
+            assert_eq!(
+                f.down.as_deref().map(sqls),
+                down.as_deref().map(written),
+                "{text}"
+            );
+            assert!(text.starts_with("-- Migration x.\n--\n-- Changes:\n"));
+        }
+        assert_eq!(
+            file_name(20240131120000, "add_users"),
+            "20240131120000_add_users.sql"
+        );
+        assert_eq!(
+            parse_name(&file_name(20240131120000, "add_users")),
+            Ok((20240131120000, "add_users".into()))
+        );
+        assert_eq!(next_version(20261231235959), Some(20270101000000));
+        assert_eq!(next_version(1), None);
     }
 }

@@ -24,9 +24,12 @@
 //! version as primary key: even without the lock a migration cannot be
 //! journaled twice, and its transaction would roll back.
 
+use super::file::MigrationFile;
 use super::history::AppliedMigration;
 use super::MigrateError;
+use pgtenant_schema::ident::quote_literal;
 use sqlx::{Connection, PgConnection, Row};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// The advisory lock key: the bytes of "pgtenant" as a big-endian i64.
@@ -187,4 +190,144 @@ pub async fn unlock(conn: &mut PgConnection) -> Result<(), MigrateError> {
 /// server ends the session either way).
 pub async fn close(conn: PgConnection) {
     let _ = conn.close().await;
+}
+
+// ---------------------------------------------------------------------------
+// Writing the migrations journal
+
+/// The journal row of a transactional migration, in the same transaction;
+/// the duration is measured by the server from the transaction's start.
+pub(crate) fn insert_sql(f: &MigrationFile) -> String {
+    format!(
+        "INSERT INTO pgtenant.migrations (version, name, checksum, duration_ms, complete) VALUES ({}, {}, {}, \
+         (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, true)",
+        f.version,
+        quote_literal(&f.name),
+        quote_literal(&f.checksum)
+    )
+}
+
+/// Removes the journal row of a rolled back migration, in the transaction
+/// of its down section.
+pub(crate) fn delete_sql(version: i64) -> String {
+    format!("DELETE FROM pgtenant.migrations WHERE version = {version}")
+}
+
+/// Record the new checksum of an edited file accepted with `--reapprove`.
+pub(crate) async fn reapprove(
+    conn: &mut PgConnection,
+    version: i64,
+    checksum: &str,
+) -> Result<(), MigrateError> {
+    sqlx::query("UPDATE pgtenant.migrations SET checksum = $2 WHERE version = $1")
+        .bind(version)
+        .bind(checksum)
+        .execute(&mut *conn)
+        .await
+        .map_err(MigrateError::Journal)?;
+    Ok(())
+}
+
+/// The row of a no-transaction file before its first step: incomplete,
+/// with the number of steps (kept when it exists: the run resumes).
+pub(crate) async fn start_steps(
+    conn: &mut PgConnection,
+    f: &MigrationFile,
+) -> Result<(), MigrateError> {
+    let total = i32::try_from(f.up.len()).unwrap_or(i32::MAX);
+    sqlx::query(
+        "INSERT INTO pgtenant.migrations (version, name, checksum, steps_done, steps_total, complete) \
+         VALUES ($1, $2, $3, 0, $4, false) ON CONFLICT (version) DO UPDATE SET steps_total = EXCLUDED.steps_total",
+    )
+    .bind(f.version)
+    .bind(&f.name)
+    .bind(&f.checksum)
+    .bind(total)
+    .execute(&mut *conn)
+    .await
+    .map_err(MigrateError::Journal)?;
+    Ok(())
+}
+
+/// `done` statements of a no-transaction file have run.
+pub(crate) async fn step_done(
+    conn: &mut PgConnection,
+    version: i64,
+    done: usize,
+) -> Result<(), MigrateError> {
+    let done = i32::try_from(done).unwrap_or(i32::MAX);
+    sqlx::query("UPDATE pgtenant.migrations SET steps_done = $2 WHERE version = $1")
+        .bind(version)
+        .bind(done)
+        .execute(&mut *conn)
+        .await
+        .map_err(MigrateError::Journal)?;
+    Ok(())
+}
+
+/// Every step of a no-transaction file has run, in `elapsed`.
+pub(crate) async fn complete_steps(
+    conn: &mut PgConnection,
+    version: i64,
+    elapsed: Duration,
+) -> Result<(), MigrateError> {
+    let ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query(
+        "UPDATE pgtenant.migrations SET complete = true, applied_at = now(), duration_ms = $2 WHERE version = $1",
+    )
+    .bind(version)
+    .bind(ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(MigrateError::Journal)?;
+    Ok(())
+}
+
+/// How many migrations the journal records; 0 without a journal.
+pub async fn applied_count(conn: &mut PgConnection) -> Result<i64, MigrateError> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('pgtenant.migrations') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(MigrateError::Journal)?;
+    if !exists {
+        return Ok(0);
+    }
+    sqlx::query_scalar("SELECT count(*) FROM pgtenant.migrations")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(MigrateError::Journal)
+}
+
+// ---------------------------------------------------------------------------
+// The seeds journal
+
+/// The checksum of every applied seed file, by file; `None` when there is
+/// no journal yet.
+pub async fn read_seeds(
+    conn: &mut PgConnection,
+) -> Result<Option<HashMap<String, String>>, MigrateError> {
+    let rows: Result<Vec<(String, String)>, sqlx::Error> =
+        sqlx::query_as("SELECT file, checksum FROM pgtenant.seeds")
+            .fetch_all(&mut *conn)
+            .await;
+    match rows {
+        Ok(rows) => Ok(Some(rows.into_iter().collect())),
+        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P01" | "3F000")) => {
+            Ok(None)
+        }
+        Err(e) => Err(MigrateError::Journal(e)),
+    }
+}
+
+/// Records a seed file as applied with `checksum`, in the transaction of
+/// the seed itself; the duration is measured by the server.
+pub(crate) fn seed_upsert_sql(file: &str, checksum: &str) -> String {
+    format!(
+        "INSERT INTO pgtenant.seeds (file, checksum, applied_at, duration_ms, applied_by) VALUES ({}, {}, now(), \
+         (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, session_user) \
+         ON CONFLICT (file) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, \
+         duration_ms = EXCLUDED.duration_ms, applied_by = EXCLUDED.applied_by",
+        quote_literal(file),
+        quote_literal(checksum)
+    )
 }

@@ -23,7 +23,7 @@ pub mod placeholder;
 
 use crate::migrate::exec::{statement_error, Batch};
 use crate::migrate::{file, journal, MigrateError, StatementError};
-use pgtenant_schema::ident::{quote_ident, quote_literal, quote_qualified};
+use pgtenant_schema::ident::{quote_ident, quote_qualified};
 use pgtenant_schema::sqltext::{lex, split_statements, Statement};
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgConnectOptions;
@@ -371,28 +371,11 @@ pub async fn seed_files(
 async fn applied_checksums(
     conn: &mut PgConnection,
 ) -> Result<Option<HashMap<String, String>>, SeedError> {
-    let rows: Result<Vec<(String, String)>, sqlx::Error> =
-        sqlx::query_as("SELECT file, checksum FROM pgtenant.seeds")
-            .fetch_all(&mut *conn)
-            .await;
-    match rows {
-        Ok(rows) => Ok(Some(rows.into_iter().collect())),
-        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P01" | "3F000")) => {
-            Ok(None)
-        }
-        Err(e) => Err(MigrateError::Journal(e).into()),
-    }
+    Ok(journal::read_seeds(conn).await?)
 }
 
 fn journal_upsert(f: &SeedFile) -> String {
-    format!(
-        "INSERT INTO pgtenant.seeds (file, checksum, applied_at, duration_ms, applied_by) VALUES ({}, {}, now(), \
-         (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, session_user) \
-         ON CONFLICT (file) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, \
-         duration_ms = EXCLUDED.duration_ms, applied_by = EXCLUDED.applied_by",
-        quote_literal(&f.key),
-        quote_literal(&f.checksum)
-    )
+    journal::seed_upsert_sql(&f.key, &f.checksum)
 }
 
 const WHAT_NEXT: &str =

@@ -5,6 +5,11 @@
 //! environment. It prints one `EVENT ...` line per progress event and a last
 //! `APPLIED [...]` or `ERROR ...` line.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "the child process reports its outcome to the parent test on stdout"
+)]
+
 use pgtenant::migrate::{self, Event, MigrateOptions, Progress};
 use std::io::Write;
 use std::path::Path;

@@ -15,3 +15,4 @@ mod superadmin;
 mod support;
 mod validation;
 mod verify;
+mod wire;

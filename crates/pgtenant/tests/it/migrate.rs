@@ -2,7 +2,7 @@ use crate::mig_support::{connect_options, journal, table_exists, Events, Files};
 use pgtenant::migrate::{
     self, MigrateError, MigrateOptions, OutOfOrder, Quiet, RollbackOptions, RollbackTarget, State,
 };
-use pgtenant_testkit::{TestDb, TestRole};
+use pgtenant_testkit::{admin_role, TestDb, TestRole};
 use std::time::Duration;
 
 async fn check(
@@ -56,7 +56,10 @@ async fn applies_in_order_journals_each_and_a_second_run_is_a_no_op() {
             .fetch_one(&mut c)
             .await
             .unwrap();
-    assert_eq!((name.as_str(), by.as_str()), ("posts", "postgres"));
+    assert_eq!(
+        (name.as_str(), by.as_str()),
+        ("posts", admin_role().as_str())
+    );
     assert!(ms >= 0);
     assert!(check(&db, &files, &MigrateOptions::default())
         .await
@@ -265,7 +268,7 @@ async fn status_lines_up_applied_pending_changed_and_missing() {
     assert!(status.entries[2]
         .applied
         .as_ref()
-        .is_some_and(|a| a.applied_by == "postgres"));
+        .is_some_and(|a| a.applied_by == admin_role()));
 }
 
 #[tokio::test]
@@ -378,7 +381,7 @@ async fn journal_is_not_granted_to_service_roles_even_with_default_privileges() 
     );
     assert!(!journal_grant);
     assert!(!schema_usage);
-    assert_eq!(owner, "postgres");
+    assert_eq!(owner, admin_role());
     drop(c);
     db.exec(&format!("DROP OWNED BY {}", svc.name)).await;
 }

@@ -121,5 +121,36 @@ async fn a_superadmin_role_without_bypassrls_is_refused() {
         matches!(err, Error::SuperadminLacksBypassRls { .. }),
         "{err:?}"
     );
-    assert!(!err.to_string().contains(PASSWORD));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the superadmin role {} has no BYPASSRLS, so it would see no tenant rows; \
+             connect with the superadmin role created by `pgtenant bootstrap`",
+            fx.svc.name
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_superuser_superadmin_role_is_refused() {
+    let root = TestRole::new(
+        "pgt_root",
+        &format!("LOGIN SUPERUSER BYPASSRLS PASSWORD '{PASSWORD}'"),
+    )
+    .await;
+    let fx = Fixture::new().await;
+    let url = superadmin_url(&fx, &root).await;
+    let err = SuperadminDb::connect(&url).await.unwrap_err();
+    assert!(
+        matches!(err, Error::SuperadminIsSuperuser { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the superadmin role {} is a superuser; connect with the NOSUPERUSER BYPASSRLS \
+             superadmin role created by `pgtenant bootstrap`",
+            root.name
+        )
+    );
 }

@@ -132,7 +132,7 @@ fn failures(r: &Report) -> Vec<String> {
     out.extend(
         r.failures()
             .into_iter()
-            .map(|(obj, code, _)| format!("{code} {obj}")),
+            .map(|f| format!("{} {}", f.check, f.table)),
     );
     out.sort();
     out
@@ -262,8 +262,8 @@ async fn a_using_true_policy_fails_statically_and_behaviourally() {
     let detail = r
         .failures()
         .into_iter()
-        .find(|f| f.1 == codes::SELECT_HIDES)
-        .map(|f| f.2)
+        .find(|f| f.check == codes::SELECT_HIDES)
+        .map(|f| f.detail)
         .unwrap();
     assert_eq!(detail, "as tenant A, SELECT returns tenant B's row");
 }
