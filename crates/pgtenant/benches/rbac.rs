@@ -14,6 +14,11 @@
 //! execution time (TIMING OFF), alternating the order, median of `PGTENANT_BENCH_ITERS` runs each
 //! (default 60). Needs the test server (see pgtenant-testkit).
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark: its figures are its output"
+)]
+
 use criterion::{black_box, BatchSize, Criterion};
 use pgtenant::module;
 use pgtenant::rbac::{Catalog, Rbac, Role};
