@@ -67,6 +67,8 @@
 
 pub mod config;
 pub mod error;
+pub mod ids;
+pub mod secrets;
 pub mod superadmin;
 pub mod tenant;
 

@@ -7,6 +7,7 @@ mod isolation;
 mod membership;
 mod mig_support;
 mod migrate;
+mod secrets;
 mod seed;
 mod superadmin;
 mod support;
