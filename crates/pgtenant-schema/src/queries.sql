@@ -6,10 +6,13 @@
 -- sends them all in one round trip inside a REPEATABLE READ, READ ONLY
 -- transaction with `search_path = ''` (so renderers qualify user objects).
 --
--- User objects are those outside pg_catalog, information_schema, pg_toast*,
--- pg_temp*, and pgtenant's journal schema `pgtenant`, and not owned by an
--- extension (pg_depend deptype 'e'). Each query repeats that filter so it
--- can be read on its own.
+-- User objects are those outside pg_catalog, information_schema, pg_toast*
+-- and pg_temp*, not owned by an extension (pg_depend deptype 'e'), and not
+-- pgtenant's journal: the tables `pgtenant.migrations` and `pgtenant.seeds`
+-- (with their columns, constraints, indexes, triggers, policies and owned
+-- sequences) and the schema `pgtenant` itself, which migrate creates. Other
+-- objects in `pgtenant` (the tables and functions of modules) are user
+-- objects. Each query repeats that filter so it can be read on its own.
 --
 -- Grants: aclexplode over the effective ACL, without the owner's own
 -- privileges; grantee 0 is PUBLIC. An ACL that was never set means the
@@ -56,7 +59,7 @@ SELECT n.nspname AS schema,
   LEFT JOIN pg_description d
          ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0
  WHERE t.typtype = 'e'
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
@@ -84,7 +87,7 @@ SELECT n.nspname AS schema,
   LEFT JOIN pg_description d
          ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0
  WHERE t.typtype = 'd'
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
@@ -105,7 +108,7 @@ SELECT n.nspname AS schema,
   LEFT JOIN pg_description d
          ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0
  WHERE t.typtype = 'c' AND r.relkind = 'c'
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
@@ -150,9 +153,10 @@ SELECT n.nspname AS schema,
   LEFT JOIN pg_description d
          ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
  WHERE c.relkind = 'S'
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
+   AND NOT (n.nspname = 'pgtenant' AND coalesce(own.table IN ('migrations', 'seeds'), false))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype IN ('e', 'i'))
@@ -186,9 +190,10 @@ SELECT n.nspname AS schema,
   LEFT JOIN pg_description d
          ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
  WHERE c.relkind IN ('r', 'p')
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -242,9 +247,10 @@ SELECT n.nspname AS schema,
          ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum
  WHERE c.relkind IN ('r', 'p', 'v', 'm')
    AND a.attnum > 0 AND NOT a.attisdropped
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -281,9 +287,10 @@ SELECT n.nspname AS schema,
    AND c.relkind IN ('r', 'p')
    AND NOT EXISTS (SELECT 1 FROM pg_constraint pk
                     WHERE pk.oid = k.conparentid AND pk.conrelid = k.conrelid)
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -314,9 +321,10 @@ SELECT n.nspname AS schema,
    AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                     WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
                       AND k.contype IN ('p', 'u', 'x'))
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -350,9 +358,10 @@ SELECT n.nspname AS schema,
   LEFT JOIN pg_description d
          ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
  WHERE c.relkind IN ('v', 'm')
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -449,7 +458,7 @@ SELECT n.nspname AS schema,
   LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid
   LEFT JOIN pg_description d
          ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0
- WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
@@ -479,9 +488,10 @@ SELECT n.nspname AS schema,
          ON d.objoid = tg.oid AND d.classoid = 'pg_trigger'::regclass AND d.objsubid = 0
  WHERE NOT tg.tgisinternal
    AND c.relkind IN ('r', 'p', 'v', 'm')
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -502,9 +512,10 @@ SELECT n.nspname AS schema,
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_description d
          ON d.objoid = pol.oid AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0
- WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtenant')
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')

@@ -121,7 +121,7 @@ impl TableName {
         quote_qualified(&self.schema, &self.name)
     }
 
-    fn validate(&self, field: &'static str) -> Result<()> {
+    pub(crate) fn validate(&self, field: &'static str) -> Result<()> {
         validate_name(field, &self.schema)?;
         validate_name(field, &self.name)
     }
@@ -318,7 +318,7 @@ pub fn validate_setting(field: &'static str, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn validate_name(field: &'static str, name: &str) -> Result<()> {
+pub(crate) fn validate_name(field: &'static str, name: &str) -> Result<()> {
     let problem = if name.is_empty() {
         "is empty"
     } else if name.len() > MAX_IDENT_LEN {

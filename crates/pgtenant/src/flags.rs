@@ -2,10 +2,9 @@
 //! value for one tenant, evaluated without I/O, refreshed when the
 //! module's version counter moves or an override expires.
 //!
-//! The values come from the module's own SQL (`flag_values()`), so Rust
-//! and SQL evaluate alike by construction at load time; the property test
-//! in the integration tests checks the two against each other over random
-//! worlds, including expiry.
+//! The snapshot reads the module's tables and evaluates the rule here (not
+//! through the SQL function); an integration test checks this evaluator
+//! against `flag_enabled()` over random worlds, expiry included.
 
 use chrono::{DateTime, Utc};
 use pgtenant_schema::ident::quote_ident;
@@ -18,6 +17,18 @@ use std::sync::{Arc, Mutex};
 #[error("unknown feature flag {0:?}; define it in the flags table first (pgtenant flags list shows the defined ones)")]
 pub struct UnknownFlag(pub String);
 
+#[derive(sqlx::FromRow)]
+struct FlagRow {
+    version: i64,
+    now: DateTime<Utc>,
+    key: Option<String>,
+    default_enabled: Option<bool>,
+    min_rank: Option<i32>,
+    tenant_rank: Option<i32>,
+    override_enabled: Option<bool>,
+    override_expires: Option<DateTime<Utc>>,
+}
+
 /// Every flag's value for one tenant at one version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlagSnapshot {
@@ -29,30 +40,63 @@ pub struct FlagSnapshot {
 }
 
 impl FlagSnapshot {
-    /// Load the values for the tenant of the transaction's setting (run it
-    /// inside a [`TenantTx`](crate::TenantTx)): one query.
+    /// Load the flags, the plans, the tenant's plan and its overrides
+    /// (run it inside a [`TenantTx`](crate::TenantTx): RLS shows only that
+    /// tenant's rows) in one query, and evaluate every flag here, at the
+    /// database's `now()`.
     pub async fn load(conn: &mut PgConnection, schema: &str) -> Result<FlagSnapshot, sqlx::Error> {
         let s = quote_ident(schema);
-        let rows: Vec<(i64, Option<String>, Option<bool>, Option<DateTime<Utc>>)> =
-            sqlx::query_as(&format!(
-                "SELECT (SELECT version FROM {s}.flags_version), v.key, v.enabled,
-                        (SELECT min(o.expires_at) FROM {s}.flag_overrides o
-                          WHERE o.expires_at > now())
-                   FROM (SELECT 1) one LEFT JOIN {s}.flag_values() v ON true"
-            ))
-            .fetch_all(conn)
-            .await?;
-        let version = rows.first().map_or(0, |r| r.0);
-        let valid_until = rows.first().and_then(|r| r.3);
-        let values = rows
-            .into_iter()
-            .filter_map(|(_, key, enabled, _)| Some((key?, enabled.unwrap_or(false))))
-            .collect();
-        Ok(FlagSnapshot {
-            version,
+        let rows: Vec<FlagRow> = sqlx::query_as(&format!(
+            "SELECT (SELECT version FROM {s}.flags_version) AS version, now() AS now,
+                    f.key, f.default_enabled, mp.rank AS min_rank,
+                    (SELECT p.rank FROM {s}.tenant_plans tp JOIN {s}.plans p ON p.name = tp.plan)
+                      AS tenant_rank,
+                    o.enabled AS override_enabled, o.expires_at AS override_expires
+               FROM (SELECT 1) one
+               LEFT JOIN {s}.flags f ON true
+               LEFT JOIN {s}.plans mp ON mp.name = f.min_plan
+               LEFT JOIN {s}.flag_overrides o ON o.flag_key = f.key"
+        ))
+        .fetch_all(conn)
+        .await?;
+        Ok(FlagSnapshot::evaluate(&rows))
+    }
+
+    /// Override (unexpired at the database's `now`) > plan minimum > default.
+    fn evaluate(rows: &[FlagRow]) -> FlagSnapshot {
+        let Some(first) = rows.first() else {
+            return FlagSnapshot {
+                version: 0,
+                values: HashMap::new(),
+                valid_until: None,
+            };
+        };
+        let now = first.now;
+        let mut values = HashMap::with_capacity(rows.len());
+        let mut valid_until: Option<DateTime<Utc>> = None;
+        for r in rows {
+            let Some(key) = &r.key else { continue };
+            let live_override = match (r.override_enabled, r.override_expires) {
+                (Some(on), None) => Some(on),
+                (Some(on), Some(t)) if t > now => {
+                    valid_until = Some(valid_until.map_or(t, |v| v.min(t)));
+                    Some(on)
+                }
+                _ => None,
+            };
+            let by_plan = r
+                .min_rank
+                .map(|min| r.tenant_rank.is_some_and(|rank| rank >= min));
+            let value = live_override
+                .or(by_plan)
+                .unwrap_or(r.default_enabled.unwrap_or(false));
+            values.insert(key.clone(), value);
+        }
+        FlagSnapshot {
+            version: first.version,
             values,
             valid_until,
-        })
+        }
     }
 
     /// The flag's value. No I/O, no allocation.

@@ -81,6 +81,8 @@ pub use superadmin::{SuperadminDb, SuperadminTx};
 pub use tenant::{TenantContext, TenantDb, TenantScope, TenantTx};
 
 pub mod migrate;
+pub mod module;
+pub mod rbac;
 pub mod seed;
 
 pub mod verify;

@@ -560,3 +560,46 @@ async fn an_empty_database_has_only_the_public_schema() {
     assert_eq!(c.schemas.keys().collect::<Vec<_>>(), ["public"]);
     assert!(c.tables.is_empty() && c.functions.is_empty() && c.extensions.is_empty());
 }
+
+#[tokio::test]
+async fn module_objects_in_schema_pgtenant_are_seen_and_the_journal_is_not() {
+    let (_db, c) = load(
+        "CREATE SCHEMA pgtenant;
+         CREATE TABLE pgtenant.migrations (version bigint PRIMARY KEY, name text);
+         CREATE TABLE pgtenant.seeds (file text PRIMARY KEY, n serial);
+         CREATE INDEX seeds_n_idx ON pgtenant.seeds (n);
+         CREATE TABLE pgtenant.permissions (name text PRIMARY KEY, description text);
+         CREATE INDEX permissions_description_idx ON pgtenant.permissions (description);
+         CREATE SEQUENCE pgtenant.module_seq;
+         CREATE FUNCTION pgtenant.has_permission(p text) RETURNS boolean
+           LANGUAGE sql STABLE AS $$ SELECT EXISTS (SELECT 1 FROM pgtenant.permissions WHERE name = p) $$;",
+    )
+    .await;
+    assert!(
+        !c.schemas.contains_key("pgtenant"),
+        "the schema belongs to the journal"
+    );
+    assert_eq!(
+        c.tables
+            .keys()
+            .filter(|t| t.schema == "pgtenant")
+            .collect::<Vec<_>>(),
+        [&q("pgtenant", "permissions")]
+    );
+    assert_eq!(
+        c.tables[&q("pgtenant", "permissions")]
+            .indexes
+            .keys()
+            .collect::<Vec<_>>(),
+        ["permissions_description_idx"]
+    );
+    assert_eq!(
+        c.sequences.keys().collect::<Vec<_>>(),
+        [&q("pgtenant", "module_seq")],
+        "the journal's serial sequence is left out"
+    );
+    assert!(c
+        .functions
+        .keys()
+        .any(|f| f.schema == "pgtenant" && f.name == "has_permission"));
+}

@@ -1,0 +1,128 @@
+//! The modules shipped with the library, by name.
+
+use super::{Module, ModuleError, ModuleFile};
+
+macro_rules! module_file {
+    ($module:literal, $file:literal) => {
+        ModuleFile {
+            name: $file,
+            text: include_str!(concat!("../../modules/", $module, "/", $file)),
+        }
+    };
+}
+
+/// Roles with allow/deny patterns over a permission catalog, checked in
+/// SQL (`has_permission`) and in Rust ([`crate::rbac`]).
+const RBAC: Module = Module {
+    name: "rbac",
+    summary: "permission catalog, roles with allow/deny patterns, grants, has_permission()",
+    docs: include_str!("../../modules/rbac/README.md"),
+    sql: &[
+        module_file!("rbac", "10_tables.sql"),
+        module_file!("rbac", "20_evaluate.sql"),
+        module_file!("rbac", "30_maintain.sql"),
+        module_file!("rbac", "40_access.sql"),
+    ],
+    setup: &[],
+    self_policed_tables: &["roles", "role_grants", "effective_permissions"],
+};
+
+/// An append-only, hash-chained audit log per tenant ([`crate::audit`]).
+const AUDIT: Module = Module {
+    name: "audit",
+    summary: "append-only audit log, hash-chained per tenant, audit()",
+    docs: include_str!("../../modules/audit/README.md"),
+    sql: &[module_file!("audit", "10_audit.sql")],
+    setup: &[],
+    self_policed_tables: &["audit_log"],
+};
+
+/// Feature flags by plan with per-tenant overrides ([`crate::flags`]).
+const FLAGS: Module = Module {
+    name: "flags",
+    summary: "feature flags: plans, per-tenant overrides, flag_enabled()",
+    docs: include_str!("../../modules/flags/README.md"),
+    sql: &[module_file!("flags", "10_flags.sql")],
+    setup: &[],
+    self_policed_tables: &["tenant_plans", "flag_overrides"],
+};
+
+const MODULES: &[Module] = &[AUDIT, FLAGS, RBAC];
+
+/// Every module, sorted by name.
+pub fn all() -> &'static [Module] {
+    MODULES
+}
+
+/// The module called `name`, or an error listing the known ones.
+pub fn by_name(name: &str) -> Result<&'static Module, ModuleError> {
+    MODULES
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| ModuleError::UnknownModule {
+            name: name.to_owned(),
+            known: MODULES
+                .iter()
+                .map(|m| m.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::module::ModuleParams;
+    use crate::{MembershipConfig, TenantKeyType};
+
+    #[test]
+    fn unknown_module_lists_the_known_ones() {
+        assert_eq!(
+            by_name("acl").unwrap_err().to_string(),
+            "unknown module \"acl\"; the known modules are: rbac"
+        );
+        assert_eq!(by_name("rbac").unwrap().name, "rbac");
+    }
+
+    #[test]
+    fn every_module_renders_with_full_parameters_and_leaves_no_placeholder() {
+        let p = ModuleParams::new(TenantKeyType::Uuid, TenantKeyType::Uuid)
+            .user_setting("app.user_id")
+            .root_table("tenants", "id")
+            .membership(MembershipConfig::new("memberships", "user_id", "tenant_id"))
+            .service_role("svc_app");
+        for m in all() {
+            for f in m
+                .render(&p)
+                .unwrap()
+                .iter()
+                .chain(&m.render_setup(&p).unwrap())
+            {
+                assert!(!f.sql.contains("{{"), "{}", f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn rbac_without_a_membership_table_says_what_to_set() {
+        let p = ModuleParams::new(TenantKeyType::Uuid, TenantKeyType::Uuid)
+            .user_setting("app.user_id")
+            .root_table("tenants", "id")
+            .service_role("svc_app");
+        let err = by_name("rbac").unwrap().render(&p).unwrap_err();
+        assert!(
+            err.to_string().starts_with("rbac/10_tables.sql:")
+                && err.to_string().contains("the membership table"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_names_are_refused_before_rendering() {
+        let p = ModuleParams::new(TenantKeyType::Uuid, TenantKeyType::Uuid).schema("");
+        assert_eq!(
+            by_name("rbac").unwrap().render(&p).unwrap_err().to_string(),
+            "module parameter schema \"\" is empty"
+        );
+    }
+}

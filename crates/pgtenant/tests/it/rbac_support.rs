@@ -1,0 +1,134 @@
+//! A scratch database with the rbac module installed: tenants,
+//! memberships with a status, and a NOSUPERUSER NOBYPASSRLS service role.
+
+use pgtenant::module::{self, MembershipStatus, ModuleParams};
+use pgtenant::{MembershipConfig, TenantKeyType};
+use pgtenant_testkit::{TestDb, TestRole};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+use std::str::FromStr;
+
+/// A deterministic uuid for tenant or user number `n`.
+pub fn id(n: u64) -> String {
+    format!("00000000-0000-4000-8000-{n:012x}")
+}
+
+pub fn params(svc: &str) -> ModuleParams {
+    ModuleParams::new(TenantKeyType::Uuid, TenantKeyType::Uuid)
+        .user_setting("app.user_id")
+        .root_table("tenants", "id")
+        .membership(MembershipConfig::new("memberships", "user_id", "tenant_id"))
+        .membership_status(MembershipStatus::new("status", &["active"]))
+        .service_role(svc)
+}
+
+/// What the module needs before it loads: tenants, memberships with a
+/// status (under the tenant policy), the service role's grants on public.
+pub fn prerequisites(svc: &str) -> String {
+    let mut sql = String::from(
+            "CREATE TABLE tenants (id uuid PRIMARY KEY, name text NOT NULL);
+             CREATE TABLE memberships (
+               tenant_id uuid NOT NULL REFERENCES tenants (id),
+               user_id uuid NOT NULL,
+               status text NOT NULL DEFAULT 'active',
+               PRIMARY KEY (tenant_id, user_id));
+             ALTER TABLE memberships ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE memberships FORCE ROW LEVEL SECURITY;
+             CREATE POLICY tenant_isolation ON memberships FOR ALL
+               USING (tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid))
+               WITH CHECK (tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));\n",
+        );
+    sql.push_str(&format!(
+        "GRANT USAGE ON SCHEMA public TO {0};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {0};\n",
+        svc
+    ));
+    sql
+}
+
+pub struct RbacDb {
+    // Field order is drop order: the database goes before the role.
+    pub db: TestDb,
+    pub svc: TestRole,
+}
+
+impl RbacDb {
+    pub async fn new() -> RbacDb {
+        let svc = TestRole::new("pgt_svc", "LOGIN NOSUPERUSER NOBYPASSRLS").await;
+        let db = TestDb::new().await;
+        let mut sql = prerequisites(&svc.name);
+        sql.push_str(
+            &module::by_name("rbac")
+                .unwrap()
+                .render_script(&params(&svc.name))
+                .unwrap(),
+        );
+        db.exec(&sql).await;
+        RbacDb { db, svc }
+    }
+
+    /// An admin (superuser) connection.
+    pub async fn admin(&self) -> PgConnection {
+        self.db.conn().await
+    }
+
+    /// A connection as the service role.
+    pub async fn svc_conn(&self) -> PgConnection {
+        let opts = PgConnectOptions::from_str(&self.db.url)
+            .unwrap()
+            .username(&self.svc.name);
+        PgConnection::connect_with(&opts).await.unwrap()
+    }
+
+    pub async fn svc_pool(&self, size: u32) -> PgPool {
+        let opts = PgConnectOptions::from_str(&self.db.url)
+            .unwrap()
+            .username(&self.svc.name);
+        PgPoolOptions::new()
+            .max_connections(size)
+            .connect_with(opts)
+            .await
+            .unwrap()
+    }
+}
+
+/// `pgtenant.has_permission(permission)` as the service role, for the user
+/// in the tenant (settings set locally in a transaction).
+pub async fn has(conn: &mut PgConnection, user: &str, tenant: &str, permission: &str) -> bool {
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query(
+        "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)",
+    )
+    .bind(tenant)
+    .bind(user)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let ok: bool = sqlx::query_scalar("SELECT pgtenant.has_permission($1)")
+        .bind(permission)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    ok
+}
+
+/// `pgtenant.rbac_decide(user, tenant, permission)` on `conn`.
+pub async fn decide(conn: &mut PgConnection, user: &str, tenant: &str, permission: &str) -> String {
+    sqlx::query_scalar("SELECT pgtenant.rbac_decide($1, $2, $3)")
+        .bind(user)
+        .bind(tenant)
+        .bind(permission)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+/// Run `sql` and return the database error message (panics on success).
+pub async fn refused(conn: &mut PgConnection, sql: &str) -> String {
+    match sqlx::raw_sql(sql).execute(conn).await {
+        Ok(_) => panic!("expected an error from: {sql}"),
+        Err(sqlx::Error::Database(e)) => e.message().to_owned(),
+        Err(e) => panic!("{e}"),
+    }
+}
