@@ -1,7 +1,7 @@
 -- audit: an append-only, tenant-scoped log whose rows are hash-chained per
 -- tenant, so an edit, a deletion or a reordering (by anyone, the admin
 -- included) breaks the chain that `pgtenant audit verify` recomputes.
--- Rendered by pgtenant::module: every {{name}} is a quoted identifier,
+-- Rendered by pgtenant::module: each template parameter is a quoted identifier,
 -- literal or type from the manifest.
 
 CREATE SCHEMA IF NOT EXISTS {{schema}};

@@ -1,6 +1,6 @@
 -- flags: feature flags by plan with per-tenant overrides. Evaluation order:
 -- an unexpired override, then the flag's minimum plan, then its default.
--- Rendered by pgtenant::module: every {{name}} is a quoted identifier,
+-- Rendered by pgtenant::module: each template parameter is a quoted identifier,
 -- literal or type from the manifest.
 --
 -- Every table is read-only for the service role (SELECT policies only): a

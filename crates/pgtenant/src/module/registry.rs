@@ -79,7 +79,7 @@ mod tests {
     fn unknown_module_lists_the_known_ones() {
         assert_eq!(
             by_name("acl").unwrap_err().to_string(),
-            "unknown module \"acl\"; the known modules are: rbac"
+            "unknown module \"acl\"; the known modules are: audit, flags, rbac"
         );
         assert_eq!(by_name("rbac").unwrap().name, "rbac");
     }

@@ -11,7 +11,8 @@ use sqlx::{Connection, PgConnection};
 
 const USER: &str = "00000000-0000-4000-8000-0000000000aa";
 
-const PLANS: &str = "INSERT INTO pgtenant.plans VALUES ('free', 0), ('starter', 1), ('pro', 2), ('enterprise', 3);";
+const PLANS: &str =
+    "INSERT INTO pgtenant.plans VALUES ('free', 0), ('starter', 1), ('pro', 2), ('enterprise', 3);";
 
 async fn flag_sql(conn: &mut PgConnection, tenant: &str, key: &str) -> Result<bool, String> {
     let mut tx = conn.begin().await.unwrap();
@@ -65,8 +66,16 @@ async fn override_beats_plan_beats_default_and_unknown_is_an_error() {
         (TENANT_B, "beta.dashboard", false), // expired override
     ];
     for (tenant, key, value) in expect {
-        assert_eq!(flag_sql(&mut svc, tenant, key).await, Ok(value), "{tenant} {key}");
-        assert_eq!(snapshot(&mut svc, tenant).await.enabled(key), Ok(value), "{tenant} {key}");
+        assert_eq!(
+            flag_sql(&mut svc, tenant, key).await,
+            Ok(value),
+            "{tenant} {key}"
+        );
+        assert_eq!(
+            snapshot(&mut svc, tenant).await.enabled(key),
+            Ok(value),
+            "{tenant} {key}"
+        );
     }
 
     assert_eq!(
@@ -93,14 +102,20 @@ async fn override_beats_plan_beats_default_and_unknown_is_an_error() {
     assert_eq!(upgraded, 0);
     let msg = refused(
         &mut tx,
-        &format!("INSERT INTO pgtenant.flag_overrides VALUES ('{TENANT_B}', 'exports', true, NULL)"),
+        &format!(
+            "INSERT INTO pgtenant.flag_overrides VALUES ('{TENANT_B}', 'exports', true, NULL)"
+        ),
     )
     .await;
     assert!(msg.contains("row-level security"), "{msg}");
     tx.rollback().await.unwrap();
     let mut tx = svc.begin().await.unwrap();
-    let msg = refused(&mut tx, "UPDATE pgtenant.flags SET default_enabled = true").await;
-    assert!(msg.contains("row-level security") || msg.contains("permission denied"), "{msg}");
+    let changed = sqlx::query("UPDATE pgtenant.flags SET default_enabled = true")
+        .execute(&mut *tx)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 0, "no write policy on the global flags table");
     tx.rollback().await.unwrap();
     // No tenant set: plan minimums fail, defaults hold.
     let mut tx = svc.begin().await.unwrap();
@@ -137,7 +152,10 @@ async fn cache_refreshes_after_a_change_and_after_an_expiry() {
     let first = cached(&cache, &mut svc).await;
     assert_eq!(first.enabled("sso"), Ok(true));
     let again = cached(&cache, &mut svc).await;
-    assert!(std::sync::Arc::ptr_eq(&first, &again), "unchanged: the same snapshot");
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "unchanged: the same snapshot"
+    );
 
     sqlx::raw_sql("INSERT INTO pgtenant.flags (key, default_enabled) VALUES ('exports', true)")
         .execute(&mut admin)
@@ -150,7 +168,11 @@ async fn cache_refreshes_after_a_change_and_after_an_expiry() {
 
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let expired = cached(&cache, &mut svc).await;
-    assert_eq!(expired.enabled("sso"), Ok(false), "the override expired by the database clock");
+    assert_eq!(
+        expired.enabled("sso"),
+        Ok(false),
+        "the override expired by the database clock"
+    );
 }
 
 async fn cached(cache: &FlagCache, svc: &mut PgConnection) -> std::sync::Arc<FlagSnapshot> {
@@ -199,8 +221,11 @@ async fn rust_and_sql_agree_over_random_worlds() {
             }
             for f in 0..nflags {
                 if rng.gen_bool(0.3) {
-                    let expiry = ["NULL", "now() - interval '1 hour'", "now() + interval '1 hour'"]
-                        [rng.gen_range(0..3)];
+                    let expiry = [
+                        "NULL",
+                        "now() - interval '1 hour'",
+                        "now() + interval '1 hour'",
+                    ][rng.gen_range(0..3)];
                     sql.push_str(&format!(
                         "INSERT INTO pgtenant.flag_overrides VALUES ('{tenant}', 'f{f}', {}, {expiry});\n",
                         rng.gen_bool(0.5)

@@ -59,12 +59,14 @@ impl ModuleDb {
 
 /// Set the tenant (and user) for the rest of the transaction on `conn`.
 pub async fn set_tenant(conn: &mut PgConnection, tenant: &str, user: &str) {
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)")
-        .bind(tenant)
-        .bind(user)
-        .execute(conn)
-        .await
-        .unwrap();
+    sqlx::query(
+        "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)",
+    )
+    .bind(tenant)
+    .bind(user)
+    .execute(conn)
+    .await
+    .unwrap();
 }
 
 /// Run `sql` and return the database error message (panics on success).
