@@ -65,8 +65,12 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod config;
 pub mod error;
+pub mod flags;
+pub mod ids;
+pub mod secrets;
 pub mod superadmin;
 pub mod tenant;
 

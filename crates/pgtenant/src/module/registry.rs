@@ -27,7 +27,27 @@ const RBAC: Module = Module {
     self_policed_tables: &["roles", "role_grants", "effective_permissions"],
 };
 
-const MODULES: &[Module] = &[RBAC];
+/// An append-only, hash-chained audit log per tenant ([`crate::audit`]).
+const AUDIT: Module = Module {
+    name: "audit",
+    summary: "append-only audit log, hash-chained per tenant, audit()",
+    docs: include_str!("../../modules/audit/README.md"),
+    sql: &[module_file!("audit", "10_audit.sql")],
+    setup: &[],
+    self_policed_tables: &["audit_log"],
+};
+
+/// Feature flags by plan with per-tenant overrides ([`crate::flags`]).
+const FLAGS: Module = Module {
+    name: "flags",
+    summary: "feature flags: plans, per-tenant overrides, flag_enabled()",
+    docs: include_str!("../../modules/flags/README.md"),
+    sql: &[module_file!("flags", "10_flags.sql")],
+    setup: &[],
+    self_policed_tables: &["tenant_plans", "flag_overrides"],
+};
+
+const MODULES: &[Module] = &[AUDIT, FLAGS, RBAC];
 
 /// Every module, sorted by name.
 pub fn all() -> &'static [Module] {
@@ -59,7 +79,7 @@ mod tests {
     fn unknown_module_lists_the_known_ones() {
         assert_eq!(
             by_name("acl").unwrap_err().to_string(),
-            "unknown module \"acl\"; the known modules are: rbac"
+            "unknown module \"acl\"; the known modules are: audit, flags, rbac"
         );
         assert_eq!(by_name("rbac").unwrap().name, "rbac");
     }

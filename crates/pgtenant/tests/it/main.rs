@@ -1,15 +1,19 @@
 //! Integration tests of the application library against a real PostgreSQL.
 
+mod audit;
 mod child;
 mod explain;
 mod faults;
+mod flags;
 mod isolation;
 mod membership;
 mod mig_support;
 mod migrate;
+mod module_db;
 mod rbac;
 mod rbac_prop;
 mod rbac_support;
+mod secrets;
 mod seed;
 mod superadmin;
 mod support;
