@@ -272,7 +272,7 @@ impl TenancyConfig {
 
 /// A setting name by the one rule of
 /// [`pgtenant_schema::ident::validate_setting`].
-fn validate_setting(field: &'static str, name: &str) -> Result<()> {
+pub(crate) fn validate_setting(field: &'static str, name: &str) -> Result<()> {
     ident::validate_setting(name).map_err(|e| Error::InvalidConfig {
         field,
         value: name.to_owned(),

@@ -471,7 +471,7 @@ async fn seed_files_load_idempotently_and_agree_with_sql() {
 #[tokio::test]
 async fn module_tables_are_introspected_and_the_transform_leaves_self_policed_ones_alone() {
     use pgtenant::schema::model::QualName;
-    use pgtenant::schema::tenancy::{transform, TenancyConfig as SchemaTenancy};
+    use pgtenant::schema::tenancy::{transform, TenancyRules as SchemaTenancy};
     let r = world("").await;
     let mut conn = r.admin().await;
     let catalog = pgtenant::schema::introspect(&mut conn).await.unwrap();
