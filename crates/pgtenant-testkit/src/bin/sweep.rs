@@ -2,6 +2,10 @@
 //! (names starting with the testkit's prefixes) are listed, dropped, and
 //! make the run fail. `.ci/run` runs it after the test suite:
 //! `cargo run -p pgtenant-testkit --bin sweep`.
+//!
+//! With `--before` it runs ahead of the suite: what an earlier, interrupted
+//! run left (a killed test cannot drop its database) is listed and dropped,
+//! and the run goes on, so the sweep afterwards counts only this run's.
 
 #![allow(
     clippy::print_stdout,
@@ -14,7 +18,15 @@ use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    let before = std::env::args().nth(1).as_deref() == Some("--before");
     let left = leftovers().await;
+    if before {
+        for (kind, name) in &left {
+            eprintln!("sweep: dropping {kind} {name}, left by an earlier run");
+        }
+        drop_all(&left).await;
+        return ExitCode::SUCCESS;
+    }
     if left.is_empty() {
         println!("sweep: the tests left no database or role behind");
         return ExitCode::SUCCESS;
@@ -26,13 +38,7 @@ async fn main() -> ExitCode {
     for (kind, name) in &left {
         eprintln!("  {kind} {name}");
     }
-    // Databases first: a role that owns objects in one cannot be dropped.
-    for (_, name) in left.iter().filter(|(kind, _)| kind == "database") {
-        drop_database(name).await;
-    }
-    for (_, name) in left.iter().filter(|(kind, _)| kind == "role") {
-        drop_role(name).await;
-    }
+    drop_all(&left).await;
     let still = leftovers().await;
     if still.is_empty() {
         eprintln!("sweep: dropped them");
@@ -43,4 +49,14 @@ async fn main() -> ExitCode {
         }
     }
     ExitCode::FAILURE
+}
+
+async fn drop_all(left: &[(String, String)]) {
+    // Databases first: a role that owns objects in one cannot be dropped.
+    for (_, name) in left.iter().filter(|(kind, _)| kind == "database") {
+        drop_database(name).await;
+    }
+    for (_, name) in left.iter().filter(|(kind, _)| kind == "role") {
+        drop_role(name).await;
+    }
 }
