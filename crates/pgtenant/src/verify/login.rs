@@ -22,21 +22,12 @@ pub(super) async fn login_checks(
         .min_connections(0)
         .connect_with(target.service.clone().disable_statement_logging())
         .await
-        .map_err(|source| VerifyError::ServiceConnect {
-            role: svc.clone(),
-            source,
-        })?;
+        .map_err(connect_err(&svc))?;
     let mut out = Vec::new();
     let setting_sql = "SELECT current_setting($1, true), pg_backend_pid()";
 
     // A fresh login: no tenant, every readable tenant table empty.
-    let mut conn = pool
-        .acquire()
-        .await
-        .map_err(|source| VerifyError::ServiceConnect {
-            role: svc.clone(),
-            source,
-        })?;
+    let mut conn = pool.acquire().await.map_err(connect_err(&svc))?;
     let (v, pid): (Option<String>, i32) = sqlx::query_as(setting_sql)
         .bind(&cfg.setting)
         .fetch_one(&mut *conn)
@@ -92,13 +83,7 @@ pub(super) async fn login_checks(
     tx.commit()
         .await
         .map_err(qerr("committing as the service role"))?;
-    let mut conn = pool
-        .acquire()
-        .await
-        .map_err(|source| VerifyError::ServiceConnect {
-            role: svc.clone(),
-            source,
-        })?;
+    let mut conn = pool.acquire().await.map_err(connect_err(&svc))?;
     let (after, pid2): (Option<String>, i32) = sqlx::query_as(setting_sql)
         .bind(&cfg.setting)
         .fetch_one(&mut *conn)
@@ -120,4 +105,12 @@ pub(super) async fn login_checks(
     drop(conn);
     pool.close().await;
     Ok(out)
+}
+
+/// The error of a failed service-role connection or checkout.
+fn connect_err(svc: &str) -> impl FnOnce(sqlx::Error) -> VerifyError + '_ {
+    move |source| VerifyError::ServiceConnect {
+        role: svc.to_owned(),
+        source,
+    }
 }
