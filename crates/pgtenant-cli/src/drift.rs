@@ -52,6 +52,7 @@ pub async fn drift(
                 Some(diff(
                     &from_migrations(admin_url, db, files, replay).await?,
                     l,
+                    &[],
                 ))
             }
             None => None,
@@ -72,10 +73,10 @@ pub async fn drift(
         );
         (all?, desired?, Some(applied_only?))
     };
-    let schema = Some(diff(&all, &desired));
+    let schema = Some(diff(&all, &desired.catalog, &desired.renames));
     let live = live.map(|l| {
         let base = applied_only.as_ref().unwrap_or(&all);
-        diff(base, l)
+        diff(base, l, &[])
     });
     Ok(Drift { live, schema })
 }

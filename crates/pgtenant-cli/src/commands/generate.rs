@@ -21,6 +21,7 @@ use crate::output::Report;
 use crate::plans::{check_data_loss, one_line, plan_sql, written, DataLoss};
 use anyhow::{bail, Context as _, Result};
 use pgtenant::migrate::file::{self, MigrationText};
+use pgtenant_schema::shadow::LoadedSchema;
 use pgtenant_schema::{diff, Catalog, Plan, TxBoundary};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -261,19 +262,15 @@ async fn apply_on_shadow(
 /// The up plan, checked; the down plan, or why there is none.
 async fn plans(
     m: &catalogs::MigrationsShadow,
-    desired: &Catalog,
+    desired: &LoadedSchema,
     up: &Plan,
 ) -> Result<Result<Plan, String>> {
     let after = apply_on_shadow(m, up, "up plan").await?;
-    let rest = diff(&after, desired);
+    let rest = diff(&after, &desired.catalog, &desired.renames);
     if !rest.is_empty() {
         return Err(not_converged("the plan", &rest));
     }
-    let mut target = m.catalog.clone();
-    let mut from = after;
-    from.renames = Vec::new();
-    target.renames = reversed_renames(&desired.renames);
-    let down = diff(&from, &target);
+    let down = diff(&after, &m.catalog, &reversed_renames(&desired.renames));
     if down.is_empty() {
         return Ok(Err("the reverse plan is empty".into()));
     }
@@ -287,7 +284,7 @@ async fn plans(
         Ok(()) => m.introspect().await?,
         Err(e) => return Ok(Err(format!("the reverse plan fails: {e}"))),
     };
-    let left = diff(&reverted, &m.catalog);
+    let left = diff(&reverted, &m.catalog, &[]);
     if !left.is_empty() {
         return Ok(Err(format!(
             "the reverse plan does not give back the previous schema ({} difference(s) remain)",
@@ -315,7 +312,7 @@ pub async fn run(ctx: &Context, args: &GenerateArgs) -> Result<Report> {
     ));
     let (m, desired) = catalogs::migrations_and_desired(&admin.url, db, &files).await?;
     let result = async {
-        let up = diff(&m.catalog, &desired);
+        let up = diff(&m.catalog, &desired.catalog, &desired.renames);
         if up.is_empty() {
             return anyhow::Ok(None);
         }

@@ -68,7 +68,7 @@ pub async fn run(ctx: &Context, args: &PushArgs) -> Result<Report> {
     );
     let live = catalogs::live_schema(db, &live?);
     let desired = desired?;
-    let plan = diff(&live, &desired);
+    let plan = diff(&live, &desired.catalog, &desired.renames);
     if plan.is_empty() {
         let _ = conn.close().await;
         return Ok(Report::ok(

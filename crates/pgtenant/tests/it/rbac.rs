@@ -533,13 +533,13 @@ async fn the_module_schema_diffs_from_nothing_and_converges() {
         .await;
     let mut conn = target.conn().await;
     let before = pgtenant::schema::introspect(&mut conn).await.unwrap();
-    let plan = pgtenant::schema::diff(&before, &want);
+    let plan = pgtenant::schema::diff(&before, &want, &[]);
     assert!(!plan.is_empty());
     sqlx::raw_sql(&plan.to_sql())
         .execute(&mut conn)
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", plan.to_sql()));
     let after = pgtenant::schema::introspect(&mut conn).await.unwrap();
-    let rest = pgtenant::schema::diff(&after, &want);
+    let rest = pgtenant::schema::diff(&after, &want, &[]);
     assert!(rest.is_empty(), "{}", rest.to_sql());
 }
