@@ -3,7 +3,6 @@
 
 use crate::catalogs::{self, from_migrations, Replay};
 use crate::manifest::Database;
-use crate::plans::plan_sql;
 use anyhow::Result;
 use pgtenant::migrate::MigrationFile;
 use pgtenant_schema::{diff, Catalog, Plan};
@@ -119,7 +118,7 @@ pub fn drift_lines(db: &str, exists: bool, drift: &Drift) -> String {
                 "  live: DRIFTED from the applied migrations ({} difference(s)); these statements would make the migrations' result match the live database:",
                 p.steps.len()
             );
-            out.push_str(&indent(&plan_sql(p), "    "));
+            out.push_str(&indent(&p.to_sql(), "    "));
         }
     }
     match &drift.schema {
@@ -131,7 +130,7 @@ pub fn drift_lines(db: &str, exists: bool, drift: &Drift) -> String {
                 "  schema: {} change(s) not in a migration yet; run `pgtenant generate --db {db} --name <name>`:",
                 p.steps.len()
             );
-            out.push_str(&indent(&plan_sql(p), "    "));
+            out.push_str(&indent(&p.to_sql(), "    "));
         }
     }
     out
@@ -142,11 +141,11 @@ pub fn drift_json(drift: &Drift) -> serde_json::Value {
     serde_json::json!({
         "live": drift.live.as_ref().map(|p| serde_json::json!({
             "drifted": !p.is_empty(),
-            "sql": plan_sql(p),
+            "sql": p.to_sql(),
         })),
         "schema": drift.schema.as_ref().map(|p| serde_json::json!({
             "ungenerated": !p.is_empty(),
-            "sql": plan_sql(p),
+            "sql": p.to_sql(),
         })),
     })
 }

@@ -18,7 +18,7 @@ use crate::catalogs::{self, reversed_renames};
 use crate::context::Context;
 use crate::error::usage;
 use crate::output::Report;
-use crate::plans::{check_data_loss, one_line, plan_sql, written, DataLoss};
+use crate::plans::{check_data_loss, one_line, DataLoss};
 use anyhow::{bail, Context as _, Result};
 use pgtenant::migrate::file::{self, MigrationText};
 use pgtenant_schema::shadow::LoadedSchema;
@@ -128,10 +128,10 @@ fn render(c: &Content<'_>) -> String {
         header.push("statement by statement, outside a transaction.".into());
     }
     MigrationText {
-        header,
+        header: &header,
         no_transaction,
-        up: written(c.up),
-        down: c.down.as_ref().ok().map(|d| written(d)),
+        up: c.up,
+        down: c.down.as_ref().ok().copied(),
     }
     .render()
 }
@@ -238,7 +238,7 @@ fn lost_the_version(dir: &Path, version: i64, ours: &Path) -> Result<bool> {
 fn not_converged(what: &str, rest: &Plan) -> anyhow::Error {
     anyhow::anyhow!(
         "{what} does not converge: after applying it to the migrations shadow database, these differences remain:\n{}\nno file was written; this is a pgtenant bug: please report it with the schema change that caused it",
-        plan_sql(rest).trim_end()
+        rest.to_sql().trim_end()
     )
 }
 
@@ -249,7 +249,7 @@ async fn apply_on_shadow(
     label: &str,
 ) -> Result<Catalog> {
     m.shadow
-        .execute(Path::new(label), &plan_sql(plan))
+        .execute(Path::new(label), &plan.to_sql())
         .await
         .map_err(|e| {
             anyhow::anyhow!(
@@ -278,7 +278,7 @@ async fn plans(
     // migrations' catalog, else the file gets no down section.
     let reverted = match m
         .shadow
-        .execute(Path::new("down plan"), &plan_sql(&down))
+        .execute(Path::new("down plan"), &down.to_sql())
         .await
     {
         Ok(()) => m.introspect().await?,
