@@ -1,44 +1,13 @@
-//! Unit tests on hand-built catalogs. The convergence cases against a real
+//! Unit tests on hand-built catalogs (built with `test_catalog`). The convergence cases against a real
 //! server live in `tests/it/acceptance`.
 
 use super::diff;
 use crate::model::*;
 use crate::plan::HazardKind;
-use std::collections::BTreeMap;
+use crate::test_catalog::{self as tc, table};
 
 fn col(name: &str, ty: &str) -> Column {
-    Column {
-        name: name.into(),
-        data_type: ty.into(),
-        collation: None,
-        not_null: false,
-        default: None,
-        identity: None,
-        generated: None,
-        comment: None,
-        grants: vec![],
-    }
-}
-
-fn table(name: &str, columns: Vec<Column>) -> Table {
-    Table {
-        name: QualName::new("public", name),
-        owner: String::new(),
-        kind: TableKind::Ordinary,
-        partition_key: None,
-        partition_of: None,
-        unlogged: false,
-        columns,
-        constraints: BTreeMap::new(),
-        indexes: BTreeMap::new(),
-        triggers: BTreeMap::new(),
-        policies: BTreeMap::new(),
-        rls_enabled: false,
-        rls_forced: false,
-        options: vec![],
-        comment: None,
-        grants: vec![],
-    }
+    tc::col(name, ty, false)
 }
 
 fn cat(tables: Vec<Table>) -> Catalog {
@@ -50,36 +19,15 @@ fn cat(tables: Vec<Table>) -> Catalog {
 }
 
 fn fk(name: &str, cols: &str, target: &str) -> Constraint {
-    Constraint {
-        name: name.into(),
-        kind: ConstraintKind::ForeignKey,
-        definition: format!("FOREIGN KEY ({cols}) REFERENCES public.{target}(id)"),
-        columns: vec![cols.into()],
-        references: Some(ForeignKeyTarget {
-            table: QualName::new("public", target),
-            columns: vec!["id".into()],
-        }),
-        deferrable: false,
-        initially_deferred: false,
-        validated: true,
-        inherited: false,
-        comment: None,
-    }
+    let mut c = tc::fk(name, &[cols], target, &["id"]);
+    c.definition = format!("FOREIGN KEY ({cols}) REFERENCES public.{target}(id)");
+    c
 }
 
 fn pk(name: &str) -> Constraint {
-    Constraint {
-        name: name.into(),
-        kind: ConstraintKind::PrimaryKey,
-        definition: "PRIMARY KEY (id)".into(),
-        columns: vec!["id".into()],
-        references: None,
-        deferrable: false,
-        initially_deferred: false,
-        validated: true,
-        inherited: false,
-        comment: None,
-    }
+    let mut c = tc::constraint(name, ConstraintKind::PrimaryKey, &["id"]);
+    c.definition = "PRIMARY KEY (id)".into();
+    c
 }
 
 #[test]
