@@ -23,7 +23,7 @@ use crate::db;
 use crate::manifest::Database;
 use anyhow::{Context as _, Result};
 use pgtenant::migrate::MigrationFile;
-use pgtenant_schema::shadow::{read_sql_files, ShadowDb, SqlFile};
+use pgtenant_schema::shadow::{read_sql_files, LoadedSchema, ShadowDb, SqlFile};
 use pgtenant_schema::tenancy;
 use pgtenant_schema::{diff, Catalog, Grant, QualName, RenameHint};
 use std::collections::BTreeSet;
@@ -94,7 +94,10 @@ fn up_text(file: &MigrationFile) -> String {
 /// (see [`pgtenant::migrate::file::holds_migrations`]), read as migrations:
 /// the up sections in version order, never the down sections. `None` when
 /// `path` holds plain SQL.
-pub async fn migrations_source_catalog(admin_url: &str, path: &Path) -> Result<Option<Catalog>> {
+pub async fn migrations_source_catalog(
+    admin_url: &str,
+    path: &Path,
+) -> Result<Option<LoadedSchema>> {
     if !pgtenant::migrate::file::holds_migrations(path) {
         return Ok(None);
     }
@@ -184,11 +187,12 @@ pub async fn from_migrations(
 }
 
 /// The desired catalog: `schema/<db>` loaded into a shadow, with the
-/// tenancy transform applied for a database with tenancy on.
-pub async fn desired(admin_url: &str, db: &Database) -> Result<Catalog> {
+/// tenancy transform applied for a database with tenancy on, and the rename
+/// hints of its files.
+pub async fn desired(admin_url: &str, db: &Database) -> Result<LoadedSchema> {
     let files = read_sql_files(&db.schema_dir)
         .with_context(|| format!("reading the schema of database {}", db.name))?;
-    pgtenant_schema::shadow::rename_hints(&files)?;
+    let renames = pgtenant_schema::shadow::rename_hints(&files)?;
     let cfg = match &db.tenancy {
         Some(t) => Some(crate::tenancy::for_database(db, t)?),
         None => None,
@@ -226,7 +230,8 @@ pub async fn desired(admin_url: &str, db: &Database) -> Result<Catalog> {
     let dropped = shadow.drop().await;
     let catalog = result?;
     dropped?;
-    rendered(admin_url, db, comparable(db, catalog)).await
+    let catalog = rendered(admin_url, db, comparable(db, catalog)).await?;
+    Ok(LoadedSchema { catalog, renames })
 }
 
 /// Run the rendered module files on the desired shadow, after the user's
@@ -269,10 +274,8 @@ async fn rendered(admin_url: &str, db: &Database, catalog: Catalog) -> Result<Ca
         .context("creating the desired-schema shadow database")?;
     let result = async {
         let base = shadow.introspect().await?;
-        let mut target = catalog.clone();
         // Renames are between migrations; the rebuild starts from nothing.
-        target.renames.clear();
-        let plan = diff(&base, &target);
+        let plan = diff(&base, &catalog, &[]);
         shadow
             .execute(Path::new(REBUILD_SOURCE), &plan.to_sql())
             .await
@@ -281,9 +284,8 @@ async fn rendered(admin_url: &str, db: &Database, catalog: Catalog) -> Result<Ca
     }
     .await;
     let dropped = shadow.drop().await;
-    let mut rebuilt = result?;
+    let rebuilt = result?;
     dropped?;
-    rebuilt.renames = catalog.renames;
     Ok(comparable(db, rebuilt))
 }
 
@@ -321,7 +323,7 @@ pub async fn migrations_and_desired(
     admin_url: &str,
     db: &Database,
     files: &[MigrationFile],
-) -> Result<(MigrationsShadow, Catalog)> {
+) -> Result<(MigrationsShadow, LoadedSchema)> {
     let (m, d) = tokio::join!(
         migrations_shadow(admin_url, db, files, Replay::All),
         desired(admin_url, db)

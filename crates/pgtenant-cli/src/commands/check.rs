@@ -144,7 +144,7 @@ pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCh
             }
             None if db.schema_dir.exists() => {
                 let desired = catalogs::desired(admin_url, db).await?;
-                lint(&desired, &cfg, &RoleFacts::default())
+                lint(&desired.catalog, &cfg, &RoleFacts::default())
             }
             None => Vec::new(),
         };
