@@ -23,11 +23,11 @@ use crate::db;
 use crate::manifest::Database;
 use anyhow::{Context as _, Result};
 use pgtenant::migrate::MigrationFile;
+use pgtenant::module::RenderedFile;
 use pgtenant_schema::shadow::{read_sql_files, LoadedSchema, ShadowDb, SqlFile};
 use pgtenant_schema::tenancy;
 use pgtenant_schema::{diff, Catalog, Grant, QualName, RenameHint};
 use std::collections::BTreeSet;
-use pgtenant::module::RenderedFile;
 use std::path::{Path, PathBuf};
 
 /// The path reported when the tenancy statements fail on the shadow.
@@ -46,8 +46,9 @@ const REBUILD_SOURCE: &str = "<desired schema rebuilt from its plan>";
 /// The grants on objects inside the modules' schema are the exception: the
 /// modules' SQL gives them (narrower than bootstrap's DML, e.g. SELECT and
 /// INSERT only on the audit log), so they are part of the schema, written
-/// into migrations like any other statement. The schema's own USAGE stays
-/// bootstrap's.
+/// into migrations like any other statement; so is a custom module
+/// schema's USAGE. (The default one, `pgtenant`, is the journal's, which
+/// introspection leaves out: bootstrap grants its USAGE.)
 fn comparable(db: &Database, mut catalog: Catalog) -> Catalog {
     let roles: BTreeSet<&str> = db.roles().map(|(_, r)| r.name.as_str()).collect();
     let keep = |schema: &str, grants: &mut Vec<Grant>| {
@@ -55,8 +56,8 @@ fn comparable(db: &Database, mut catalog: Catalog) -> Catalog {
             grants.retain(|g| !roles.contains(g.grantee.as_str()));
         }
     };
-    for s in catalog.schemas.values_mut() {
-        s.grants.retain(|g| !roles.contains(g.grantee.as_str()));
+    for (name, s) in &mut catalog.schemas {
+        keep(name, &mut s.grants);
     }
     for (name, s) in &mut catalog.sequences {
         keep(&name.schema, &mut s.grants);
@@ -146,7 +147,10 @@ pub async fn migrations_shadow(
     // modules' default schema is the journal's), so the replay starts there
     // too.
     shadow
-        .execute(Path::new(JOURNAL_SOURCE), pgtenant::migrate::journal::ENSURE_SQL)
+        .execute(
+            Path::new(JOURNAL_SOURCE),
+            pgtenant::migrate::journal::ENSURE_SQL,
+        )
         .await
         .context("creating the journal in the migrations shadow")?;
     for f in files {
@@ -250,7 +254,10 @@ async fn load_modules(shadow: &ShadowDb, db: &Database, files: &[RenderedFile]) 
                 String::new()
             };
             return Err(e).with_context(|| {
-                format!("loading module {} into the schema of database {}{hint}", f.name, db.name)
+                format!(
+                    "loading module {} into the schema of database {}{hint}",
+                    f.name, db.name
+                )
             });
         }
     }

@@ -40,15 +40,20 @@ pub fn in_module_schema(db: &Database, schema: &str) -> bool {
 }
 
 /// The type of `column` of `table` in `catalog` as a key type, or why not.
-fn key_type(catalog: &Catalog, table: &QualName, column: &str, what: &str) -> Result<TenantKeyType> {
+fn key_type(
+    catalog: &Catalog,
+    table: &QualName,
+    column: &str,
+    what: &str,
+) -> Result<TenantKeyType> {
     let t = catalog.tables.get(table).ok_or_else(|| {
         usage(format!(
             "{what}: table {table} is not in the schema files; create it there or fix the manifest"
         ))
     })?;
-    let c = t.column(column).ok_or_else(|| {
-        usage(format!("{what}: table {table} has no column {column}"))
-    })?;
+    let c = t
+        .column(column)
+        .ok_or_else(|| usage(format!("{what}: table {table} has no column {column}")))?;
     TenantKeyType::from_format_type(&c.data_type).ok_or_else(|| {
         usage(format!(
             "{what}: column {table}.{column} is {}; modules need uuid, text, varchar, bigint, integer or smallint",

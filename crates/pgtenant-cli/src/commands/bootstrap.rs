@@ -18,11 +18,15 @@
 //! loses CONNECT); USAGE on every application schema (all but the system
 //! schemas and the `pgtenant` journal); SELECT, INSERT, UPDATE, DELETE on
 //! tables; USAGE, SELECT on sequences; EXECUTE on routines; the same as
-//! default privileges FOR ROLE <admin> in every schema, so objects the admin
-//! creates later get them. TRUNCATE, REFERENCES and TRIGGER found on tables
-//! are revoked. No USAGE is given on new schemas by default privileges:
-//! that keeps the journal schema closed; run bootstrap again after adding a
-//! schema (`pgtenant up` does).
+//! default privileges FOR ROLE <admin> in each of those schemas, so objects
+//! the admin creates there later get them. TRUNCATE, REFERENCES and TRIGGER
+//! found on tables are revoked. Default privileges are per schema, never
+//! global: objects created in the journal's schema or the modules' schema
+//! get nothing from them (the modules' SQL grants what each object needs,
+//! and migrations carry those grants). A database with modules in the
+//! default `pgtenant` schema gets that schema (as migrate would create it)
+//! with USAGE for the service role. Run bootstrap again after adding a
+//! schema (`pgtenant up` runs it after migrate too).
 
 use crate::context::Context;
 use crate::db;
@@ -422,13 +426,23 @@ SELECT
        SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a, r
        WHERE a.grantee = r.oid AND a.privilege_type = 'EXECUTE')) AS routines_missing";
 
-/// Default privileges FOR ROLE admin (all schemas) granted to the role.
+/// Default privileges FOR ROLE admin granted to the role, in one schema
+/// (`$4`), or the global ones (`$4` NULL).
 const DEFAULT_ACL_SQL: &str = "
 SELECT a.privilege_type::text
 FROM pg_default_acl d, aclexplode(d.defaclacl) a
 WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1)
-  AND d.defaclnamespace = 0 AND d.defaclobjtype = $2::\"char\"
+  AND d.defaclnamespace = coalesce((SELECT oid FROM pg_namespace WHERE nspname = $4), 0)
+  AND d.defaclobjtype = $2::\"char\"
   AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $3)";
+
+/// The object kinds default privileges cover: (defaclobjtype, keyword,
+/// privileges).
+const DEFAULT_KINDS: [(&str, &str, &str); 3] = [
+    ("r", "TABLES", TABLE_PRIVS),
+    ("S", "SEQUENCES", SEQUENCE_PRIVS),
+    ("f", "ROUTINES", "EXECUTE"),
+];
 
 async fn ensure_grants(
     conn: &mut PgConnection,
@@ -437,110 +451,194 @@ async fn ensure_grants(
     out: &mut Vec<String>,
 ) -> Result<()> {
     let mut tx = conn.begin().await?;
+    // The modules' schema is theirs: its objects carry the grants the
+    // modules' SQL gives (narrower than DML on everything).
+    let module_schema = (!database.modules.is_empty()).then_some(database.module_schema.as_str());
     let schemas: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT nspname::text FROM pg_namespace WHERE {CLOSED_SCHEMAS_SQL} ORDER BY 1"
     ))
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .filter(|s: &String| Some(s.as_str()) != module_schema)
+    .collect();
     for (_, role) in database.roles() {
-        let r = quote_ident(&role.name);
-        let rn = &role.name;
         for schema in &schemas {
-            let s = quote_ident(schema);
-            let row = sqlx::query(SCHEMA_STATE_SQL)
-                .bind(schema)
-                .bind(rn)
-                .fetch_one(&mut *tx)
-                .await?;
-            let mut todo: Vec<(String, String)> = Vec::new();
-            if row.get::<bool, _>("missing_usage") {
-                todo.push((
-                    format!("GRANT USAGE ON SCHEMA {s} TO {r}"),
-                    format!("grant USAGE on schema {schema} to {rn}"),
-                ));
-            }
-            if row.get::<bool, _>("has_create") {
-                todo.push((
-                    format!("REVOKE CREATE ON SCHEMA {s} FROM {r}"),
-                    format!("revoke CREATE on schema {schema} from {rn}"),
-                ));
-            }
-            // (count column, grant or revoke, privileges, ALL <kind>, noun)
-            let bulk: [(&str, bool, &str, &str, &str); 4] = [
-                ("tables_missing", true, TABLE_PRIVS, "TABLES", "table"),
-                (
-                    "tables_extra",
-                    false,
-                    FORBIDDEN_TABLE_PRIVS,
-                    "TABLES",
-                    "table",
-                ),
-                (
-                    "sequences_missing",
-                    true,
-                    SEQUENCE_PRIVS,
-                    "SEQUENCES",
-                    "sequence",
-                ),
-                ("routines_missing", true, "EXECUTE", "ROUTINES", "routine"),
-            ];
-            for (count, grant, privs, kind, noun) in bulk {
-                let n: i64 = row.get(count);
-                if n == 0 {
-                    continue;
-                }
-                let (verb, to) = if grant {
-                    ("GRANT", "TO")
-                } else {
-                    ("REVOKE", "FROM")
-                };
-                todo.push((
-                    format!("{verb} {privs} ON ALL {kind} IN SCHEMA {s} {to} {r}"),
-                    format!(
-                        "{} {privs} on {n} {noun}{} in {schema} {} {rn}",
-                        verb.to_lowercase(),
-                        plural_i(n),
-                        to.to_lowercase()
-                    ),
-                ));
-            }
-            for (sql, what) in todo {
-                sqlx::raw_sql(&sql)
-                    .execute(&mut *tx)
-                    .await
-                    .with_context(|| what.clone())?;
-                out.push(what);
-            }
+            ensure_schema_grants(&mut tx, schema, &role.name, out).await?;
+            ensure_default_privileges(&mut tx, admin, Some(schema), &role.name, out).await?;
         }
-        for (objtype, kind, privs) in [
-            ("r", "TABLES", TABLE_PRIVS),
-            ("S", "SEQUENCES", SEQUENCE_PRIVS),
-            ("f", "ROUTINES", "EXECUTE"),
-        ] {
-            let have: Vec<String> = sqlx::query_scalar(DEFAULT_ACL_SQL)
-                .bind(admin)
-                .bind(objtype)
-                .bind(rn)
-                .fetch_all(&mut *tx)
-                .await?;
-            if privs.split(", ").all(|p| have.iter().any(|h| h == p)) {
-                continue;
-            }
-            let what = format!(
-                "default privileges: {privs} on new {} of {admin} to {rn}",
-                kind.to_lowercase()
-            );
-            sqlx::raw_sql(&format!(
-                "ALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT {privs} ON {kind} TO {r}",
-                quote_ident(admin)
-            ))
+        ensure_default_privileges(&mut tx, admin, None, &role.name, out).await?;
+    }
+    if module_schema == Some(pgtenant::module::DEFAULT_SCHEMA) {
+        ensure_journal_schema_usage(&mut tx, &database.service_role.name, out).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The modules' default schema is the journal's, which migrate creates and
+/// introspection leaves out: bootstrap creates it as migrate would and gives
+/// the service role USAGE (its objects' grants come from the modules' SQL).
+async fn ensure_journal_schema_usage(
+    tx: &mut PgConnection,
+    role: &str,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let schema = pgtenant::module::DEFAULT_SCHEMA;
+    let has: Option<bool> = sqlx::query_scalar(
+        "SELECT has_schema_privilege($1, oid, 'USAGE') FROM pg_namespace WHERE nspname = $2",
+    )
+    .bind(role)
+    .bind(schema)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if has == Some(true) {
+        return Ok(());
+    }
+    let s = quote_ident(schema);
+    let what = format!("grant USAGE on schema {schema} (the modules' schema) to {role}");
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {s}; GRANT USAGE ON SCHEMA {s} TO {}",
+        quote_ident(role)
+    ))
+    .execute(&mut *tx)
+    .await
+    .with_context(|| what.clone())?;
+    out.push(what);
+    Ok(())
+}
+
+/// USAGE on `schema`, no CREATE, DML on its tables, USAGE on its sequences,
+/// EXECUTE on its routines; TRUNCATE, REFERENCES and TRIGGER revoked.
+async fn ensure_schema_grants(
+    tx: &mut PgConnection,
+    schema: &str,
+    rn: &str,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let r = quote_ident(rn);
+    let s = quote_ident(schema);
+    let row = sqlx::query(SCHEMA_STATE_SQL)
+        .bind(schema)
+        .bind(rn)
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut todo: Vec<(String, String)> = Vec::new();
+    if row.get::<bool, _>("missing_usage") {
+        todo.push((
+            format!("GRANT USAGE ON SCHEMA {s} TO {r}"),
+            format!("grant USAGE on schema {schema} to {rn}"),
+        ));
+    }
+    if row.get::<bool, _>("has_create") {
+        todo.push((
+            format!("REVOKE CREATE ON SCHEMA {s} FROM {r}"),
+            format!("revoke CREATE on schema {schema} from {rn}"),
+        ));
+    }
+    // (count column, grant or revoke, privileges, ALL <kind>, noun)
+    let bulk: [(&str, bool, &str, &str, &str); 4] = [
+        ("tables_missing", true, TABLE_PRIVS, "TABLES", "table"),
+        (
+            "tables_extra",
+            false,
+            FORBIDDEN_TABLE_PRIVS,
+            "TABLES",
+            "table",
+        ),
+        (
+            "sequences_missing",
+            true,
+            SEQUENCE_PRIVS,
+            "SEQUENCES",
+            "sequence",
+        ),
+        ("routines_missing", true, "EXECUTE", "ROUTINES", "routine"),
+    ];
+    for (count, grant, privs, kind, noun) in bulk {
+        let n: i64 = row.get(count);
+        if n == 0 {
+            continue;
+        }
+        let (verb, to) = if grant {
+            ("GRANT", "TO")
+        } else {
+            ("REVOKE", "FROM")
+        };
+        todo.push((
+            format!("{verb} {privs} ON ALL {kind} IN SCHEMA {s} {to} {r}"),
+            format!(
+                "{} {privs} on {n} {noun}{} in {schema} {} {rn}",
+                verb.to_lowercase(),
+                plural_i(n),
+                to.to_lowercase()
+            ),
+        ));
+    }
+    for (sql, what) in todo {
+        sqlx::raw_sql(&sql)
             .execute(&mut *tx)
             .await
             .with_context(|| what.clone())?;
-            out.push(what);
-        }
+        out.push(what);
     }
-    tx.commit().await?;
+    Ok(())
+}
+
+/// Default privileges FOR ROLE admin: granted per application schema
+/// (`Some`), so objects created later in the modules' schema or the
+/// journal's get nothing from them; global ones (`None`, from an older
+/// bootstrap) revoked.
+async fn ensure_default_privileges(
+    tx: &mut PgConnection,
+    admin: &str,
+    schema: Option<&str>,
+    rn: &str,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let r = quote_ident(rn);
+    let a = quote_ident(admin);
+    for (objtype, kind, privs) in DEFAULT_KINDS {
+        let have: Vec<String> = sqlx::query_scalar(DEFAULT_ACL_SQL)
+            .bind(admin)
+            .bind(objtype)
+            .bind(rn)
+            .bind(schema)
+            .fetch_all(&mut *tx)
+            .await?;
+        let kind_l = kind.to_lowercase();
+        let (sql, what) = match schema {
+            Some(schema) => {
+                if privs.split(", ").all(|p| have.iter().any(|h| h == p)) {
+                    continue;
+                }
+                (
+                    format!(
+                        "ALTER DEFAULT PRIVILEGES FOR ROLE {a} IN SCHEMA {} GRANT {privs} ON {kind} TO {r}",
+                        quote_ident(schema)
+                    ),
+                    format!("default privileges: {privs} on new {kind_l} of {admin} in {schema} to {rn}"),
+                )
+            }
+            None => {
+                if have.is_empty() {
+                    continue;
+                }
+                (
+                    format!("ALTER DEFAULT PRIVILEGES FOR ROLE {a} REVOKE ALL ON {kind} FROM {r}"),
+                    format!(
+                        "default privileges: revoke {} on new {kind_l} of {admin} in every schema from {rn} (now per schema)",
+                        have.join(", ")
+                    ),
+                )
+            }
+        };
+        sqlx::raw_sql(&sql)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| what.clone())?;
+        out.push(what);
+    }
     Ok(())
 }
 

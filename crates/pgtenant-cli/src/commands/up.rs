@@ -21,6 +21,8 @@ enum Step {
     Bootstrap,
     /// Pending migrations of every database.
     Migrate,
+    /// Bootstrap again: the grants on schemas the migrations created.
+    Grants,
     /// Setup seeds of every database.
     SeedSetup,
     /// Demo seeds, when allowed (SEED_DEMO_OK=true or --demo).
@@ -32,6 +34,7 @@ enum Step {
 const STEPS: &[Step] = &[
     Step::Bootstrap,
     Step::Migrate,
+    Step::Grants,
     Step::SeedSetup,
     Step::SeedDemo,
     Step::Doctor,
@@ -42,6 +45,7 @@ impl Step {
         match self {
             Step::Bootstrap => "bootstrap",
             Step::Migrate => "migrate",
+            Step::Grants => "grants",
             Step::SeedSetup => "seed setup",
             Step::SeedDemo => "seed demo",
             Step::Doctor => "doctor",
@@ -60,7 +64,9 @@ fn demo_consent(args: &UpArgs) -> pgtenant::seed::DemoConsent {
 async fn run_step(ctx: &Context, step: Step, args: &UpArgs) -> Result<Report> {
     use super::*;
     match step {
-        Step::Bootstrap => bootstrap::run(ctx, &bootstrap::BootstrapArgs::default()).await,
+        Step::Bootstrap | Step::Grants => {
+            bootstrap::run(ctx, &bootstrap::BootstrapArgs::default()).await
+        }
         Step::Migrate => migrate::run(ctx, &migrate::MigrateArgs::default()).await,
         Step::SeedSetup => {
             seed::run(

@@ -292,7 +292,11 @@ impl Parser<'_> {
     }
 
     /// `modules = [...]`: each a known module, none twice.
-    fn modules(&self, raw: Option<&Spanned<Vec<S>>>, db: &str) -> Result<Vec<String>, ManifestError> {
+    fn modules(
+        &self,
+        raw: Option<&Spanned<Vec<S>>>,
+        db: &str,
+    ) -> Result<Vec<String>, ManifestError> {
         let mut out: Vec<String> = Vec::new();
         for s in raw.map(|l| l.get_ref().as_slice()).unwrap_or_default() {
             let name = self.nonempty(s, "modules")?;

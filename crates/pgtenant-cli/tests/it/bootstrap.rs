@@ -77,12 +77,15 @@ async fn bootstrap_creates_databases_roles_and_grants() {
     );
     assert_eq!(got, (true, true, true, false, false, true, false));
 
-    // Default privileges FOR ROLE admin, in every schema, per object type.
+    // Default privileges FOR ROLE admin, per application schema (here only
+    // public), per object type; none global (the journal's and the modules'
+    // schemas get nothing from them).
     let defaults: Vec<(String, String)> = sqlx::query_as(
-        "SELECT d.defaclobjtype::text, string_agg(a.privilege_type, ',' ORDER BY a.privilege_type)
-         FROM pg_default_acl d, aclexplode(d.defaclacl) a
+        "SELECT coalesce(n.nspname, '<global>') || ' ' || d.defaclobjtype::text,
+                string_agg(a.privilege_type, ',' ORDER BY a.privilege_type)
+         FROM pg_default_acl d CROSS JOIN aclexplode(d.defaclacl) a
+         LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
          WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-           AND d.defaclnamespace = 0
            AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1)
          GROUP BY 1 ORDER BY 1",
     )
@@ -91,9 +94,9 @@ async fn bootstrap_creates_databases_roles_and_grants() {
     .await
     .unwrap();
     let expected = [
-        ("S", "SELECT,USAGE"),
-        ("f", "EXECUTE"),
-        ("r", "DELETE,INSERT,SELECT,UPDATE"),
+        ("public S", "SELECT,USAGE"),
+        ("public f", "EXECUTE"),
+        ("public r", "DELETE,INSERT,SELECT,UPDATE"),
     ];
     assert_eq!(
         defaults,
@@ -197,7 +200,8 @@ async fn bootstrap_grants_on_existing_objects_and_revokes_forbidden_ones() {
     let mut admin = p.admin_conn().await;
     // Objects made before the roles had default privileges, plus a stray TRUNCATE.
     sqlx::raw_sql(&format!(
-        "ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM {svc};
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM {svc};
+         ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {svc};
          CREATE SCHEMA app;
          CREATE TABLE app.items (id serial PRIMARY KEY);
          GRANT TRUNCATE ON app.items TO {svc};",
@@ -219,7 +223,15 @@ async fn bootstrap_grants_on_existing_objects_and_revokes_forbidden_ones() {
             p.svc
         ),
         format!(
-            "default privileges: SELECT, INSERT, UPDATE, DELETE on new tables of postgres to {}",
+            "default privileges: SELECT, INSERT, UPDATE, DELETE on new tables of postgres in public to {}",
+            p.svc
+        ),
+        format!(
+            "default privileges: SELECT, INSERT, UPDATE, DELETE on new tables of postgres in app to {}",
+            p.svc
+        ),
+        format!(
+            "default privileges: revoke SELECT on new tables of postgres in every schema from {} (now per schema)",
             p.svc
         ),
     ] {
