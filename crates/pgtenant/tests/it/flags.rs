@@ -90,33 +90,23 @@ async fn override_beats_plan_beats_default_and_unknown_is_an_error() {
          shows the defined ones)"
     );
 
-    // A tenant cannot upgrade itself or grant itself a flag, even holding
-    // INSERT/UPDATE grants.
-    let mut tx = svc.begin().await.unwrap();
-    set_tenant(&mut tx, TENANT_B, USER).await;
-    let upgraded = sqlx::query("UPDATE pgtenant.tenant_plans SET plan = 'enterprise'")
-        .execute(&mut *tx)
-        .await
-        .unwrap()
-        .rows_affected();
-    assert_eq!(upgraded, 0);
-    let msg = refused(
-        &mut tx,
-        &format!(
-            "INSERT INTO pgtenant.flag_overrides VALUES ('{TENANT_B}', 'exports', true, NULL)"
+    // A tenant cannot upgrade itself, grant itself a flag or change a
+    // definition: the module grants the service role SELECT only.
+    for (statement, table) in [
+        ("UPDATE pgtenant.tenant_plans SET plan = 'enterprise'", "tenant_plans"),
+        (
+            "INSERT INTO pgtenant.flag_overrides (tenant_id, flag_key, enabled) VALUES ('00000000-0000-4000-8000-00000000000b', 'exports', true)",
+            "flag_overrides",
         ),
-    )
-    .await;
-    assert!(msg.contains("row-level security"), "{msg}");
-    tx.rollback().await.unwrap();
-    let mut tx = svc.begin().await.unwrap();
-    let changed = sqlx::query("UPDATE pgtenant.flags SET default_enabled = true")
-        .execute(&mut *tx)
-        .await
-        .unwrap()
-        .rows_affected();
-    assert_eq!(changed, 0, "no write policy on the global flags table");
-    tx.rollback().await.unwrap();
+        ("UPDATE pgtenant.flags SET default_enabled = true", "flags"),
+        ("DELETE FROM pgtenant.plans", "plans"),
+    ] {
+        let mut tx = svc.begin().await.unwrap();
+        set_tenant(&mut tx, TENANT_B, USER).await;
+        let msg = refused(&mut tx, statement).await;
+        assert_eq!(msg, format!("permission denied for table {table}"));
+        tx.rollback().await.unwrap();
+    }
     // No tenant set: plan minimums fail, defaults hold.
     let mut tx = svc.begin().await.unwrap();
     let none: Vec<(String, bool)> =

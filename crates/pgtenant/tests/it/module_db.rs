@@ -1,5 +1,6 @@
 //! A scratch database with some modules installed: a tenants table and a
-//! NOSUPERUSER NOBYPASSRLS service role granted what bootstrap grants.
+//! NOSUPERUSER NOBYPASSRLS service role granted what bootstrap grants
+//! (nothing in the modules' schema: the modules' SQL grants that).
 
 use crate::support::{ServiceDb, TENANT_A, TENANT_B};
 use pgtenant::module::{self, ModuleParams};
@@ -20,11 +21,12 @@ impl ServiceDb {
             for m in modules {
                 sql.push_str(&module::by_name(m).unwrap().render_script(&params).unwrap());
             }
-            // What bootstrap's default privileges give the service role.
+            // What bootstrap grants: DML in the application schemas, USAGE
+            // on the modules' schema; the modules' SQL grants the rest.
             sql.push_str(&format!(
                 "GRANT USAGE ON SCHEMA public, pgtenant TO {svc};
-                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public, pgtenant TO {svc};
-                 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public, pgtenant TO {svc};\n"
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {svc};
+                 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {svc};\n"
             ));
             sql
         })
