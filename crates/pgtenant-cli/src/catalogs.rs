@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 /// The path reported when the tenancy statements fail on the shadow.
 const TENANCY_SOURCE: &str = "<tenancy transform>";
 
-/// The path reported when creating the journal in a migrations shadow fails.
+/// The path reported when creating the journal in a shadow fails.
 const JOURNAL_SOURCE: &str = "<pgtenant journal>";
 
 /// The path reported when rebuilding the desired schema from its own
@@ -75,6 +75,19 @@ fn comparable(db: &Database, mut catalog: Catalog) -> Catalog {
         keep(&f.id.schema, &mut f.grants);
     }
     catalog
+}
+
+/// Create the journal in a fresh shadow, as migrate does on a live
+/// database before its first migration runs: the modules' default schema is
+/// the journal's, which plans never create.
+async fn journal_first(shadow: &ShadowDb) -> Result<()> {
+    shadow
+        .execute(
+            Path::new(JOURNAL_SOURCE),
+            pgtenant::migrate::journal::ENSURE_SQL,
+        )
+        .await
+        .context("creating the journal in a shadow database")
 }
 
 /// Which migration files a replay runs.
@@ -143,16 +156,7 @@ pub async fn migrations_shadow(
     let shadow = ShadowDb::create(admin_url)
         .await
         .context("creating the migrations shadow database")?;
-    // A live database has the journal before its first migration runs (the
-    // modules' default schema is the journal's), so the replay starts there
-    // too.
-    shadow
-        .execute(
-            Path::new(JOURNAL_SOURCE),
-            pgtenant::migrate::journal::ENSURE_SQL,
-        )
-        .await
-        .context("creating the journal in the migrations shadow")?;
+    journal_first(&shadow).await?;
     for f in files {
         if let Replay::Versions(v) = replay {
             if !v.contains(&f.version) {
@@ -280,6 +284,7 @@ async fn rendered(admin_url: &str, db: &Database, catalog: Catalog) -> Result<Ca
         .await
         .context("creating the desired-schema shadow database")?;
     let result = async {
+        journal_first(&shadow).await?;
         let base = shadow.introspect().await?;
         // Renames are between migrations; the rebuild starts from nothing.
         let plan = diff(&base, &catalog, &[]);

@@ -10,6 +10,7 @@ mod init;
 mod inspect;
 mod manifest;
 mod migrate;
+mod modules;
 mod nuke;
 mod support;
 mod verify;
