@@ -3,6 +3,7 @@
 //! A command never imports another command, except `up` and `reset`,
 //! which compose them; shared code lives in the crate's other modules.
 
+pub mod access;
 pub mod backup;
 pub mod bootstrap;
 pub mod check;

@@ -37,6 +37,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// What the rbac module decides for a user in a tenant: explain one
+    /// permission (exit 1 when not allowed) or list the effective ones.
+    Access(commands::access::AccessArgs),
     /// Create the project's databases, service roles and grants (idempotent).
     Bootstrap(commands::bootstrap::BootstrapArgs),
     /// pg_dump each database (custom format) into backups/<db>-<UTC time>.dump.
@@ -84,6 +87,7 @@ enum Command {
 
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
     match command {
+        Command::Access(args) => commands::access::run(ctx, args).await,
         Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
         Command::Backup(args) => commands::backup::run(ctx, args).await,
         Command::Codegen(args) => commands::codegen::run(ctx, args).await,

@@ -171,3 +171,87 @@ pub fn render_setup(db: &Database, catalog: &Catalog) -> Result<Vec<RenderedFile
     }
     Ok(out)
 }
+
+/// What the modules' setup changed in one database, one line each.
+pub type SetupLines = Vec<String>;
+
+/// The modules' setup of `db` (part of `seed setup`, before the seed
+/// files): the rbac catalog and global roles from their files, then each
+/// module's setup seeds; idempotent, one transaction.
+pub async fn setup(admin_url: &str, db: &Database) -> Result<SetupLines> {
+    use anyhow::Context as _;
+    use sqlx::Connection as _;
+    if db.modules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rbac = if db.uses_module("rbac") {
+        Some(read_rbac_files(db)?)
+    } else {
+        None
+    };
+    let mut conn = crate::db::connect(admin_url, Some(&db.name), None).await?;
+    let catalog = pgtenant_schema::introspect(&mut conn)
+        .await
+        .with_context(|| format!("introspecting database {}", db.name))?;
+    let setup = render_setup(db, &catalog)?;
+    let mut tx = conn.begin().await?;
+    let mut lines = Vec::new();
+    if let Some((catalog, roles)) = &rbac {
+        let r = pgtenant::rbac::seed(&mut tx, &db.module_schema, catalog, roles)
+            .await
+            .with_context(|| format!("seeding the rbac catalog of database {}", db.name))?;
+        lines.push(format!(
+            "{}: rbac: {} permissions and {} global roles in the files; {} permission{} and {} role{} changed",
+            db.name,
+            catalog.len(),
+            roles.len(),
+            r.permissions,
+            if r.permissions == 1 { "" } else { "s" },
+            r.roles,
+            if r.roles == 1 { "" } else { "s" },
+        ));
+    }
+    for f in &setup {
+        sqlx::raw_sql(&f.sql)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("module setup {} of database {}", f.name, db.name))?;
+        lines.push(format!("{}: module setup {}", db.name, f.name));
+    }
+    tx.commit().await?;
+    let _ = conn.close().await;
+    Ok(lines)
+}
+
+/// The rbac catalog (required) and global roles (optional) of `db`, parsed;
+/// errors name the file and line.
+pub fn read_rbac_files(
+    db: &Database,
+) -> Result<(pgtenant::rbac::Catalog, Vec<pgtenant::rbac::Role>)> {
+    let path = &db.rbac.permissions;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        usage(format!(
+            "database {} uses the rbac module but its permission catalog {} cannot be read ({e}); \
+             create it with one permission per line (e.g. `content.read`), or set \
+             [database.rbac] permissions = \"...\"",
+            db.name,
+            path.display()
+        ))
+    })?;
+    let catalog = pgtenant::rbac::Catalog::parse(&path.display().to_string(), &text)
+        .map_err(|e| usage(e.to_string()))?;
+    let roles = match std::fs::read_to_string(&db.rbac.roles) {
+        Ok(text) => {
+            pgtenant::rbac::parse_roles(&db.rbac.roles.display().to_string(), &text, &catalog)
+                .map_err(|e| usage(e.to_string()))?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(usage(format!(
+                "cannot read {}: {e}",
+                db.rbac.roles.display()
+            )))
+        }
+    };
+    Ok((catalog, roles))
+}

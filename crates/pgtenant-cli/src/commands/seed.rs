@@ -93,9 +93,15 @@ pub async fn run(ctx: &Context, args: &SeedArgs) -> Result<Report> {
     let mut json = Vec::new();
     let mut human = Vec::new();
     for database in manifest.select(args.db.as_deref())? {
+        let mut modules = Vec::new();
+        if kind == SeedKind::Setup {
+            let admin = ctx.admin_url()?;
+            modules = crate::modules::setup(&admin.url, database).await?;
+            human.extend(modules.iter().cloned());
+        }
         let r = seed_database(ctx, database, kind, demo).await?;
         human.push(summary(&database.name, kind, &r));
-        json.push(serde_json::json!({"name": database.name, "applied": r.applied, "unchanged": r.skipped}));
+        json.push(serde_json::json!({"name": database.name, "modules": modules, "applied": r.applied, "unchanged": r.skipped}));
     }
     Ok(Report::ok(
         serde_json::json!({"command": "seed", "kind": kind.as_str(), "databases": json}),

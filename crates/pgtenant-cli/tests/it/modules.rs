@@ -197,3 +197,125 @@ async fn modules_before_bootstrap_say_to_run_it() {
         run.stderr
     );
 }
+
+impl Project {
+    fn rbac_file(&self, name: &str, text: &str) {
+        let dir = self.dir.path().join("rbac");
+        std::fs::create_dir_all(&dir).expect("mkdir rbac");
+        std::fs::write(dir.join(name), text).expect("write rbac file");
+    }
+}
+
+#[tokio::test]
+async fn seed_setup_loads_the_rbac_files_and_access_explains_the_decision() {
+    let p = Project::with_modules("\"rbac\"");
+    p.rbac_file(
+        "permissions.txt",
+        "# the catalog\ncontent.read    Read content\ncontent.edit\ncontent.delete\nadmin.users.list\n",
+    );
+    p.rbac_file(
+        "roles.txt",
+        "member allow content.*\nmember deny content.delete\nowner allow *\n",
+    );
+    p.must(&["bootstrap"]).await;
+    p.must(&["generate", "--db", &p.db, "--name", "init"]).await;
+    p.must(&["migrate"]).await;
+    let first = p.must(&["seed", "setup"]).await;
+    assert!(
+        first.stdout.contains(&format!(
+            "{}: rbac: 4 permissions and 2 global roles in the files; 4 permissions and 2 roles changed",
+            p.db
+        )),
+        "{}",
+        first.stdout
+    );
+    let again = p.must(&["seed", "setup"]).await;
+    assert!(
+        again.stdout.contains("; 0 permissions and 0 roles changed"),
+        "{}",
+        again.stdout
+    );
+
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!(
+        "INSERT INTO tenants VALUES ('{TENANT}', 'A');
+         INSERT INTO memberships (tenant_id, user_id) VALUES ('{TENANT}', '{USER}');
+         INSERT INTO pgtenant.role_grants (tenant_id, user_id, role_id)
+           SELECT '{TENANT}', '{USER}', role_id FROM pgtenant.roles WHERE name = 'member';"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    let who = ["--user", USER, "--tenant", TENANT];
+    let denied = p
+        .run(&[&["access", "explain"][..], &who, &["content.delete"]].concat())
+        .await;
+    assert_eq!(denied.code, 1, "{denied:?}");
+    assert_eq!(
+        denied.stdout,
+        format!(
+            "content.delete: denied (a deny rule matched) for user {USER} in tenant {TENANT}\n\
+             decided by: deny content.delete in role member (global)\n\
+             matching rules:\n  \
+             effect  pattern         role\n  \
+             deny    content.delete  member (global)\n  \
+             allow   content.*       member (global)\n"
+        )
+    );
+    let allowed = p
+        .run(&[&["access", "explain"][..], &who, &["content.edit"]].concat())
+        .await;
+    assert_eq!(allowed.code, 0, "{allowed:?}");
+    assert!(
+        allowed.stdout.starts_with("content.edit: allowed"),
+        "{}",
+        allowed.stdout
+    );
+    let list = p.must(&[&["access", "list"][..], &who].concat()).await;
+    assert_eq!(
+        list.stdout,
+        format!("user {USER} in tenant {TENANT}: 2 permissions\n  content.edit\n  content.read\n")
+    );
+    let bad = p
+        .run(&["access", "list", "--user", "bob", "--tenant", TENANT])
+        .await;
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(
+        bad.stderr.contains("--user \"bob\": not a UUID"),
+        "{}",
+        bad.stderr
+    );
+
+    // A role naming a pattern the catalog does not have: the file and line.
+    p.rbac_file(
+        "roles.txt",
+        "member allow content.*\nmember allow billing.*\n",
+    );
+    let run = p.run(&["seed", "setup"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("roles.txt:2:") && run.stderr.contains("billing.*"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn the_rbac_module_without_its_catalog_file_says_what_to_create() {
+    let p = Project::with_modules("\"rbac\"");
+    p.must(&["bootstrap"]).await;
+    p.must(&["generate", "--db", &p.db, "--name", "init"]).await;
+    p.must(&["migrate"]).await;
+    let run = p.run(&["seed", "setup"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "database {} uses the rbac module but its permission catalog {} cannot be read",
+            p.db,
+            p.dir.path().join("rbac/permissions.txt").display()
+        )),
+        "{}",
+        run.stderr
+    );
+}
