@@ -33,6 +33,8 @@ pub struct Module {
     pub summary: &'static str,
     /// The module's documentation (Markdown).
     pub docs: &'static str,
+    /// Modules whose SQL this one's needs, rendered before it.
+    pub requires: &'static [&'static str],
     /// Schema SQL, applied in this order.
     pub sql: &'static [ModuleFile],
     /// Idempotent setup seeds, applied in this order after the schema.

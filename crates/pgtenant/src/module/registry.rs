@@ -17,6 +17,7 @@ const RBAC: Module = Module {
     name: "rbac",
     summary: "permission catalog, roles with allow/deny patterns, grants, has_permission()",
     docs: include_str!("../../modules/rbac/README.md"),
+    requires: &[],
     sql: &[
         module_file!("rbac", "10_tables.sql"),
         module_file!("rbac", "20_evaluate.sql"),
@@ -32,6 +33,7 @@ const AUDIT: Module = Module {
     name: "audit",
     summary: "append-only audit log, hash-chained per tenant, audit()",
     docs: include_str!("../../modules/audit/README.md"),
+    requires: &[],
     sql: &[module_file!("audit", "10_audit.sql")],
     setup: &[],
     self_policed_tables: &["audit_log"],
@@ -42,12 +44,25 @@ const FLAGS: Module = Module {
     name: "flags",
     summary: "feature flags: plans, per-tenant overrides, flag_enabled()",
     docs: include_str!("../../modules/flags/README.md"),
+    requires: &[],
     sql: &[module_file!("flags", "10_flags.sql")],
     setup: &[],
     self_policed_tables: &["tenant_plans", "flag_overrides"],
 };
 
-const MODULES: &[Module] = &[AUDIT, FLAGS, RBAC];
+/// Single-use invitations into a tenant with an rbac role
+/// ([`crate::invites`]).
+const INVITES: Module = Module {
+    name: "invites",
+    summary: "single-use tenant invitations with an rbac role, invite_accept()",
+    docs: include_str!("../../modules/invites/README.md"),
+    requires: &["rbac"],
+    sql: &[module_file!("invites", "10_invites.sql")],
+    setup: &[],
+    self_policed_tables: &["invites"],
+};
+
+const MODULES: &[Module] = &[AUDIT, FLAGS, INVITES, RBAC];
 
 /// Every module, sorted by name.
 pub fn all() -> &'static [Module] {
@@ -79,7 +94,7 @@ mod tests {
     fn unknown_module_lists_the_known_ones() {
         assert_eq!(
             by_name("acl").unwrap_err().to_string(),
-            "unknown module \"acl\"; the known modules are: audit, flags, rbac"
+            "unknown module \"acl\"; the known modules are: audit, flags, invites, rbac"
         );
         assert_eq!(by_name("rbac").unwrap().name, "rbac");
     }
@@ -99,6 +114,16 @@ mod tests {
                 .chain(&m.render_setup(&p).unwrap())
             {
                 assert!(!f.sql.contains("{{"), "{}", f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_required_module_exists_and_is_not_circular() {
+        for m in all() {
+            for r in m.requires {
+                let dep = by_name(r).unwrap();
+                assert!(!dep.requires.contains(&m.name), "{} <-> {r}", m.name);
             }
         }
     }

@@ -5,6 +5,7 @@ mod child;
 mod explain;
 mod faults;
 mod flags;
+mod invites;
 mod isolation;
 mod membership;
 mod mig_support;

@@ -54,15 +54,22 @@ pub struct RbacDb {
 
 impl RbacDb {
     pub async fn new() -> RbacDb {
+        RbacDb::with_modules(&[]).await
+    }
+
+    /// The rbac module and then `modules` (ones that build on it).
+    pub async fn with_modules(modules: &[&str]) -> RbacDb {
         let svc = TestRole::new("pgt_svc", "LOGIN NOSUPERUSER NOBYPASSRLS").await;
         let db = TestDb::new().await;
         let mut sql = prerequisites(&svc.name);
-        sql.push_str(
-            &module::by_name("rbac")
-                .unwrap()
-                .render_script(&params(&svc.name))
-                .unwrap(),
-        );
+        for m in std::iter::once(&"rbac").chain(modules) {
+            sql.push_str(
+                &module::by_name(m)
+                    .unwrap()
+                    .render_script(&params(&svc.name))
+                    .unwrap(),
+            );
+        }
         db.exec(&sql).await;
         RbacDb { db, svc }
     }
