@@ -72,6 +72,7 @@ pub mod flags;
 pub mod ids;
 pub mod invites;
 pub mod secrets;
+pub mod sessions;
 pub mod superadmin;
 pub mod tenant;
 pub mod token;

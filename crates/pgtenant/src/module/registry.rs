@@ -62,7 +62,19 @@ const INVITES: Module = Module {
     self_policed_tables: &["invites"],
 };
 
-const MODULES: &[Module] = &[AUDIT, FLAGS, INVITES, RBAC];
+/// Login sessions with rotating refresh tokens and reuse detection
+/// ([`crate::sessions`]).
+const SESSIONS: Module = Module {
+    name: "sessions",
+    summary: "sessions with rotating refresh tokens, reuse detection, session_refresh()",
+    docs: include_str!("../../modules/sessions/README.md"),
+    requires: &[],
+    sql: &[module_file!("sessions", "10_sessions.sql")],
+    setup: &[],
+    self_policed_tables: &["sessions"],
+};
+
+const MODULES: &[Module] = &[AUDIT, FLAGS, INVITES, RBAC, SESSIONS];
 
 /// Every module, sorted by name.
 pub fn all() -> &'static [Module] {
@@ -94,7 +106,7 @@ mod tests {
     fn unknown_module_lists_the_known_ones() {
         assert_eq!(
             by_name("acl").unwrap_err().to_string(),
-            "unknown module \"acl\"; the known modules are: audit, flags, invites, rbac"
+            "unknown module \"acl\"; the known modules are: audit, flags, invites, rbac, sessions"
         );
         assert_eq!(by_name("rbac").unwrap().name, "rbac");
     }

@@ -16,6 +16,7 @@ mod rbac_prop;
 mod rbac_support;
 mod secrets;
 mod seed;
+mod sessions;
 mod superadmin;
 mod support;
 mod validation;
