@@ -65,6 +65,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod api_keys;
 pub mod audit;
 pub mod config;
 pub mod error;

@@ -74,7 +74,18 @@ const SESSIONS: Module = Module {
     self_policed_tables: &["sessions"],
 };
 
-const MODULES: &[Module] = &[AUDIT, FLAGS, INVITES, RBAC, SESSIONS];
+/// A tenant's API keys, scoped to rbac permissions ([`crate::api_keys`]).
+const API_KEYS: Module = Module {
+    name: "api_keys",
+    summary: "tenant API keys with rbac scopes, rotation, api_key_verify()",
+    docs: include_str!("../../modules/api_keys/README.md"),
+    requires: &["rbac"],
+    sql: &[module_file!("api_keys", "10_api_keys.sql")],
+    setup: &[],
+    self_policed_tables: &["api_keys"],
+};
+
+const MODULES: &[Module] = &[API_KEYS, AUDIT, FLAGS, INVITES, RBAC, SESSIONS];
 
 /// Every module, sorted by name.
 pub fn all() -> &'static [Module] {
@@ -106,7 +117,7 @@ mod tests {
     fn unknown_module_lists_the_known_ones() {
         assert_eq!(
             by_name("acl").unwrap_err().to_string(),
-            "unknown module \"acl\"; the known modules are: audit, flags, invites, rbac, sessions"
+            "unknown module \"acl\"; the known modules are: api_keys, audit, flags, invites, rbac, sessions"
         );
         assert_eq!(by_name("rbac").unwrap().name, "rbac");
     }

@@ -5,7 +5,10 @@
 //! never on the wire.
 
 use crate::module_db::set_tenant;
-use crate::rbac_support::{has, id, RbacDb};
+use crate::rbac_support::as_user;
+use crate::rbac_support::{
+    has, id, two_tenants, RbacDb, A, B, MEMBER_A, NEWCOMER, OWNER_A, OWNER_B,
+};
 use pgtenant::invites::{InviteError, Invites, IssuedInvite, NewInvite};
 use pgtenant_testkit::WireTap;
 use sqlx::postgres::PgConnectOptions;
@@ -13,51 +16,12 @@ use sqlx::{Connection, PgConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
-const A: u64 = 1;
-const B: u64 = 2;
-/// Owner of A, a plain member of A, owner of B, a newcomer.
-const OWNER_A: u64 = 11;
-const MEMBER_A: u64 = 12;
-const OWNER_B: u64 = 21;
-const NEWCOMER: u64 = 31;
-
 async fn world() -> RbacDb {
-    let r = RbacDb::with_modules(&["invites"]).await;
-    r.db.exec(&format!(
-        "INSERT INTO tenants VALUES ('{a}', 'A'), ('{b}', 'B');
-         INSERT INTO memberships (tenant_id, user_id) VALUES
-           ('{a}', '{oa}'), ('{a}', '{ma}'), ('{b}', '{ob}');
-         INSERT INTO pgtenant.permissions (name) VALUES
-           ('content.read'), ('members.invite'), ('admin.tenant.delete');
-         INSERT INTO pgtenant.roles (tenant_id, name, allow) VALUES
-           (NULL, 'owner', '{{*}}'), (NULL, 'member', '{{content.read}}');
-         INSERT INTO pgtenant.role_grants (tenant_id, user_id, role_id)
-           SELECT t, u, (SELECT role_id FROM pgtenant.roles WHERE name = n)
-             FROM (VALUES ('{a}'::uuid, '{oa}'::uuid, 'owner'), ('{a}', '{ma}', 'member'),
-                          ('{b}', '{ob}', 'owner')) v (t, u, n);",
-        a = id(A),
-        b = id(B),
-        oa = id(OWNER_A),
-        ma = id(MEMBER_A),
-        ob = id(OWNER_B),
-    ))
-    .await;
-    r
+    two_tenants(&["invites"]).await
 }
 
 fn invites() -> Invites {
     Invites::new("pgtenant")
-}
-
-/// Run one call in a transaction as `user` in `tenant`, committed.
-macro_rules! as_user {
-    ($conn:expr, $tenant:expr, $user:expr, |$tx:ident| $body:expr) => {{
-        let mut $tx = $conn.begin().await.unwrap();
-        set_tenant(&mut $tx, &id($tenant), &id($user)).await;
-        let out = $body;
-        $tx.commit().await.unwrap();
-        out
-    }};
 }
 
 async fn invite(svc: &mut PgConnection, email: &str, role: &str) -> IssuedInvite {

@@ -1,5 +1,6 @@
 //! Integration tests of the application library against a real PostgreSQL.
 
+mod api_keys;
 mod audit;
 mod child;
 mod explain;

@@ -139,3 +139,56 @@ pub async fn refused(conn: &mut PgConnection, sql: &str) -> String {
         Err(e) => panic!("{e}"),
     }
 }
+
+pub const A: u64 = 1;
+pub const B: u64 = 2;
+/// Owner of A, a plain member of A, owner of B, a newcomer.
+pub const OWNER_A: u64 = 11;
+pub const MEMBER_A: u64 = 12;
+pub const OWNER_B: u64 = 21;
+pub const NEWCOMER: u64 = 31;
+
+/// Tenants A and B, the rbac module and then `modules`; permissions
+/// content.read, members.invite, admin.tenant.delete; global roles owner
+/// (`*`) and member (content.read); OWNER_A and MEMBER_A in A, OWNER_B in B.
+pub async fn two_tenants(modules: &[&str]) -> RbacDb {
+    let r = RbacDb::with_modules(modules).await;
+    r.db.exec(&format!(
+        "INSERT INTO tenants VALUES ('{a}', 'A'), ('{b}', 'B');
+         INSERT INTO memberships (tenant_id, user_id) VALUES
+           ('{a}', '{oa}'), ('{a}', '{ma}'), ('{b}', '{ob}');
+         INSERT INTO pgtenant.permissions (name) VALUES
+           ('content.read'), ('members.invite'), ('admin.tenant.delete');
+         INSERT INTO pgtenant.roles (tenant_id, name, allow) VALUES
+           (NULL, 'owner', '{{*}}'), (NULL, 'member', '{{content.read}}');
+         INSERT INTO pgtenant.role_grants (tenant_id, user_id, role_id)
+           SELECT t, u, (SELECT role_id FROM pgtenant.roles WHERE name = n)
+             FROM (VALUES ('{a}'::uuid, '{oa}'::uuid, 'owner'), ('{a}', '{ma}', 'member'),
+                          ('{b}', '{ob}', 'owner')) v (t, u, n);",
+        a = id(A),
+        b = id(B),
+        oa = id(OWNER_A),
+        ma = id(MEMBER_A),
+        ob = id(OWNER_B),
+    ))
+    .await;
+    r
+}
+
+/// Run one call in a transaction as `user` in `tenant`, committed (the
+/// caller imports `sqlx::Connection`).
+macro_rules! as_user {
+    ($conn:expr, $tenant:expr, $user:expr, |$tx:ident| $body:expr) => {{
+        let mut $tx = $conn.begin().await.unwrap();
+        crate::module_db::set_tenant(
+            &mut $tx,
+            &crate::rbac_support::id($tenant),
+            &crate::rbac_support::id($user),
+        )
+        .await;
+        let out = $body;
+        $tx.commit().await.unwrap();
+        out
+    }};
+}
+pub(crate) use as_user;
