@@ -335,3 +335,77 @@ async fn the_token_never_crosses_the_wire() {
         );
     }
 }
+
+/// In production the module's functions belong to a migration owner that
+/// is no superuser, and the membership table is under a forced tenant
+/// policy: accepting must still write the membership (in the invite's
+/// tenant) and leave the caller's tenant setting as it was.
+#[tokio::test]
+async fn accept_works_for_a_plain_owner_under_a_forced_membership_policy() {
+    use crate::rbac_support::{params, prerequisites};
+    use pgtenant::module;
+    use pgtenant_testkit::{TestDb, TestRole};
+
+    let owner = TestRole::new("pgt_own", "LOGIN NOSUPERUSER NOBYPASSRLS").await;
+    let svc = TestRole::new("pgt_svc", "LOGIN NOSUPERUSER NOBYPASSRLS").await;
+    let db = TestDb::new().await;
+    let mut sql = format!(
+        "ALTER SCHEMA public OWNER TO {o}; GRANT CREATE ON DATABASE \"{d}\" TO {o};
+         SET ROLE {o};\n{}",
+        prerequisites(&svc.name),
+        o = owner.name,
+        d = db.name
+    );
+    for m in ["rbac", "invites"] {
+        let script = module::by_name(m)
+            .unwrap()
+            .render_script(&params(&svc.name));
+        sql.push_str(&script.unwrap());
+    }
+    let token = pgtenant::token::Token::generate("pgi").unwrap();
+    sql.push_str(&format!(
+        "RESET ROLE;
+         INSERT INTO tenants VALUES ('{a}', 'A'), ('{b}', 'B');
+         INSERT INTO memberships (tenant_id, user_id) VALUES ('{a}', '{oa}');
+         INSERT INTO pgtenant.permissions (name) VALUES ('content.read');
+         INSERT INTO pgtenant.roles (name, allow) VALUES ('member', '{{content.read}}');
+         INSERT INTO pgtenant.invites (tenant_id, email, role_id, invited_by, lookup_id, token_hash, expires_at)
+           SELECT '{a}', 'own@example.com', role_id, '{oa}', '{lookup}', '\\x{hash}', now() + interval '1 hour'
+             FROM pgtenant.roles;",
+        a = id(A),
+        b = id(B),
+        oa = id(OWNER_A),
+        lookup = token.lookup_id(),
+        hash = hex::encode(token.hash()),
+    ));
+    db.exec(&sql).await;
+    let owner_of: String = sqlx::query_scalar(
+        "SELECT pg_get_userbyid(proowner)::text FROM pg_proc WHERE proname = 'invite_accept'",
+    )
+    .fetch_one(&mut db.conn().await)
+    .await
+    .unwrap();
+    assert_eq!(owner_of, owner.name);
+
+    let opts = PgConnectOptions::from_str(&db.url)
+        .unwrap()
+        .username(&svc.name);
+    let mut conn = PgConnection::connect_with(&opts).await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    set_tenant(&mut tx, &id(B), &id(NEWCOMER)).await;
+    let ok = invites()
+        .accept(&mut tx, token.expose(), &id(NEWCOMER), "own@example.com")
+        .await
+        .unwrap();
+    assert_eq!(ok.tenant, id(A));
+    let still: String = sqlx::query_scalar("SELECT current_setting('app.tenant_id')")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(still, id(B), "the caller's tenant setting is put back");
+    tx.commit().await.unwrap();
+    assert!(has(&mut conn, &id(NEWCOMER), &id(A), "content.read").await);
+    drop(conn);
+    db.drop_now().await;
+    drop((svc, owner));
+}
