@@ -24,6 +24,14 @@
 //! is enough because the token carries 142 random bits: nobody can search
 //! that space, so there is nothing for a slow hash to slow down.
 //!
+//! Another language mints and checks the same tokens with: 36 characters
+//! drawn uniformly from `[0-9A-Za-z]` by a CSPRNG; the checksum is CRC32
+//! (IEEE, as zlib) of the UTF-8 bytes of `<prefix>_<body>`, written in base62
+//! over the alphabet `0-9A-Z a-z` (in that order), most significant digit
+//! first, left-padded with `0` to 6 characters; the lookup id is the body's
+//! first 12 characters; the hash is SHA-256 of the whole token's UTF-8
+//! bytes. The test vector is in this file's tests.
+//!
 //! The library sends the database only the lookup id and the hash, never
 //! the token, so a token cannot reach a server log (`log_statement`) or an
 //! error. [`Token`] has no `Display`, and its `Debug` shows `***` in place
@@ -262,6 +270,21 @@ mod tests {
              match (a typo or a truncated token)"
         );
     }
+
+    /// A fixed token for other implementations to check against (the same
+    /// figures come from Python's zlib.crc32 and hashlib.sha256).
+    #[test]
+    fn test_vector() {
+        let signed = "pgk_0123456789abcdefghijABCDEFGHIJklmnop";
+        let token = format!("{signed}_{}", checksum(signed.as_bytes()));
+        let t = Token::parse(&token).unwrap();
+        assert_eq!(token, VECTOR_TOKEN);
+        assert_eq!(t.lookup_id(), "0123456789ab");
+        assert_eq!(hex::encode(t.hash()), VECTOR_HASH);
+    }
+
+    const VECTOR_TOKEN: &str = "pgk_0123456789abcdefghijABCDEFGHIJklmnop_3CkxFw";
+    const VECTOR_HASH: &str = "594a35771dcc2ba521206f37636900ca2ffab0d044ef2f92242d8a93b51cd58e";
 
     #[test]
     fn prefixes_are_checked() {

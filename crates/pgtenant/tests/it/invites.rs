@@ -7,7 +7,7 @@
 use crate::module_db::set_tenant;
 use crate::rbac_support::as_user;
 use crate::rbac_support::{
-    has, id, two_tenants, RbacDb, A, B, MEMBER_A, NEWCOMER, OWNER_A, OWNER_B,
+    has, id, refused, two_tenants, RbacDb, A, B, MEMBER_A, NEWCOMER, OWNER_A, OWNER_B,
 };
 use pgtenant::invites::{InviteError, Invites, IssuedInvite, NewInvite};
 use pgtenant_testkit::WireTap;
@@ -295,6 +295,24 @@ async fn tenant_b_cannot_list_resend_revoke_or_write_tenant_a_invites() {
     assert_eq!(
         changed, 0,
         "no write policy: writes only through the functions"
+    );
+    tx.rollback().await.unwrap();
+    let mut tx = svc.begin().await.unwrap();
+    set_tenant(&mut tx, &id(A), &id(OWNER_A)).await;
+    let forged = refused(
+        &mut tx,
+        &format!(
+            "INSERT INTO pgtenant.invites (tenant_id, email, role_id, invited_by, lookup_id, token_hash, expires_at)
+             SELECT '{}', 'me@example.com', role_id, '{}', 'AAAAAAAAAAAA', sha256('x'), 'infinity'
+               FROM pgtenant.roles WHERE name = 'owner'",
+            id(A),
+            id(OWNER_A)
+        ),
+    )
+    .await;
+    assert_eq!(
+        forged,
+        "new row violates row-level security policy for table \"invites\""
     );
     tx.rollback().await.unwrap();
     let rows: i64 = as_user!(svc, B, OWNER_B, |tx| sqlx::query_scalar(
