@@ -23,14 +23,18 @@ use crate::db;
 use crate::manifest::Database;
 use anyhow::{Context as _, Result};
 use pgtenant::migrate::MigrationFile;
-use pgtenant_schema::shadow::{read_sql_files, ShadowDb, SqlFile};
+use pgtenant_schema::shadow::{read_sql_files, LoadedSchema, ShadowDb, SqlFile};
 use pgtenant_schema::tenancy;
 use pgtenant_schema::{diff, Catalog, Grant, QualName, RenameHint};
 use std::collections::BTreeSet;
-use std::path::Path;
+use pgtenant::module::RenderedFile;
+use std::path::{Path, PathBuf};
 
 /// The path reported when the tenancy statements fail on the shadow.
 const TENANCY_SOURCE: &str = "<tenancy transform>";
+
+/// The path reported when creating the journal in a migrations shadow fails.
+const JOURNAL_SOURCE: &str = "<pgtenant journal>";
 
 /// The path reported when rebuilding the desired schema from its own
 /// printed text fails on the shadow.
@@ -38,26 +42,36 @@ const REBUILD_SOURCE: &str = "<desired schema rebuilt from its plan>";
 
 /// `catalog` as a schema to compare: without the grants to the roles
 /// bootstrap manages for `db`. Every catalog that is compared passes here.
+///
+/// The grants on objects inside the modules' schema are the exception: the
+/// modules' SQL gives them (narrower than bootstrap's DML, e.g. SELECT and
+/// INSERT only on the audit log), so they are part of the schema, written
+/// into migrations like any other statement. The schema's own USAGE stays
+/// bootstrap's.
 fn comparable(db: &Database, mut catalog: Catalog) -> Catalog {
     let roles: BTreeSet<&str> = db.roles().map(|(_, r)| r.name.as_str()).collect();
-    let keep = |grants: &mut Vec<Grant>| grants.retain(|g| !roles.contains(g.grantee.as_str()));
+    let keep = |schema: &str, grants: &mut Vec<Grant>| {
+        if !crate::modules::in_module_schema(db, schema) {
+            grants.retain(|g| !roles.contains(g.grantee.as_str()));
+        }
+    };
     for s in catalog.schemas.values_mut() {
-        keep(&mut s.grants);
+        s.grants.retain(|g| !roles.contains(g.grantee.as_str()));
     }
-    for s in catalog.sequences.values_mut() {
-        keep(&mut s.grants);
+    for (name, s) in &mut catalog.sequences {
+        keep(&name.schema, &mut s.grants);
     }
-    for t in catalog.tables.values_mut() {
-        keep(&mut t.grants);
+    for (name, t) in &mut catalog.tables {
+        keep(&name.schema, &mut t.grants);
         for c in &mut t.columns {
-            keep(&mut c.grants);
+            keep(&name.schema, &mut c.grants);
         }
     }
-    for v in catalog.views.values_mut() {
-        keep(&mut v.grants);
+    for (name, v) in &mut catalog.views {
+        keep(&name.schema, &mut v.grants);
     }
     for f in catalog.functions.values_mut() {
-        keep(&mut f.grants);
+        keep(&f.id.schema, &mut f.grants);
     }
     catalog
 }
@@ -80,7 +94,10 @@ fn up_text(file: &MigrationFile) -> String {
 /// (see [`pgtenant::migrate::file::holds_migrations`]), read as migrations:
 /// the up sections in version order, never the down sections. `None` when
 /// `path` holds plain SQL.
-pub async fn migrations_source_catalog(admin_url: &str, path: &Path) -> Result<Option<Catalog>> {
+pub async fn migrations_source_catalog(
+    admin_url: &str,
+    path: &Path,
+) -> Result<Option<LoadedSchema>> {
     if !pgtenant::migrate::file::holds_migrations(path) {
         return Ok(None);
     }
@@ -125,6 +142,13 @@ pub async fn migrations_shadow(
     let shadow = ShadowDb::create(admin_url)
         .await
         .context("creating the migrations shadow database")?;
+    // A live database has the journal before its first migration runs (the
+    // modules' default schema is the journal's), so the replay starts there
+    // too.
+    shadow
+        .execute(Path::new(JOURNAL_SOURCE), pgtenant::migrate::journal::ENSURE_SQL)
+        .await
+        .context("creating the journal in the migrations shadow")?;
     for f in files {
         if let Replay::Versions(v) = replay {
             if !v.contains(&f.version) {
@@ -163,13 +187,14 @@ pub async fn from_migrations(
 }
 
 /// The desired catalog: `schema/<db>` loaded into a shadow, with the
-/// tenancy transform applied for a database with tenancy on.
-pub async fn desired(admin_url: &str, db: &Database) -> Result<Catalog> {
+/// tenancy transform applied for a database with tenancy on, and the rename
+/// hints of its files.
+pub async fn desired(admin_url: &str, db: &Database) -> Result<LoadedSchema> {
     let files = read_sql_files(&db.schema_dir)
         .with_context(|| format!("reading the schema of database {}", db.name))?;
-    pgtenant_schema::shadow::rename_hints(&files)?;
+    let renames = pgtenant_schema::shadow::rename_hints(&files)?;
     let cfg = match &db.tenancy {
-        Some(t) => Some(crate::tenancy::rules(&db.name, t)?),
+        Some(t) => Some(crate::tenancy::for_database(db, t)?),
         None => None,
     };
     let shadow = ShadowDb::create(admin_url)
@@ -181,6 +206,11 @@ pub async fn desired(admin_url: &str, db: &Database) -> Result<Catalog> {
             .await
             .with_context(|| format!("loading the schema of database {}", db.name))?;
         let mut catalog = shadow.introspect().await?;
+        let module_files = crate::modules::render(db, &catalog)?;
+        if !module_files.is_empty() {
+            load_modules(&shadow, db, &module_files).await?;
+            catalog = shadow.introspect().await?;
+        }
         if let Some(cfg) = &cfg {
             let out = tenancy::transform(&catalog, cfg);
             if !out.statements.is_empty() {
@@ -200,7 +230,31 @@ pub async fn desired(admin_url: &str, db: &Database) -> Result<Catalog> {
     let dropped = shadow.drop().await;
     let catalog = result?;
     dropped?;
-    rendered(admin_url, db, comparable(db, catalog)).await
+    let catalog = rendered(admin_url, db, comparable(db, catalog)).await?;
+    Ok(LoadedSchema { catalog, renames })
+}
+
+/// Run the rendered module files on the desired shadow, after the user's
+/// schema files (the modules reference the root and membership tables).
+async fn load_modules(shadow: &ShadowDb, db: &Database, files: &[RenderedFile]) -> Result<()> {
+    for f in files {
+        let source = PathBuf::from(format!("<module {}>", f.name));
+        if let Err(e) = shadow.execute(&source, &f.sql).await {
+            let role_missing = format!("role \"{}\" does not exist", db.service_role.name);
+            let hint = if format!("{e:#}").contains(&role_missing) {
+                format!(
+                    "; the module grants privileges to the service role {}: run `pgtenant bootstrap` first to create it",
+                    db.service_role.name
+                )
+            } else {
+                String::new()
+            };
+            return Err(e).with_context(|| {
+                format!("loading module {} into the schema of database {}{hint}", f.name, db.name)
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `catalog` as PostgreSQL prints it once built from its own printed text.
@@ -220,10 +274,8 @@ async fn rendered(admin_url: &str, db: &Database, catalog: Catalog) -> Result<Ca
         .context("creating the desired-schema shadow database")?;
     let result = async {
         let base = shadow.introspect().await?;
-        let mut target = catalog.clone();
         // Renames are between migrations; the rebuild starts from nothing.
-        target.renames.clear();
-        let plan = diff(&base, &target);
+        let plan = diff(&base, &catalog, &[]);
         shadow
             .execute(Path::new(REBUILD_SOURCE), &plan.to_sql())
             .await
@@ -232,9 +284,8 @@ async fn rendered(admin_url: &str, db: &Database, catalog: Catalog) -> Result<Ca
     }
     .await;
     let dropped = shadow.drop().await;
-    let mut rebuilt = result?;
+    let rebuilt = result?;
     dropped?;
-    rebuilt.renames = catalog.renames;
     Ok(comparable(db, rebuilt))
 }
 
@@ -272,7 +323,7 @@ pub async fn migrations_and_desired(
     admin_url: &str,
     db: &Database,
     files: &[MigrationFile],
-) -> Result<(MigrationsShadow, Catalog)> {
+) -> Result<(MigrationsShadow, LoadedSchema)> {
     let (m, d) = tokio::join!(
         migrations_shadow(admin_url, db, files, Replay::All),
         desired(admin_url, db)

@@ -3,7 +3,6 @@
 
 use crate::catalogs::{self, from_migrations, Replay};
 use crate::manifest::Database;
-use crate::plans::plan_sql;
 use anyhow::Result;
 use pgtenant::migrate::MigrationFile;
 use pgtenant_schema::{diff, Catalog, Plan};
@@ -52,6 +51,7 @@ pub async fn drift(
                 Some(diff(
                     &from_migrations(admin_url, db, files, replay).await?,
                     l,
+                    &[],
                 ))
             }
             None => None,
@@ -72,10 +72,10 @@ pub async fn drift(
         );
         (all?, desired?, Some(applied_only?))
     };
-    let schema = Some(diff(&all, &desired));
+    let schema = Some(diff(&all, &desired.catalog, &desired.renames));
     let live = live.map(|l| {
         let base = applied_only.as_ref().unwrap_or(&all);
-        diff(base, l)
+        diff(base, l, &[])
     });
     Ok(Drift { live, schema })
 }
@@ -118,7 +118,7 @@ pub fn drift_lines(db: &str, exists: bool, drift: &Drift) -> String {
                 "  live: DRIFTED from the applied migrations ({} difference(s)); these statements would make the migrations' result match the live database:",
                 p.steps.len()
             );
-            out.push_str(&indent(&plan_sql(p), "    "));
+            out.push_str(&indent(&p.to_sql(), "    "));
         }
     }
     match &drift.schema {
@@ -130,7 +130,7 @@ pub fn drift_lines(db: &str, exists: bool, drift: &Drift) -> String {
                 "  schema: {} change(s) not in a migration yet; run `pgtenant generate --db {db} --name <name>`:",
                 p.steps.len()
             );
-            out.push_str(&indent(&plan_sql(p), "    "));
+            out.push_str(&indent(&p.to_sql(), "    "));
         }
     }
     out
@@ -141,11 +141,11 @@ pub fn drift_json(drift: &Drift) -> serde_json::Value {
     serde_json::json!({
         "live": drift.live.as_ref().map(|p| serde_json::json!({
             "drifted": !p.is_empty(),
-            "sql": plan_sql(p),
+            "sql": p.to_sql(),
         })),
         "schema": drift.schema.as_ref().map(|p| serde_json::json!({
             "ungenerated": !p.is_empty(),
-            "sql": plan_sql(p),
+            "sql": p.to_sql(),
         })),
     })
 }

@@ -11,6 +11,7 @@ mod db;
 mod drift;
 mod error;
 mod manifest;
+mod modules;
 mod output;
 mod pgtool;
 mod pgurl;

@@ -1,9 +1,8 @@
-//! Plans as the CLI shows and runs them: the SQL script of a plan, and the
-//! gate that refuses data loss nobody approved (`generate`, `push`).
+//! The gate that refuses data loss nobody approved (`generate`, `push`).
+//! A plan's SQL is [`Plan::to_sql`], the one renderer.
 
 use crate::error::usage;
 use anyhow::Result;
-use pgtenant::migrate::file::{self, WrittenStatement};
 use pgtenant_schema::{HazardKind, Plan};
 
 /// Whether data-deleting steps are accepted.
@@ -43,28 +42,6 @@ pub fn check_data_loss(plan: &Plan, allow: DataLoss, what: &str, action: &str) -
     )))
 }
 
-/// The plan's statements as the library's migration writer takes them:
-/// hazards as comments before their statement.
-pub fn written(plan: &Plan) -> Vec<WrittenStatement> {
-    plan.steps
-        .iter()
-        .map(|step| WrittenStatement {
-            comments: step
-                .hazards
-                .iter()
-                .map(|h| format!("hazard: {}: {}", h.kind, one_line(&h.message)))
-                .collect(),
-            sql: step.sql.clone(),
-        })
-        .collect()
-}
-
-/// The plan's statements as a script the migrate runner accepts: hazards as
-/// comments before their statement, one statement per `;`.
-pub fn plan_sql(plan: &Plan) -> String {
-    file::script(&written(plan))
-}
-
 /// `s` on one line, runs of white space made one space.
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -75,26 +52,18 @@ mod tests {
     use super::*;
     use pgtenant_schema::{Hazard, Step, TxBoundary};
 
-    fn step(sql: &str, hazards: Vec<Hazard>, tx: TxBoundary) -> Step {
-        Step {
-            sql: sql.into(),
-            hazards,
-            objects: vec![],
-            tx,
-        }
-    }
-
     #[test]
     fn data_loss_is_refused_naming_objects_and_flag() {
         let plan = Plan {
-            steps: vec![step(
-                "DROP TABLE public.t",
-                vec![Hazard::new(
+            steps: vec![Step {
+                sql: "DROP TABLE public.t".into(),
+                hazards: vec![Hazard::new(
                     HazardKind::DeletesData,
                     "dropping table public.t",
                 )],
-                TxBoundary::None,
-            )],
+                objects: vec![],
+                tx: TxBoundary::None,
+            }],
         };
         let err =
             check_data_loss(&plan, DataLoss::Refuse, "the migration", "write it").unwrap_err();

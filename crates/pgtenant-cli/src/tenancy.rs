@@ -2,7 +2,7 @@
 //! engine's [`TenancyRules`].
 
 use crate::error::usage;
-use crate::manifest::Tenancy;
+use crate::manifest::{Database, Tenancy};
 use anyhow::Result;
 use pgtenant_schema::tenancy::TenancyRules;
 
@@ -26,6 +26,18 @@ pub fn rules(database: &str, t: &Tenancy) -> Result<TenancyRules> {
     };
     cfg.validate()
         .map_err(|e| usage(format!("database {database}: [tenancy]: {e}")))?;
+    Ok(cfg)
+}
+
+/// The rules of database `db` (its tenancy `t`): [`rules`], with the
+/// tables of its modules that police themselves added to the global tables.
+pub fn for_database(db: &Database, t: &Tenancy) -> Result<TenancyRules> {
+    let mut cfg = rules(&db.name, t)?;
+    for table in crate::modules::self_policed_tables(db)? {
+        if !cfg.global_tables.contains(&table) {
+            cfg.global_tables.push(table);
+        }
+    }
     Ok(cfg)
 }
 

@@ -214,21 +214,21 @@ fn bench(c: &mut Criterion) {
     if let Some(start) = thread_cpu_ns() {
         const N: u64 = 50;
         for _ in 0..N {
-            black_box(diff(black_box(&a), black_box(&b)));
+            black_box(diff(black_box(&a), black_box(&b), &[]));
         }
         if let Some(end) = thread_cpu_ns() {
             let ms = (end - start) as f64 / N as f64 / 1e6;
             println!("diff 500 tables, 10% changed: {ms:.2} ms CPU time per diff (mean of {N})");
         }
     }
-    let plan = diff(&a, &b);
+    let plan = diff(&a, &b, &[]);
     assert!(!plan.is_empty());
-    assert!(diff(&a, &a).is_empty());
+    assert!(diff(&a, &a, &[]).is_empty());
     c.bench_function("diff 500 tables, 10% changed", |bench| {
-        bench.iter(|| diff(black_box(&a), black_box(&b)))
+        bench.iter(|| diff(black_box(&a), black_box(&b), &[]))
     });
     c.bench_function("diff 500 tables, identical", |bench| {
-        bench.iter(|| diff(black_box(&a), black_box(&a)))
+        bench.iter(|| diff(black_box(&a), black_box(&a), &[]))
     });
 }
 

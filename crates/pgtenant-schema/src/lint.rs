@@ -555,13 +555,6 @@ mod tests {
     use crate::tenancy::{transform, ISOLATION_POLICY};
     use crate::test_catalog::*;
 
-    fn cfg() -> TenancyRules {
-        TenancyRules {
-            root_table: Some(q("tenants")),
-            ..TenancyRules::new("tenant_id", "app.tenant_id")
-        }
-    }
-
     fn iso_policy(key: &str) -> Policy {
         let e = format!("({key} = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS \"nullif\"))");
         policy(ISOLATION_POLICY, PolicyCommand::All, Some(&e), Some(&e))

@@ -158,18 +158,13 @@ pub struct Catalog {
     pub views: BTreeMap<QualName, View>,
     #[serde(with = "keyed_map")]
     pub functions: BTreeMap<FunctionId, Function>,
-    /// Rename hints read from the desired SQL text
-    /// (`-- pgtenant:renamed-from old_name`). Not part of the schema itself:
-    /// cleared by [`Catalog::normalized`].
-    pub renames: Vec<RenameHint>,
 }
 
 impl Catalog {
-    /// The catalog without the facts that are not schema (rename hints,
-    /// owners), for equality checks such as the convergence oracle.
+    /// The catalog without the facts that are not diffed (owners), for
+    /// equality checks such as the convergence oracle.
     pub fn normalized(&self) -> Catalog {
         let mut c = self.clone();
-        c.renames.clear();
         for s in c.schemas.values_mut() {
             s.owner.clear();
         }

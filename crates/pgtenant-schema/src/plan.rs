@@ -1,5 +1,8 @@
 //! The output of the diff: an ordered list of DDL steps, each carrying the
 //! hazards a reviewer must accept before it runs.
+//!
+//! This module is the one renderer of a plan as SQL ([`Plan::to_sql`], and
+//! [`Plan::statements_sql`] for a migration file's sections).
 
 use crate::directive::Directive;
 use crate::model::ObjectRef;
@@ -58,6 +61,20 @@ impl Hazard {
     }
 }
 
+impl Hazard {
+    /// The text of the comment before its statement, `hazard: KIND:
+    /// message`, the message on one line (runs of white space made one
+    /// space) so the comment cannot spill into SQL.
+    pub fn comment(&self) -> String {
+        let mut out = format!("hazard: {}:", self.kind);
+        for word in self.message.split_whitespace() {
+            out.push(' ');
+            out.push_str(word);
+        }
+        out
+    }
+}
+
 impl fmt::Display for Hazard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind, self.message)
@@ -113,22 +130,34 @@ impl Plan {
         self.steps.iter().flat_map(|s| s.hazards.iter())
     }
 
-    /// The plan as a SQL script: each statement ends with `;` and is
-    /// preceded by one `-- hazard: KIND: message` comment per hazard.
-    /// An empty plan renders as an empty string.
+    /// The plan as a SQL script: each statement ends with `;` and a line
+    /// break and is preceded by one `-- hazard: KIND: message` comment per
+    /// hazard ([`Hazard::comment`]); a step that must commit before the
+    /// next ones is followed by the `-- pgtenant:commit` directive, so the
+    /// script loads as a migration unchanged. An empty plan renders as an
+    /// empty string.
     pub fn to_sql(&self) -> String {
+        self.render(true)
+    }
+
+    /// [`Plan::to_sql`] without the commit directives: the statements of a
+    /// migration file's section, where the file's own
+    /// `-- pgtenant:no-transaction` directive stands for the boundaries.
+    pub fn statements_sql(&self) -> String {
+        self.render(false)
+    }
+
+    fn render(&self, commit_directives: bool) -> String {
         let mut out = String::new();
         for step in &self.steps {
             for h in &step.hazards {
-                out.push_str("-- hazard: ");
-                out.push_str(h.kind.as_str());
-                out.push_str(": ");
-                out.push_str(&h.message);
+                out.push_str("-- ");
+                out.push_str(&h.comment());
                 out.push('\n');
             }
             out.push_str(step.sql.trim_end());
             out.push_str(";\n");
-            if step.tx == TxBoundary::CommitAfter {
+            if commit_directives && step.tx == TxBoundary::CommitAfter {
                 out.push_str(&Directive::Commit.comment_with(COMMIT_NOTE));
                 out.push('\n');
             }
@@ -186,8 +215,38 @@ mod tests {
     }
 
     #[test]
+    fn commit_directives_follow_their_step_in_to_sql_only() {
+        let step = |sql: &str, tx| Step {
+            sql: sql.into(),
+            hazards: vec![Hazard::new(HazardKind::RewritesTable, "two\n  lines")],
+            objects: vec![],
+            tx,
+        };
+        let plan = Plan {
+            steps: vec![
+                step("ALTER TYPE e ADD VALUE 'b'", TxBoundary::CommitAfter),
+                step("SELECT 1", TxBoundary::None),
+            ],
+        };
+        let statements = "-- hazard: REWRITES_TABLE: two lines\n\
+                          ALTER TYPE e ADD VALUE 'b';\n\
+                          -- hazard: REWRITES_TABLE: two lines\n\
+                          SELECT 1;\n";
+        assert_eq!(plan.statements_sql(), statements);
+        assert_eq!(
+            plan.to_sql(),
+            statements.replacen(
+                "'b';\n",
+                &format!("'b';\n{}\n", Directive::Commit.comment_with(COMMIT_NOTE)),
+                1
+            )
+        );
+    }
+
+    #[test]
     fn empty_plan_renders_nothing() {
         assert_eq!(Plan::default().to_sql(), "");
+        assert_eq!(Plan::default().statements_sql(), "");
         assert!(Plan::default().transaction_groups().is_empty());
     }
 }

@@ -26,13 +26,13 @@ use crate::introspect::{introspect, IntrospectError};
 use crate::model::{Catalog, RenameHint};
 use crate::renames::{parse_rename_hints, RenameHintError};
 use crate::sqltext::{line_of, split_statements, Statement};
+use serde::Serialize;
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgErrorPosition};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// How long to wait for the server before giving up on a connection.
@@ -273,6 +273,18 @@ async fn connect(
     }
 }
 
+/// A schema read from a source: the catalog PostgreSQL made of it and the
+/// rename hints its SQL text carries (none for a live database). The hints
+/// are not schema; they are the third input of [`crate::diff()`] when this
+/// is the desired side. In JSON the catalog's fields come first, then
+/// `renames`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LoadedSchema {
+    #[serde(flatten)]
+    pub catalog: Catalog,
+    pub renames: Vec<RenameHint>,
+}
+
 /// A uniquely named scratch database, dropped with `WITH (FORCE)` by
 /// [`ShadowDb::drop`] or, failing that, when the value is dropped.
 #[derive(Debug)]
@@ -281,7 +293,6 @@ pub struct ShadowDb {
     admin_url: String,
     admin: PgConnectOptions,
     options: PgConnectOptions,
-    renames: Mutex<Vec<RenameHint>>,
     dropped: AtomicBool,
 }
 
@@ -310,7 +321,6 @@ impl ShadowDb {
             admin_url: admin_url.to_owned(),
             admin,
             options,
-            renames: Mutex::new(Vec::new()),
             dropped: AtomicBool::new(false),
         })
     }
@@ -336,24 +346,21 @@ impl ShadowDb {
         connect(&self.options, &self.url()).await
     }
 
-    /// Load a source (one file or a folder of `*.sql`) into the database and
-    /// remember its rename hints for [`ShadowDb::introspect`].
-    pub async fn load(&self, source: &Path) -> Result<(), ShadowError> {
+    /// Load a source (one file or a folder of `*.sql`) into the database;
+    /// returns its rename hints.
+    pub async fn load(&self, source: &Path) -> Result<Vec<RenameHint>, ShadowError> {
         let files = read_sql_files(source)?;
         self.load_files(&files).await
     }
 
-    /// Load already read files, in the given order.
-    pub async fn load_files(&self, files: &[SqlFile]) -> Result<(), ShadowError> {
+    /// Load already read files, in the given order; returns their rename
+    /// hints (read, and checked, before anything loads).
+    pub async fn load_files(&self, files: &[SqlFile]) -> Result<Vec<RenameHint>, ShadowError> {
         let hints = rename_hints(files)?;
         for file in files {
             self.load_file(file).await?;
         }
-        self.renames
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(hints);
-        Ok(())
+        Ok(hints)
     }
 
     /// Run a SQL text (e.g. a plan) on the shadow database, reporting errors
@@ -404,32 +411,26 @@ impl ShadowDb {
         result
     }
 
-    /// Introspect the shadow database; the catalog carries the rename hints
-    /// of everything loaded so far.
+    /// Introspect the shadow database.
     pub async fn introspect(&self) -> Result<Catalog, ShadowError> {
         let mut conn = self.connect().await?;
         let result = introspect(&mut conn).await;
         let _ = conn.close().await;
-        let mut catalog = result?;
-        catalog.renames = self
-            .renames
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        Ok(catalog)
+        Ok(result?)
     }
 
     /// Load `files`, introspect, and drop the database whatever happened.
-    pub async fn into_catalog(self, files: &[SqlFile]) -> Result<Catalog, ShadowError> {
+    pub async fn into_catalog(self, files: &[SqlFile]) -> Result<LoadedSchema, ShadowError> {
         let result = async {
-            self.load_files(files).await?;
-            self.introspect().await
+            let renames = self.load_files(files).await?;
+            let catalog = self.introspect().await?;
+            Ok::<_, ShadowError>(LoadedSchema { catalog, renames })
         }
         .await;
         let dropped = self.drop().await;
-        let catalog = result?;
+        let loaded = result?;
         dropped?;
-        Ok(catalog)
+        Ok(loaded)
     }
 
     /// Drop the database now (`WITH (FORCE)`: open connections are ended).
@@ -610,7 +611,7 @@ fn is_transaction_control(stmt: &Statement) -> bool {
 /// Load a source into a fresh shadow database, introspect it and drop the
 /// database, on success and on failure alike. The files are read (and their
 /// rename hints checked) before anything is created.
-pub async fn load_catalog(admin_url: &str, source: &Path) -> Result<Catalog, ShadowError> {
+pub async fn load_catalog(admin_url: &str, source: &Path) -> Result<LoadedSchema, ShadowError> {
     let files = read_sql_files(source)?;
     rename_hints(&files)?;
     ShadowDb::create(admin_url)
@@ -639,14 +640,18 @@ impl Source {
     }
 
     /// The catalog of this source. SQL files go through a shadow database on
-    /// the server of `admin_url`; a URL is introspected directly.
-    pub async fn catalog(&self, admin_url: &str) -> Result<Catalog, ShadowError> {
+    /// the server of `admin_url`; a URL is introspected directly (and has no
+    /// rename hints).
+    pub async fn catalog(&self, admin_url: &str) -> Result<LoadedSchema, ShadowError> {
         match self {
             Source::Url(url) => {
                 let mut conn = connect(&connect_options(url)?, url).await?;
                 let result = introspect(&mut conn).await;
                 let _ = conn.close().await;
-                Ok(result?)
+                Ok(LoadedSchema {
+                    catalog: result?,
+                    renames: Vec::new(),
+                })
             }
             Source::Path(path) => load_catalog(admin_url, path).await,
         }

@@ -462,13 +462,6 @@ mod tests {
     use crate::finding::Severity;
     use crate::test_catalog::*;
 
-    fn cfg() -> TenancyRules {
-        TenancyRules {
-            root_table: Some(q("tenants")),
-            ..TenancyRules::new("tenant_id", "app.tenant_id")
-        }
-    }
-
     /// The transform's statements for [`basic`] with the given key type.
     fn check(key_type: &str) -> Vec<String> {
         let out = transform(&basic(key_type), &cfg());

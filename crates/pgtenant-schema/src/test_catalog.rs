@@ -4,6 +4,15 @@
 
 use crate::model::*;
 
+/// The tenancy rules the tests use: `tenant_id` columns, the
+/// `app.tenant_id` setting, `tenants` as the root table.
+pub fn cfg() -> crate::tenancy::TenancyRules {
+    crate::tenancy::TenancyRules {
+        root_table: Some(q("tenants")),
+        ..crate::tenancy::TenancyRules::new("tenant_id", "app.tenant_id")
+    }
+}
+
 pub fn q(name: &str) -> QualName {
     QualName::new("public", name)
 }

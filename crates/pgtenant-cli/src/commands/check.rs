@@ -136,7 +136,7 @@ pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCh
     check.drift =
         crate::drift::drift(admin_url, db, &files, &applied_versions, live.as_ref()).await?;
     if let Some(t) = &db.tenancy {
-        let cfg = crate::tenancy::rules(&db.name, t)?;
+        let cfg = crate::tenancy::for_database(db, t)?;
         check.findings = match &live_raw {
             Some(raw) => {
                 let roles = service_role_facts(admin_url, db).await?;
@@ -144,7 +144,7 @@ pub async fn check_database(admin_url: &str, db: &Database) -> Result<DatabaseCh
             }
             None if db.schema_dir.exists() => {
                 let desired = catalogs::desired(admin_url, db).await?;
-                lint(&desired, &cfg, &RoleFacts::default())
+                lint(&desired.catalog, &cfg, &RoleFacts::default())
             }
             None => Vec::new(),
         };

@@ -88,7 +88,7 @@ pub async fn run(ctx: &Context, args: &CodegenArgs) -> Result<Report> {
         )
     } else {
         (
-            catalogs::desired(&admin.url, database).await?,
+            catalogs::desired(&admin.url, database).await?.catalog,
             Source::SchemaFolder,
         )
     };

@@ -13,8 +13,8 @@ use crate::context::Context;
 use crate::error::usage;
 use crate::output::Report;
 use anyhow::{Context as _, Result};
-use pgtenant_schema::shadow::{ShadowError, Source};
-use pgtenant_schema::{diff, Catalog};
+use pgtenant_schema::diff;
+use pgtenant_schema::shadow::{LoadedSchema, ShadowError, Source};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DiffArgs {
@@ -38,12 +38,12 @@ pub async fn run(ctx: &Context, args: &DiffArgs) -> Result<Report> {
     let admin = admin.as_deref().unwrap_or_default();
     let (a, b) = tokio::join!(catalog(&from, admin, "--from"), catalog(&to, admin, "--to"));
     let (a, b) = (a?, b?);
-    let plan = diff(&a, &b);
+    let plan = diff(&a.catalog, &b.catalog, &b.renames);
     ctx.detail(format!("{} step(s)", plan.steps.len()));
     Ok(Report::ok(&plan, plan.to_sql()))
 }
 
-async fn catalog(source: &Source, admin_url: &str, flag: &str) -> Result<Catalog> {
+async fn catalog(source: &Source, admin_url: &str, flag: &str) -> Result<LoadedSchema> {
     // A migrations folder is read as migrations: up sections only.
     if let Source::Path(path) = source {
         if let Some(c) = crate::catalogs::migrations_source_catalog(admin_url, path)

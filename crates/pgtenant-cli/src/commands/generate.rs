@@ -18,9 +18,10 @@ use crate::catalogs::{self, reversed_renames};
 use crate::context::Context;
 use crate::error::usage;
 use crate::output::Report;
-use crate::plans::{check_data_loss, one_line, plan_sql, written, DataLoss};
+use crate::plans::{check_data_loss, one_line, DataLoss};
 use anyhow::{bail, Context as _, Result};
 use pgtenant::migrate::file::{self, MigrationText};
+use pgtenant_schema::shadow::LoadedSchema;
 use pgtenant_schema::{diff, Catalog, Plan, TxBoundary};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -127,10 +128,10 @@ fn render(c: &Content<'_>) -> String {
         header.push("statement by statement, outside a transaction.".into());
     }
     MigrationText {
-        header,
+        header: &header,
         no_transaction,
-        up: written(c.up),
-        down: c.down.as_ref().ok().map(|d| written(d)),
+        up: c.up,
+        down: c.down.as_ref().ok().copied(),
     }
     .render()
 }
@@ -237,7 +238,7 @@ fn lost_the_version(dir: &Path, version: i64, ours: &Path) -> Result<bool> {
 fn not_converged(what: &str, rest: &Plan) -> anyhow::Error {
     anyhow::anyhow!(
         "{what} does not converge: after applying it to the migrations shadow database, these differences remain:\n{}\nno file was written; this is a pgtenant bug: please report it with the schema change that caused it",
-        plan_sql(rest).trim_end()
+        rest.to_sql().trim_end()
     )
 }
 
@@ -248,7 +249,7 @@ async fn apply_on_shadow(
     label: &str,
 ) -> Result<Catalog> {
     m.shadow
-        .execute(Path::new(label), &plan_sql(plan))
+        .execute(Path::new(label), &plan.to_sql())
         .await
         .map_err(|e| {
             anyhow::anyhow!(
@@ -261,19 +262,15 @@ async fn apply_on_shadow(
 /// The up plan, checked; the down plan, or why there is none.
 async fn plans(
     m: &catalogs::MigrationsShadow,
-    desired: &Catalog,
+    desired: &LoadedSchema,
     up: &Plan,
 ) -> Result<Result<Plan, String>> {
     let after = apply_on_shadow(m, up, "up plan").await?;
-    let rest = diff(&after, desired);
+    let rest = diff(&after, &desired.catalog, &desired.renames);
     if !rest.is_empty() {
         return Err(not_converged("the plan", &rest));
     }
-    let mut target = m.catalog.clone();
-    let mut from = after;
-    from.renames = Vec::new();
-    target.renames = reversed_renames(&desired.renames);
-    let down = diff(&from, &target);
+    let down = diff(&after, &m.catalog, &reversed_renames(&desired.renames));
     if down.is_empty() {
         return Ok(Err("the reverse plan is empty".into()));
     }
@@ -281,13 +278,13 @@ async fn plans(
     // migrations' catalog, else the file gets no down section.
     let reverted = match m
         .shadow
-        .execute(Path::new("down plan"), &plan_sql(&down))
+        .execute(Path::new("down plan"), &down.to_sql())
         .await
     {
         Ok(()) => m.introspect().await?,
         Err(e) => return Ok(Err(format!("the reverse plan fails: {e}"))),
     };
-    let left = diff(&reverted, &m.catalog);
+    let left = diff(&reverted, &m.catalog, &[]);
     if !left.is_empty() {
         return Ok(Err(format!(
             "the reverse plan does not give back the previous schema ({} difference(s) remain)",
@@ -315,7 +312,7 @@ pub async fn run(ctx: &Context, args: &GenerateArgs) -> Result<Report> {
     ));
     let (m, desired) = catalogs::migrations_and_desired(&admin.url, db, &files).await?;
     let result = async {
-        let up = diff(&m.catalog, &desired);
+        let up = diff(&m.catalog, &desired.catalog, &desired.renames);
         if up.is_empty() {
             return anyhow::Ok(None);
         }

@@ -11,8 +11,8 @@ use crate::context::Context;
 use crate::error::usage;
 use crate::output::{Report, Table};
 use anyhow::{Context as _, Result};
-use pgtenant_schema::shadow::{ShadowError, Source};
-use pgtenant_schema::{Catalog, TableKind};
+use pgtenant_schema::shadow::{LoadedSchema, ShadowError, Source};
+use pgtenant_schema::TableKind;
 use std::fmt::Write as _;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -41,7 +41,7 @@ pub async fn run(ctx: &Context, args: &InspectArgs) -> Result<Report> {
             }
         }
     };
-    let catalog = result
+    let loaded = result
         .map_err(|e| match e {
             // The argument itself is wrong: a usage error (exit 2).
             ShadowError::MissingSource { .. }
@@ -50,8 +50,8 @@ pub async fn run(ctx: &Context, args: &InspectArgs) -> Result<Report> {
             other => anyhow::Error::new(other),
         })
         .with_context(|| format!("inspecting {source}"))?;
-    let human = summary(&source.to_string(), &catalog);
-    Ok(Report::ok(&catalog, human))
+    let human = summary(&source.to_string(), &loaded);
+    Ok(Report::ok(&loaded, human))
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -77,7 +77,8 @@ fn names<'a>(items: impl Iterator<Item = String> + 'a) -> String {
 }
 
 /// A readable summary: counts per object kind, then one line per table.
-fn summary(source: &str, c: &Catalog) -> String {
+fn summary(source: &str, loaded: &LoadedSchema) -> String {
+    let c = &loaded.catalog;
     let mut out = String::new();
     let _ = writeln!(out, "{source}");
     let mut kinds = Table::new(["kind", "count", "names"]);
@@ -191,8 +192,8 @@ fn summary(source: &str, c: &Catalog) -> String {
         }
         out.push_str(&tables.render(2));
     }
-    if !c.renames.is_empty() {
-        let _ = writeln!(out, "\n  {}", plural(c.renames.len(), "rename hint"));
+    if !loaded.renames.is_empty() {
+        let _ = writeln!(out, "\n  {}", plural(loaded.renames.len(), "rename hint"));
     }
     out
 }

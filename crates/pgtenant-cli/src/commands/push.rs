@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::db;
 use crate::error::usage;
 use crate::output::Report;
-use crate::plans::{check_data_loss, plan_sql, DataLoss};
+use crate::plans::{check_data_loss, DataLoss};
 use anyhow::{Context as _, Result};
 use pgtenant_schema::diff;
 use sqlx::{Connection, PgConnection};
@@ -68,7 +68,7 @@ pub async fn run(ctx: &Context, args: &PushArgs) -> Result<Report> {
     );
     let live = catalogs::live_schema(db, &live?);
     let desired = desired?;
-    let plan = diff(&live, &desired);
+    let plan = diff(&live, &desired.catalog, &desired.renames);
     if plan.is_empty() {
         let _ = conn.close().await;
         return Ok(Report::ok(
@@ -115,7 +115,7 @@ pub async fn run(ctx: &Context, args: &PushArgs) -> Result<Report> {
             "database": db.name,
             "changes": true,
             "statements": plan.steps.len(),
-            "sql": plan_sql(&plan),
+            "sql": plan.to_sql(),
         }),
         human,
     ))

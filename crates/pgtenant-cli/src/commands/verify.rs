@@ -50,7 +50,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<Report> {
             });
             continue;
         };
-        let cfg = crate::tenancy::rules(&database.name, tenancy)?;
+        let cfg = crate::tenancy::for_database(database, tenancy)?;
         ctx.progress(format_args!("verifying {}", database.name));
         let mut conn = db::connect(&admin.url, Some(&database.name), None).await?;
         let catalog = pgtenant_schema::introspect(&mut conn)

@@ -79,6 +79,16 @@ pub struct Membership {
     pub table: String,
     pub user_column: String,
     pub tenant_column: String,
+    /// Which rows count as active members: `status_column IN
+    /// (active_values)`. `None`: every row.
+    pub status: Option<MembershipStatus>,
+}
+
+/// `status_column` and `active_values` of `[tenancy.membership]`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MembershipStatus {
+    pub column: String,
+    pub active_values: Vec<String>,
 }
 
 /// One `[[database]]`.
@@ -98,9 +108,29 @@ pub struct Database {
     pub service_role: Role,
     /// The optional BYPASSRLS login role for system jobs.
     pub superadmin_role: Option<Role>,
+    /// The building-block modules this database uses, by name, each known
+    /// to [`pgtenant::module::by_name`], in manifest order.
+    pub modules: Vec<String>,
+    /// The schema module objects live in (default `pgtenant`).
+    pub module_schema: String,
+    /// The rbac module's catalog and global roles files.
+    pub rbac: RbacFiles,
+}
+
+/// `[database.rbac]`: the permission catalog and the global roles
+/// (defaults `rbac/permissions.txt` and `rbac/roles.txt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RbacFiles {
+    pub permissions: PathBuf,
+    pub roles: PathBuf,
 }
 
 impl Database {
+    /// Whether the database lists module `name`.
+    pub fn uses_module(&self, name: &str) -> bool {
+        self.modules.iter().any(|m| m == name)
+    }
+
     /// The roles of this database: the service role, then the superadmin.
     pub fn roles(&self) -> impl Iterator<Item = (RoleKind, &Role)> {
         std::iter::once((RoleKind::Service, &self.service_role)).chain(

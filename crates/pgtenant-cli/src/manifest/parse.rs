@@ -1,8 +1,13 @@
 //! Manifest text → [`Manifest`]: `${VAR}` expansion, validation, and
 //! errors naming `file:line` and the key.
 
-use super::raw::{RawDatabase, RawManifest, RawRole, RawTenancy, RawTenancySetting, S};
-use super::{Database, Manifest, ManifestError, Membership, Project, Role, Secret, Seeds, Tenancy};
+use super::raw::{
+    RawDatabase, RawManifest, RawMembership, RawRbac, RawRole, RawTenancy, RawTenancySetting, S,
+};
+use super::{
+    Database, Manifest, ManifestError, Membership, MembershipStatus, Project, RbacFiles, Role,
+    Secret, Seeds, Tenancy,
+};
 use pgtenant::seed::placeholder::{self, Segment, SyntaxError};
 use pgtenant_schema::ident::{validate_plain_ident, validate_setting};
 use std::collections::BTreeMap;
@@ -238,15 +243,88 @@ impl Parser<'_> {
                 .collect::<Result<_, _>>()?;
         }
         if let Some(m) = &raw.membership {
-            t.membership = Some(Membership {
-                table: self.nonempty(&m.table, &format!("{key}.membership.table"))?,
-                user_column: self
-                    .nonempty(&m.user_column, &format!("{key}.membership.user_column"))?,
-                tenant_column: self
-                    .nonempty(&m.tenant_column, &format!("{key}.membership.tenant_column"))?,
-            });
+            t.membership = Some(self.membership(m, key)?);
         }
         Ok(t)
+    }
+
+    fn membership(&self, m: &RawMembership, key: &str) -> Result<Membership, ManifestError> {
+        let key = format!("{key}.membership");
+        let status = match (&m.status_column, &m.active_values) {
+            (None, None) => None,
+            (Some(c), values) => {
+                let column = self.ident(c, &format!("{key}.status_column"), "column")?;
+                let active_values = match values {
+                    None => vec!["active".to_owned()],
+                    Some(v) if v.is_empty() => {
+                        return Err(self.err(
+                            Some(c.span()),
+                            &format!(
+                                "{key}.active_values is empty; list the status values of active members, e.g. [\"active\"]"
+                            ),
+                        ))
+                    }
+                    Some(v) => v
+                        .iter()
+                        .map(|s| self.nonempty(s, &format!("{key}.active_values")))
+                        .collect::<Result<_, _>>()?,
+                };
+                Some(MembershipStatus {
+                    column,
+                    active_values,
+                })
+            }
+            (None, Some(v)) => {
+                return Err(self.err(
+                    v.first().map(Spanned::span),
+                    &format!(
+                        "{key}.active_values needs status_column, the column that holds the status"
+                    ),
+                ))
+            }
+        };
+        Ok(Membership {
+            table: self.nonempty(&m.table, &format!("{key}.table"))?,
+            user_column: self.nonempty(&m.user_column, &format!("{key}.user_column"))?,
+            tenant_column: self.nonempty(&m.tenant_column, &format!("{key}.tenant_column"))?,
+            status,
+        })
+    }
+
+    /// `modules = [...]`: each a known module, none twice.
+    fn modules(&self, raw: Option<&Spanned<Vec<S>>>, db: &str) -> Result<Vec<String>, ManifestError> {
+        let mut out: Vec<String> = Vec::new();
+        for s in raw.map(|l| l.get_ref().as_slice()).unwrap_or_default() {
+            let name = self.nonempty(s, "modules")?;
+            if let Err(e) = pgtenant::module::by_name(&name) {
+                return Err(self.err(Some(s.span()), &format!("database `{db}`: modules: {e}")));
+            }
+            if out.contains(&name) {
+                return Err(self.err(
+                    Some(s.span()),
+                    &format!("database `{db}`: module {name:?} is listed twice"),
+                ));
+            }
+            out.push(name);
+        }
+        Ok(out)
+    }
+
+    fn rbac_files(&self, raw: Option<&RawRbac>, dir: &Path) -> Result<RbacFiles, ManifestError> {
+        Ok(RbacFiles {
+            permissions: self.path(
+                raw.and_then(|r| r.permissions.as_ref()),
+                "rbac.permissions",
+                "rbac/permissions.txt".to_owned(),
+                dir,
+            )?,
+            roles: self.path(
+                raw.and_then(|r| r.roles.as_ref()),
+                "rbac.roles",
+                "rbac/roles.txt".to_owned(),
+                dir,
+            )?,
+        })
     }
 
     /// A custom setting name, by the one rule of
@@ -402,6 +480,12 @@ impl Parser<'_> {
                 ));
             }
         }
+        let modules = self.modules(raw.modules.as_ref(), &name)?;
+        let module_schema = match &raw.module_schema {
+            Some(s) => self.ident(s, "module_schema", "schema")?,
+            None => pgtenant::module::DEFAULT_SCHEMA.to_owned(),
+        };
+        let rbac = self.rbac_files(raw.rbac.as_ref(), dir)?;
         Ok(Database {
             name,
             schema_dir,
@@ -410,6 +494,9 @@ impl Parser<'_> {
             tenancy,
             service_role,
             superadmin_role,
+            modules,
+            module_schema,
+            rbac,
         })
     }
 }

@@ -47,6 +47,8 @@ pub(super) struct RawMembership {
     pub(super) table: S,
     pub(super) user_column: S,
     pub(super) tenant_column: S,
+    pub(super) status_column: Option<S>,
+    pub(super) active_values: Option<Vec<S>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +61,16 @@ pub(super) struct RawDatabase {
     pub(super) tenancy: Option<Spanned<RawTenancySetting>>,
     pub(super) service_role: Option<Spanned<RawRole>>,
     pub(super) superadmin_role: Option<Spanned<RawRole>>,
+    pub(super) modules: Option<Spanned<Vec<S>>>,
+    pub(super) module_schema: Option<S>,
+    pub(super) rbac: Option<RawRbac>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRbac {
+    pub(super) permissions: Option<S>,
+    pub(super) roles: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -148,14 +148,16 @@ impl<'a> Differ<'a> {
     /// Foreign keys whose referenced key is dropped or rebuilt must be
     /// dropped first and re-added afterwards.
     pub(super) fn analyse_constraints(&mut self) {
+        let (from, to) = (self.from, self.to);
+        // The tables kept (neither dropped nor recreated), in both versions.
+        let kept: Vec<(&QualName, &Table, &Table)> = from
+            .tables
+            .iter()
+            .filter(|(name, _)| !self.dropped_tables.contains(*name))
+            .filter_map(|(name, t)| Some((name, t, to.tables.get(name)?)))
+            .collect();
         let mut rebuilt_keys: BTreeSet<QualName> = BTreeSet::new();
-        for (name, t) in &self.from.tables {
-            if self.dropped_tables.contains(name) {
-                continue;
-            }
-            let Some(nt) = self.to.tables.get(name) else {
-                continue;
-            };
+        for &(name, t, nt) in &kept {
             for (cn, c) in &t.constraints {
                 if matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
                     && nt
@@ -177,13 +179,7 @@ impl<'a> Differ<'a> {
                 }
             }
         }
-        for (name, t) in &self.from.tables {
-            if self.dropped_tables.contains(name) {
-                continue;
-            }
-            let Some(nt) = self.to.tables.get(name) else {
-                continue;
-            };
+        for &(name, t, nt) in &kept {
             for (cn, c) in &t.constraints {
                 let Some(nc) = nt.constraints.get(cn) else {
                     continue;

@@ -12,14 +12,7 @@ impl Differ<'_> {
         // Dependents (aggregates over their state functions, BEGIN ATOMIC
         // callers) are dropped first.
         let drop_order = topo(self.dropped_functions.iter().cloned().collect(), |id| {
-            from.functions[id]
-                .depends_on
-                .iter()
-                .filter_map(|d| match d {
-                    ObjectRef::Function { id } => Some(id.clone()),
-                    _ => None,
-                })
-                .collect()
+            called_functions(&from.functions[id])
         });
         for id in drop_order.into_iter().rev() {
             let f = &from.functions[&id];
@@ -45,14 +38,7 @@ impl Differ<'_> {
         // Creates in dependency order (functions calling functions in
         // BEGIN ATOMIC bodies).
         let order = topo(to.functions.keys().cloned().collect(), |id| {
-            to.functions[id]
-                .depends_on
-                .iter()
-                .filter_map(|d| match d {
-                    ObjectRef::Function { id } => Some(id.clone()),
-                    _ => None,
-                })
-                .collect()
+            called_functions(&to.functions[id])
         });
         for id in order {
             let f = &to.functions[&id];
@@ -165,4 +151,16 @@ pub(super) fn mentions_function(text: &str, f: &FunctionId) -> bool {
         "{}(",
         crate::ident::quote_qualified(&f.schema, &f.name)
     )) || text.contains(&format!("{}(", quote_ident(&f.name)))
+}
+
+/// The functions `f` depends on (aggregates on their state functions,
+/// BEGIN ATOMIC bodies on the functions they call).
+fn called_functions(f: &Function) -> Vec<FunctionId> {
+    f.depends_on
+        .iter()
+        .filter_map(|d| match d {
+            ObjectRef::Function { id } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
 }

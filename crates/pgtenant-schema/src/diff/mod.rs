@@ -38,14 +38,16 @@ use std::collections::BTreeSet;
 
 /// Compute the plan that turns `from` into `to`.
 ///
-/// Rename hints are read from `to.renames`. The result is deterministic.
-pub fn diff(from: &Catalog, to: &Catalog) -> Plan {
+/// `renames` are the rename hints of the desired side (read from its SQL
+/// text, see [`crate::renames`]; `&[]` for none): a usable hint turns a
+/// drop + create into a RENAME. The result is deterministic.
+pub fn diff(from: &Catalog, to: &Catalog, renames: &[RenameHint]) -> Plan {
     // Without hints the current catalog is used as it is (no copy).
     let renamed;
-    let (from, rename_steps) = if to.renames.is_empty() {
+    let (from, rename_steps) = if renames.is_empty() {
         (from, Vec::new())
     } else {
-        let (cat, steps) = rename::apply_renames(from, to);
+        let (cat, steps) = rename::apply_renames(from, to, renames);
         renamed = cat;
         (&renamed, steps)
     };

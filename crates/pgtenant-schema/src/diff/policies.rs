@@ -95,6 +95,32 @@ impl Differ<'_> {
         }
     }
 
+    /// `CREATE POLICY` for `np` (with an AUTHZ_CHANGE hazard saying
+    /// `change`, e.g. `creating`, unless `None`), then its comment.
+    fn push_create_policy(&mut self, name: &QualName, pn: &str, np: &Policy, change: Option<&str>) {
+        let q = name.sql();
+        let pobj = ObjectRef::Policy {
+            table: name.clone(),
+            name: pn.to_owned(),
+        };
+        let s = step(create_policy_sql(pn, &q, np), pobj.clone());
+        let s = match change {
+            Some(verb) => hazard(
+                s,
+                HazardKind::AuthzChange,
+                format!("{verb} policy {pn} on {name}"),
+            ),
+            None => s,
+        };
+        self.push(Phase::Policy, s);
+        self.comment(
+            || format!("POLICY {} ON {q}", quote_ident(pn)),
+            None,
+            np.comment.as_ref(),
+            &pobj,
+        );
+    }
+
     /// Policies created, recreated or altered.
     fn create_policies(&mut self, t: &Table, nt: &Table, reshaped: bool) {
         let name = &nt.name;
@@ -114,31 +140,14 @@ impl Differ<'_> {
                 }
             };
             if recreate {
-                let sql = create_policy_sql(pn, &q, np);
-                let s = step(sql, pobj.clone());
-                let s = if old.is_some_and(|p| p == np) {
-                    s
+                let change = if old.is_some_and(|p| p == np) {
+                    None
+                } else if old.is_some() {
+                    Some("changing")
                 } else {
-                    hazard(
-                        s,
-                        HazardKind::AuthzChange,
-                        format!(
-                            "{} policy {pn} on {name}",
-                            if old.is_some() {
-                                "changing"
-                            } else {
-                                "creating"
-                            }
-                        ),
-                    )
+                    Some("creating")
                 };
-                self.push(Phase::Policy, s);
-                self.comment(
-                    || format!("POLICY {} ON {q}", quote_ident(pn)),
-                    None,
-                    np.comment.as_ref(),
-                    &pobj,
-                );
+                self.push_create_policy(name, pn, np, change);
                 continue;
             }
             let p = old.expect("policy present when not recreated");
@@ -167,19 +176,7 @@ impl Differ<'_> {
                         pobj.clone(),
                     ),
                 );
-                let sql = create_policy_sql(pn, &q, np);
-                let s = hazard(
-                    step(sql, pobj.clone()),
-                    HazardKind::AuthzChange,
-                    format!("changing policy {pn} on {name}"),
-                );
-                self.push(Phase::Policy, s);
-                self.comment(
-                    || format!("POLICY {} ON {q}", quote_ident(pn)),
-                    None,
-                    np.comment.as_ref(),
-                    &pobj,
-                );
+                self.push_create_policy(name, pn, np, Some("changing"));
                 continue;
             }
             if !parts.is_empty() {

@@ -7,13 +7,17 @@ use crate::ident::{quote_ident, quote_qualified};
 use crate::model::{Catalog, ObjectRef, QualName, RenameHint};
 use crate::plan::Step;
 
-/// Apply the usable hints of `to` to `from`, returning the renamed catalog
-/// and the RENAME statements. A hint is usable when its old name exists only
-/// on the `from` side and its new name only on the `to` side.
-pub(super) fn apply_renames(from: &Catalog, to: &Catalog) -> (Catalog, Vec<Step>) {
+/// Apply the usable `hints` to `from`, returning the renamed catalog and the
+/// RENAME statements. A hint is usable when its old name exists only on the
+/// `from` side and its new name only on the `to` side.
+pub(super) fn apply_renames(
+    from: &Catalog,
+    to: &Catalog,
+    hints: &[RenameHint],
+) -> (Catalog, Vec<Step>) {
     let mut cat = from.clone();
     let mut steps = Vec::new();
-    for hint in &to.renames {
+    for hint in hints {
         match hint {
             RenameHint::Table { from: old, to: new } => {
                 if !cat.tables.contains_key(old)

@@ -81,28 +81,7 @@ impl Differ<'_> {
                     if o.data_type != s.data_type {
                         parts.push(format!("AS {}", s.data_type));
                     }
-                    if o.increment != s.increment {
-                        parts.push(format!("INCREMENT BY {}", s.increment));
-                    }
-                    if o.min_value != s.min_value {
-                        parts.push(format!("MINVALUE {}", s.min_value));
-                    }
-                    if o.max_value != s.max_value {
-                        parts.push(format!("MAXVALUE {}", s.max_value));
-                    }
-                    if o.start != s.start {
-                        parts.push(format!("START WITH {}", s.start));
-                    }
-                    if o.cache != s.cache {
-                        parts.push(format!("CACHE {}", s.cache));
-                    }
-                    if o.cycle != s.cycle {
-                        parts.push(if s.cycle {
-                            "CYCLE".into()
-                        } else {
-                            "NO CYCLE".into()
-                        });
-                    }
+                    parts.extend(number_changes(&o.into(), &s.into(), ""));
                     if !parts.is_empty() {
                         self.push(
                             Phase::Sequence,
@@ -140,4 +119,64 @@ impl Differ<'_> {
             }
         }
     }
+}
+
+/// The numbers of a sequence, as a sequence and an identity column carry
+/// them.
+pub(super) struct Numbers {
+    start: i64,
+    increment: i64,
+    min_value: i64,
+    max_value: i64,
+    cache: i64,
+    cycle: bool,
+}
+
+impl From<&Sequence> for Numbers {
+    fn from(s: &Sequence) -> Numbers {
+        Numbers {
+            start: s.start,
+            increment: s.increment,
+            min_value: s.min_value,
+            max_value: s.max_value,
+            cache: s.cache,
+            cycle: s.cycle,
+        }
+    }
+}
+
+impl From<&Identity> for Numbers {
+    fn from(i: &Identity) -> Numbers {
+        Numbers {
+            start: i.start,
+            increment: i.increment,
+            min_value: i.min_value,
+            max_value: i.max_value,
+            cache: i.cache,
+            cycle: i.cycle,
+        }
+    }
+}
+
+/// The clauses that turn the numbers `o` into `n` (`INCREMENT BY 2`,
+/// `NO CYCLE`, ...), each after `prefix` (`SET ` in `ALTER COLUMN`).
+pub(super) fn number_changes(o: &Numbers, n: &Numbers, prefix: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let changed = [
+        ("INCREMENT BY", o.increment, n.increment),
+        ("MINVALUE", o.min_value, n.min_value),
+        ("MAXVALUE", o.max_value, n.max_value),
+        ("START WITH", o.start, n.start),
+        ("CACHE", o.cache, n.cache),
+    ];
+    for (clause, old, new) in changed {
+        if old != new {
+            parts.push(format!("{prefix}{clause} {new}"));
+        }
+    }
+    if o.cycle != n.cycle {
+        let no = if n.cycle { "" } else { "NO " };
+        parts.push(format!("{prefix}{no}CYCLE"));
+    }
+    parts
 }

@@ -1,44 +1,13 @@
-//! Unit tests on hand-built catalogs. The convergence cases against a real
+//! Unit tests on hand-built catalogs (built with `test_catalog`). The convergence cases against a real
 //! server live in `tests/it/acceptance`.
 
 use super::diff;
 use crate::model::*;
 use crate::plan::HazardKind;
-use std::collections::BTreeMap;
+use crate::test_catalog::{self as tc, table};
 
 fn col(name: &str, ty: &str) -> Column {
-    Column {
-        name: name.into(),
-        data_type: ty.into(),
-        collation: None,
-        not_null: false,
-        default: None,
-        identity: None,
-        generated: None,
-        comment: None,
-        grants: vec![],
-    }
-}
-
-fn table(name: &str, columns: Vec<Column>) -> Table {
-    Table {
-        name: QualName::new("public", name),
-        owner: String::new(),
-        kind: TableKind::Ordinary,
-        partition_key: None,
-        partition_of: None,
-        unlogged: false,
-        columns,
-        constraints: BTreeMap::new(),
-        indexes: BTreeMap::new(),
-        triggers: BTreeMap::new(),
-        policies: BTreeMap::new(),
-        rls_enabled: false,
-        rls_forced: false,
-        options: vec![],
-        comment: None,
-        grants: vec![],
-    }
+    tc::col(name, ty, false)
 }
 
 fn cat(tables: Vec<Table>) -> Catalog {
@@ -50,42 +19,21 @@ fn cat(tables: Vec<Table>) -> Catalog {
 }
 
 fn fk(name: &str, cols: &str, target: &str) -> Constraint {
-    Constraint {
-        name: name.into(),
-        kind: ConstraintKind::ForeignKey,
-        definition: format!("FOREIGN KEY ({cols}) REFERENCES public.{target}(id)"),
-        columns: vec![cols.into()],
-        references: Some(ForeignKeyTarget {
-            table: QualName::new("public", target),
-            columns: vec!["id".into()],
-        }),
-        deferrable: false,
-        initially_deferred: false,
-        validated: true,
-        inherited: false,
-        comment: None,
-    }
+    let mut c = tc::fk(name, &[cols], target, &["id"]);
+    c.definition = format!("FOREIGN KEY ({cols}) REFERENCES public.{target}(id)");
+    c
 }
 
 fn pk(name: &str) -> Constraint {
-    Constraint {
-        name: name.into(),
-        kind: ConstraintKind::PrimaryKey,
-        definition: "PRIMARY KEY (id)".into(),
-        columns: vec!["id".into()],
-        references: None,
-        deferrable: false,
-        initially_deferred: false,
-        validated: true,
-        inherited: false,
-        comment: None,
-    }
+    let mut c = tc::constraint(name, ConstraintKind::PrimaryKey, &["id"]);
+    c.definition = "PRIMARY KEY (id)".into();
+    c
 }
 
 #[test]
 fn identical_catalogs_give_an_empty_plan() {
     let c = cat(vec![table("users", vec![col("id", "integer")])]);
-    assert!(diff(&c, &c).is_empty());
+    assert!(diff(&c, &c, &[]).is_empty());
 }
 
 #[test]
@@ -95,7 +43,7 @@ fn dropping_a_column_is_a_deletes_data_hazard() {
         vec![col("id", "integer"), col("email", "text")],
     )]);
     let b = cat(vec![table("users", vec![col("id", "integer")])]);
-    let p = diff(&a, &b);
+    let p = diff(&a, &b, &[]);
     assert_eq!(
         p.to_sql(),
         "-- hazard: DELETES_DATA: dropping column public.users.email\n\
@@ -107,7 +55,7 @@ fn dropping_a_column_is_a_deletes_data_hazard() {
 fn type_change_is_an_alter_with_using_never_drop_and_add() {
     let a = cat(vec![table("t", vec![col("n", "integer")])]);
     let b = cat(vec![table("t", vec![col("n", "bigint")])]);
-    let p = diff(&a, &b);
+    let p = diff(&a, &b, &[]);
     assert_eq!(p.steps.len(), 1);
     assert_eq!(
         p.steps[0].sql,
@@ -127,13 +75,13 @@ fn fk_cycle_tables_are_created_before_their_foreign_keys() {
     b.constraints
         .insert("b_a_fk".into(), fk("b_a_fk", "a_id", "a"));
     let to = cat(vec![a, b]);
-    let p = diff(&Catalog::default(), &to);
+    let p = diff(&Catalog::default(), &to, &[]);
     let sqls: Vec<&str> = p.steps.iter().map(|s| s.sql.as_str()).collect();
     let pos = |needle: &str| sqls.iter().position(|s| s.contains(needle)).unwrap();
     assert!(pos("CREATE TABLE public.b") < pos("ADD CONSTRAINT a_b_fk"));
     assert!(pos("ADD CONSTRAINT b_pkey") < pos("ADD CONSTRAINT a_b_fk"));
     // and back: foreign keys go before the tables
-    let back = diff(&to, &Catalog::default());
+    let back = diff(&to, &Catalog::default(), &[]);
     let sqls: Vec<&str> = back.steps.iter().map(|s| s.sql.as_str()).collect();
     assert_eq!(
         sqls,
@@ -152,16 +100,16 @@ fn rename_hint_turns_drop_and_add_into_rename() {
         "t",
         vec![col("id", "integer"), col("mail", "text")],
     )]);
-    let mut b = cat(vec![table(
+    let b = cat(vec![table(
         "t",
         vec![col("id", "integer"), col("email", "text")],
     )]);
-    b.renames.push(RenameHint::Column {
+    let hints = [RenameHint::Column {
         table: QualName::new("public", "t"),
         from: "mail".into(),
         to: "email".into(),
-    });
-    let p = diff(&a, &b);
+    }];
+    let p = diff(&a, &b, &hints);
     assert_eq!(
         p.to_sql(),
         "ALTER TABLE public.t RENAME COLUMN mail TO email;\n"
@@ -182,14 +130,14 @@ fn enum_value_between_existing_values_is_added_in_place() {
     );
     let mut b = a.clone();
     b.enums.get_mut(&n).unwrap().values = vec!["a".into(), "b".into(), "c".into()];
-    let p = diff(&a, &b);
+    let p = diff(&a, &b, &[]);
     assert_eq!(p.steps.len(), 1);
     assert_eq!(
         p.steps[0].sql,
         "ALTER TYPE public.status ADD VALUE 'b' AFTER 'a'"
     );
     // removing it again is a rebuild with a hazard
-    let back = diff(&b, &a);
+    let back = diff(&b, &a, &[]);
     assert!(back.hazards().any(|h| h.kind == HazardKind::DeletesData));
 }
 
@@ -198,7 +146,7 @@ fn force_rls_toggle_is_not_missed() {
     let a = cat(vec![table("t", vec![col("id", "integer")])]);
     let mut b = a.clone();
     b.tables.values_mut().next().unwrap().rls_forced = true;
-    let p = diff(&a, &b);
+    let p = diff(&a, &b, &[]);
     assert_eq!(
         p.steps[0].sql,
         "ALTER TABLE public.t FORCE ROW LEVEL SECURITY"
@@ -213,7 +161,7 @@ fn quoted_mixed_case_identifiers() {
         "TeamMember",
         vec![col("id", "text"), col("teamId", "text")],
     )]);
-    let p = diff(&a, &b);
+    let p = diff(&a, &b, &[]);
     assert_eq!(
         p.steps[0].sql,
         "ALTER TABLE public.\"TeamMember\" ADD COLUMN \"teamId\" text"

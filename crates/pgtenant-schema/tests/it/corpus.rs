@@ -13,7 +13,10 @@ fn corpus(name: &str) -> std::path::PathBuf {
 
 #[tokio::test]
 async fn pagila_loads_as_dumped_and_introspects() {
-    let c = load_catalog(&admin_url(), &corpus("pagila")).await.unwrap();
+    let c = load_catalog(&admin_url(), &corpus("pagila"))
+        .await
+        .unwrap()
+        .catalog;
     let partitions = c
         .tables
         .values()

@@ -48,11 +48,12 @@ async fn corpus_schemas_diff_to_nothing_against_themselves() {
         support::load(&db, &sql)
             .await
             .unwrap_or_else(|e| panic!("{name}: loading failed: {e}"));
-        let cat = support::catalog(&db, &sql)
+        let cat = support::catalog(&db)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let hints = support::rename_hints(&sql).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!cat.tables.is_empty(), "{name}: no tables introspected");
-        let plan = diff(&cat, &cat);
+        let plan = diff(&cat, &cat, &hints);
         assert!(
             plan.is_empty(),
             "{name}: self-diff is not empty:\n{}",

@@ -1,7 +1,7 @@
 //! The one place the tests call introspection and loading, so an API change
 //! touches one function.
 
-use pgtenant_schema::{Catalog, Plan};
+use pgtenant_schema::{Catalog, Plan, RenameHint};
 use pgtenant_testkit::TestDb;
 
 /// Run a SQL script (many statements) on `db`.
@@ -14,16 +14,18 @@ pub async fn load(db: &TestDb, sql: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Introspect `db`; rename hints are read from `sql` (the text it was
-/// loaded from).
-pub async fn catalog(db: &TestDb, sql: &str) -> Result<Catalog, String> {
+/// Introspect `db`.
+pub async fn catalog(db: &TestDb) -> Result<Catalog, String> {
     let mut conn = db.conn().await;
-    let mut cat = pgtenant_schema::introspect(&mut conn)
+    pgtenant_schema::introspect(&mut conn)
         .await
-        .map_err(|e| format!("introspection failed: {e}"))?;
-    cat.renames = pgtenant_schema::renames::parse_rename_hints("case.sql", sql)
-        .map_err(|e| format!("rename hints: {e}"))?;
-    Ok(cat)
+        .map_err(|e| format!("introspection failed: {e}"))
+}
+
+/// The rename hints of `sql` (the text a desired side was loaded from).
+pub fn rename_hints(sql: &str) -> Result<Vec<RenameHint>, String> {
+    pgtenant_schema::renames::parse_rename_hints("case.sql", sql)
+        .map_err(|e| format!("rename hints: {e}"))
 }
 
 /// Apply a plan, one transaction per group of steps.

@@ -1,13 +1,17 @@
 //! Migration files on disk: names, directives, sections and checksums.
 //!
 //! A migration is `<version>_<slug>.sql` where the version is the UTC time
-//! it was written, `yyyymmddHHMMSS`. Two directives, each alone on its line:
+//! it was written, `yyyymmddHHMMSS`. Three directives, each alone on its
+//! line:
 //!
 //! - `-- pgtenant:no-transaction`: run statement by statement outside a
 //!   transaction (needed by `CREATE INDEX CONCURRENTLY`), journaling each
 //!   step so that a crash resumes at the next one.
 //! - `-- pgtenant:down`: everything after it is the down section, run by
 //!   `rollback`.
+//! - `-- pgtenant:commit` (a note may follow): the statement above must
+//!   commit before the next ones run, as a printed plan marks it; the file
+//!   then runs as if marked no-transaction.
 //!
 //! The checksum is taken over the statements in canonical form (see
 //! [`pgtenant_schema::sqltext::lex::canonical`]): line endings, trailing whitespace, a BOM,
@@ -18,6 +22,7 @@ use super::MigrateError;
 use pgtenant_schema::directive::{self, Directive};
 use pgtenant_schema::sqltext::lex::{self, Kind};
 use pgtenant_schema::sqltext::{line_of, split_statements, Statement};
+use pgtenant_schema::Plan;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -67,49 +72,27 @@ pub fn next_version(version: i64) -> Option<i64> {
     Some(version_at(t + chrono::Duration::seconds(1)))
 }
 
-/// One statement to write, with the comment lines that precede it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrittenStatement {
-    /// Comment lines before the statement, without `-- ` (e.g. hazards).
-    pub comments: Vec<String>,
-    /// The statement, without the trailing `;`.
-    pub sql: String,
-}
-
-/// The statements as a script the reader splits back into them: comments
-/// before each statement, each statement ended by `;` and a line break.
-pub fn script(statements: &[WrittenStatement]) -> String {
-    let mut out = String::new();
-    for s in statements {
-        for c in &s.comments {
-            out.push_str("-- ");
-            out.push_str(c);
-            out.push('\n');
-        }
-        out.push_str(s.sql.trim_end());
-        out.push_str(";\n");
-    }
-    out
-}
-
 /// A migration to write; [`parse`] reads back what [`MigrationText::render`]
-/// writes: the same up and down statements and the same directive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MigrationText {
+/// writes: the same up and down statements and the same directive. The
+/// sections are plans, rendered by [`Plan::statements_sql`] (hazards as
+/// comments before their statement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationText<'a> {
     /// Comment lines at the top, without `-- ` (an empty one writes `--`).
-    pub header: Vec<String>,
-    /// Run outside a transaction (`-- pgtenant:no-transaction`).
+    pub header: &'a [String],
+    /// Run outside a transaction (`-- pgtenant:no-transaction`): needed when
+    /// a step must commit before a later one runs.
     pub no_transaction: bool,
-    pub up: Vec<WrittenStatement>,
+    pub up: &'a Plan,
     /// The down section, when there is one.
-    pub down: Option<Vec<WrittenStatement>>,
+    pub down: Option<&'a Plan>,
 }
 
-impl MigrationText {
+impl MigrationText<'_> {
     /// The file's text. Deterministic: the version is only in the name.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for line in &self.header {
+        for line in self.header {
             if line.is_empty() {
                 out.push_str("--\n");
             } else {
@@ -124,12 +107,12 @@ impl MigrationText {
             out.push('\n');
         }
         out.push('\n');
-        out.push_str(&script(&self.up));
-        if let Some(down) = &self.down {
+        out.push_str(&self.up.statements_sql());
+        if let Some(down) = self.down {
             out.push('\n');
             out.push_str(&Directive::Down.comment());
             out.push('\n');
-            out.push_str(&script(down));
+            out.push_str(&down.statements_sql());
         }
         out
     }
@@ -607,45 +590,52 @@ mod tests {
 
     #[test]
     fn what_the_writer_writes_the_reader_reads_back() {
-        let st = |comments: &[&str], sql: &str| WrittenStatement {
-            comments: comments.iter().map(|c| (*c).to_owned()).collect(),
+        use pgtenant_schema::{Hazard, HazardKind, Step, TxBoundary};
+        let st = |hazards: Vec<Hazard>, sql: &str, tx| Step {
             sql: sql.to_owned(),
+            hazards,
+            objects: vec![],
+            tx,
         };
-        let up = vec![
-            st(
-                &["hazard: INDEX_BUILD: building i"],
-                "create index concurrently i on t (a)",
-            ),
-            st(&[], "create table u (\n  s text default 'a; -- b'\n)"),
-        ];
-        let down = vec![
-            st(&[], "drop table u"),
-            st(&[], "drop index concurrently i"),
-        ];
-        for (no_transaction, down) in [
-            (true, Some(down.clone())),
-            (false, None),
-            (false, Some(down)),
-        ] {
+        let up = Plan {
+            steps: vec![
+                st(
+                    vec![Hazard::new(HazardKind::IndexBuild, "building i")],
+                    "create index concurrently i on t (a)",
+                    TxBoundary::None,
+                ),
+                st(
+                    vec![],
+                    "create table u (\n  s text default 'a; -- b'\n)",
+                    TxBoundary::None,
+                ),
+            ],
+        };
+        let down = Plan {
+            steps: vec![
+                // The boundary is the file's no-transaction directive.
+                st(vec![], "drop table u", TxBoundary::CommitAfter),
+                st(vec![], "drop index concurrently i", TxBoundary::None),
+            ],
+        };
+        let header = ["Migration x.".into(), String::new(), "Changes:".into()];
+        for (no_transaction, down) in [(true, Some(&down)), (false, None), (false, Some(&down))] {
             let m = MigrationText {
-                header: vec!["Migration x.".into(), String::new(), "Changes:".into()],
+                header: &header,
                 no_transaction,
-                up: up.clone(),
-                down: down.clone(),
+                up: &up,
+                down,
             };
             let text = m.render();
             let f = p(&text);
             let sqls = |v: &[Statement]| v.iter().map(|s| s.sql.clone()).collect::<Vec<_>>();
-            let written =
-                |v: &[WrittenStatement]| v.iter().map(|s| s.sql.clone()).collect::<Vec<_>>();
+            let written = |p: &Plan| p.steps.iter().map(|s| s.sql.clone()).collect::<Vec<_>>();
             assert_eq!(f.no_transaction, no_transaction, "{text}");
             assert_eq!(sqls(&f.up), written(&up), "{text}");
-            assert_eq!(
-                f.down.as_deref().map(sqls),
-                down.as_deref().map(written),
-                "{text}"
-            );
+            assert_eq!(f.down.as_deref().map(sqls), down.map(written), "{text}");
             assert!(text.starts_with("-- Migration x.\n--\n-- Changes:\n"));
+            assert!(text.contains("\n-- hazard: INDEX_BUILD: building i\ncreate index"));
+            assert!(!text.contains("pgtenant:commit"), "{text}");
         }
         assert_eq!(
             file_name(20240131120000, "add_users"),

@@ -37,7 +37,8 @@ pub const LOCK_KEY: i64 = 0x7067_7465_6e61_6e74;
 
 /// Creates the journal schema and tables if missing, owned by the role that
 /// runs migrate, with every privilege that default privileges may have
-/// handed to other roles (service roles) revoked.
+/// handed to other roles (service roles) revoked from the two journal
+/// tables. Other objects in the schema (the modules') keep their grants.
 pub const ENSURE_SQL: &str = r#"
 CREATE SCHEMA IF NOT EXISTS pgtenant;
 CREATE TABLE IF NOT EXISTS pgtenant.migrations (
@@ -68,6 +69,7 @@ BEGIN
         FROM pg_class c
         CROSS JOIN LATERAL aclexplode(c.relacl) a
         WHERE c.relnamespace = 'pgtenant'::regnamespace AND a.grantee <> c.relowner
+          AND c.relname IN ('migrations', 'seeds')
     LOOP
         IF r.grantee = 0 THEN
             EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', r.rel);

@@ -5,8 +5,8 @@
 //! expiry, one winner among concurrent rotations, tenant B unable to see or
 //! touch tenant A's keys, and pinned error text.
 
-use crate::module_db::set_tenant;
-use crate::rbac_support::{as_user, id, two_tenants, RbacDb, A, B, MEMBER_A, OWNER_A, OWNER_B};
+use crate::rbac_support::{as_user, id, two_tenants, A, B, MEMBER_A, OWNER_A, OWNER_B};
+use crate::support::{set_tenant, ServiceDb};
 use chrono::{DateTime, Utc};
 use pgtenant::api_keys::{ApiKeyError, ApiKeys, IssuedApiKey, NewApiKey};
 use pgtenant_testkit::WireTap;
@@ -19,7 +19,7 @@ fn keys() -> ApiKeys {
     ApiKeys::new("pgtenant", "crc").unwrap()
 }
 
-async fn world() -> RbacDb {
+async fn world() -> ServiceDb {
     two_tenants(&["api_keys"]).await
 }
 
@@ -30,7 +30,7 @@ async fn create(svc: &mut PgConnection, key: &NewApiKey) -> IssuedApiKey {
         .unwrap())
 }
 
-async fn set(r: &RbacDb, sql: &str, key_id: i64) {
+async fn set(r: &ServiceDb, sql: &str, key_id: i64) {
     sqlx::query(sql)
         .bind(key_id)
         .execute(&mut r.admin().await)
@@ -162,7 +162,7 @@ async fn expiry_revocation_and_last_used_once_a_minute() {
     let v = keys().verify(&mut svc, k.key.expose()).await.unwrap();
     assert!(v.expires_at.is_some());
 
-    let last_used = |r: &RbacDb, key_id: i64| {
+    let last_used = |r: &ServiceDb, key_id: i64| {
         let url = r.db.url.clone();
         async move {
             let mut c = PgConnection::connect(&url).await.unwrap();

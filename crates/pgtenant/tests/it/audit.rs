@@ -3,7 +3,7 @@
 //! chain survives concurrent inserts, and the Rust verifier names the first
 //! row an admin edited, removed or moved.
 
-use crate::module_db::{refused, set_tenant, ModuleDb, TENANT_A, TENANT_B};
+use crate::support::{refused, set_tenant, ServiceDb, TENANT_A, TENANT_B};
 use pgtenant::audit::{self, AuditEvent, Breach, ChainReport};
 use sqlx::{Connection, PgConnection};
 
@@ -41,7 +41,7 @@ fn chain<'a>(reports: &'a [ChainReport], tenant: &str) -> &'a ChainReport {
 
 #[tokio::test]
 async fn service_role_appends_and_reads_only_its_tenant() {
-    let m = ModuleDb::new(&["audit"]).await;
+    let m = ServiceDb::with_modules(&["audit"]).await;
     let mut svc = m.svc_conn().await;
     record_n(&mut svc, TENANT_A, 3).await;
     record_n(&mut svc, TENANT_B, 2).await;
@@ -119,7 +119,7 @@ async fn service_role_appends_and_reads_only_its_tenant() {
 
 #[tokio::test]
 async fn concurrent_inserts_in_one_tenant_keep_the_chain() {
-    let m = ModuleDb::new(&["audit"]).await;
+    let m = ServiceDb::with_modules(&["audit"]).await;
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let mut conn = m.svc_conn().await;
@@ -141,7 +141,7 @@ async fn concurrent_inserts_in_one_tenant_keep_the_chain() {
 /// Edit, remove, move: each is found at the first row it broke.
 #[tokio::test]
 async fn tampering_by_the_admin_is_named_at_the_first_broken_row() {
-    let m = ModuleDb::new(&["audit"]).await;
+    let m = ServiceDb::with_modules(&["audit"]).await;
     let mut svc = m.svc_conn().await;
     record_n(&mut svc, TENANT_A, 6).await;
     record_n(&mut svc, TENANT_B, 4).await;

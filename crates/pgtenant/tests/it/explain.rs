@@ -2,11 +2,11 @@
 //! sub-select is an InitPlan evaluated once, so the planner can use it as an
 //! index condition.
 
-use crate::support::{Fixture, TENANT_A};
+use crate::support::{ServiceDb, TENANT_A};
 
 #[tokio::test]
 async fn the_policy_filter_uses_the_tenant_index() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     // 100 tenants x 1,000 rows besides A and B, then fresh statistics.
     fx.db
         .exec(

@@ -4,7 +4,7 @@
 //! the SQL function agreeing over random worlds, and the cache refreshing
 //! after a change.
 
-use crate::module_db::{refused, set_tenant, ModuleDb, TENANT_A, TENANT_B};
+use crate::support::{refused, set_tenant, ServiceDb, TENANT_A, TENANT_B};
 use pgtenant::flags::{FlagCache, FlagSnapshot, UnknownFlag};
 use rand::{Rng, SeedableRng};
 use sqlx::{Connection, PgConnection};
@@ -39,7 +39,7 @@ async fn snapshot(conn: &mut PgConnection, tenant: &str) -> FlagSnapshot {
 
 #[tokio::test]
 async fn override_beats_plan_beats_default_and_unknown_is_an_error() {
-    let m = ModuleDb::new(&["flags"]).await;
+    let m = ServiceDb::with_modules(&["flags"]).await;
     let mut admin = m.admin().await;
     sqlx::raw_sql(&format!(
         "{PLANS}
@@ -138,7 +138,7 @@ async fn override_beats_plan_beats_default_and_unknown_is_an_error() {
 
 #[tokio::test]
 async fn cache_refreshes_after_a_change_and_after_an_expiry() {
-    let m = ModuleDb::new(&["flags"]).await;
+    let m = ServiceDb::with_modules(&["flags"]).await;
     let mut admin = m.admin().await;
     sqlx::raw_sql(&format!(
         "{PLANS} INSERT INTO pgtenant.flags (key) VALUES ('sso');
@@ -188,7 +188,7 @@ async fn cached(cache: &FlagCache, svc: &mut PgConnection) -> std::sync::Arc<Fla
 /// and by the snapshot must agree.
 #[tokio::test]
 async fn rust_and_sql_agree_over_random_worlds() {
-    let m = ModuleDb::new(&["flags"]).await;
+    let m = ServiceDb::with_modules(&["flags"]).await;
     let mut admin = m.admin().await;
     let mut svc = m.svc_conn().await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);

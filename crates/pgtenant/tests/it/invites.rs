@@ -4,11 +4,9 @@
 //! to see or touch tenant A's invites, pinned error text, and the token
 //! never on the wire.
 
-use crate::module_db::set_tenant;
 use crate::rbac_support::as_user;
-use crate::rbac_support::{
-    has, id, refused, two_tenants, RbacDb, A, B, MEMBER_A, NEWCOMER, OWNER_A, OWNER_B,
-};
+use crate::rbac_support::{has, id, two_tenants, A, B, MEMBER_A, NEWCOMER, OWNER_A, OWNER_B};
+use crate::support::{refused, set_tenant, ServiceDb};
 use pgtenant::invites::{InviteError, Invites, IssuedInvite, NewInvite};
 use pgtenant_testkit::WireTap;
 use sqlx::postgres::PgConnectOptions;
@@ -16,7 +14,7 @@ use sqlx::{Connection, PgConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
-async fn world() -> RbacDb {
+async fn world() -> ServiceDb {
     two_tenants(&["invites"]).await
 }
 

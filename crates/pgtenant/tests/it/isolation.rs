@@ -1,7 +1,7 @@
 //! Tenant A never sees tenant B through the pool, whatever the interleaving,
 //! and no pooled connection keeps a tenant context after its transaction.
 
-use crate::support::{Fixture, ROWS_A, ROWS_B, TENANT_A, TENANT_B};
+use crate::support::{ServiceDb, ROWS_A, ROWS_B, TENANT_A, TENANT_B};
 use futures::StreamExt;
 use pgtenant::{Error, TenantContext, TenantDb, TenantTx};
 use sqlx::PgConnection;
@@ -58,7 +58,7 @@ async fn count_as(db: &TenantDb, tenant: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn interleaved_transactions_of_two_tenants_never_see_each_other() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(4).await;
     let a = Uuid::parse_str(TENANT_A).unwrap();
     let b = Uuid::parse_str(TENANT_B).unwrap();
@@ -129,7 +129,7 @@ async fn interleaved_transactions_of_two_tenants_never_see_each_other() {
 
 #[tokio::test]
 async fn writing_another_tenants_id_is_rejected_by_the_policy() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(1).await;
     let mut tx = db.tenant(TENANT_A).begin().await.unwrap();
     let err = sqlx::query("INSERT INTO items (tenant_id, name) VALUES ($1::uuid, 'x')")
@@ -156,7 +156,7 @@ async fn writing_another_tenants_id_is_rejected_by_the_policy() {
 
 #[tokio::test]
 async fn a_panicking_closure_rolls_back_and_leaves_the_connection_clean() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     // One connection: the next user is certainly the same connection.
     let db = fx.tenant_db(1).await;
     let pid = Arc::new(AtomicI32::new(0));
@@ -203,7 +203,7 @@ async fn a_panicking_closure_rolls_back_and_leaves_the_connection_clean() {
 
 #[tokio::test]
 async fn with_tenant_commits_on_ok_and_rolls_back_on_err() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(1).await;
     let ctx = TenantContext::new(TENANT_B);
     let insert = |name: &'static str| {
@@ -239,7 +239,7 @@ async fn with_tenant_commits_on_ok_and_rolls_back_on_err() {
 
 #[tokio::test]
 async fn after_commit_rollback_or_drop_the_pooled_connection_has_no_tenant() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(1).await;
     for ending in ["commit", "rollback", "drop"] {
         let mut tx = db
@@ -292,7 +292,7 @@ async fn after_commit_rollback_or_drop_the_pooled_connection_has_no_tenant() {
 
 #[tokio::test]
 async fn without_a_tenant_or_with_an_empty_setting_every_read_is_empty() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(1).await;
     let mut conn = db.pool().acquire().await.unwrap();
     assert_eq!(visible(&mut conn).await, vec![]);
@@ -313,7 +313,7 @@ async fn without_a_tenant_or_with_an_empty_setting_every_read_is_empty() {
 /// connection, still in the transaction, to the next request.
 #[tokio::test]
 async fn a_cancelled_transaction_does_not_leak_into_the_next_user() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(1).await;
     let work = async {
         let mut tx = db.tenant(TENANT_A).begin().await.unwrap();

@@ -1,11 +1,11 @@
 //! Membership-checked entry.
 
-use crate::support::{Fixture, TENANT_A, TENANT_B, USER_A, USER_B};
+use crate::support::{ServiceDb, TENANT_A, TENANT_B, USER_A, USER_B};
 use pgtenant::{Error, TenancyConfig, TenantDb};
 
 #[tokio::test]
 async fn enter_admits_a_member_with_the_user_set() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(1).await;
     let mut tx = db.enter(USER_B, TENANT_B).await.unwrap();
     let (tenant, user): (String, String) =
@@ -20,7 +20,7 @@ async fn enter_admits_a_member_with_the_user_set() {
 
 #[tokio::test]
 async fn enter_refuses_a_non_member_with_a_typed_error() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(1).await;
     let err = db.enter(USER_A, TENANT_B).await.unwrap_err();
     match &err {
@@ -55,7 +55,7 @@ async fn enter_refuses_a_non_member_with_a_typed_error() {
 
 #[tokio::test]
 async fn enter_without_a_membership_table_says_how_to_configure_one() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = TenantDb::from_pool(fx.svc_pool(1).await, TenancyConfig::default())
         .await
         .unwrap();
@@ -65,7 +65,7 @@ async fn enter_without_a_membership_table_says_how_to_configure_one() {
 
 #[tokio::test]
 async fn with_member_runs_for_members_only() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(1).await;
     let seen: i64 = db
         .with_member(USER_A, TENANT_A, |tx| {

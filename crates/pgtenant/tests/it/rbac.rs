@@ -1,7 +1,8 @@
 //! The rbac module against a real PostgreSQL: the pinned edge cases, the
 //! database's refusals, privileges, and the Rust cache after a revoke.
 
-use crate::rbac_support::{decide, has, id, refused, RbacDb};
+use crate::rbac_support::{decide, has, id};
+use crate::support::{refused, ServiceDb};
 use pgtenant::rbac::{
     parse_roles, seed, AccessCache, Catalog, DecidedBy, RbacError, RequirePermission,
 };
@@ -20,8 +21,8 @@ const CATALOG: &[&str] = &[
 
 /// Tenants 1 and 2; users 11, 12 (members of 1) and 21 (member of 2);
 /// the catalog above; then `sql`.
-async fn world(sql: &str) -> RbacDb {
-    let r = RbacDb::new().await;
+async fn world(sql: &str) -> ServiceDb {
+    let r = ServiceDb::rbac().await;
     let perms: Vec<String> = CATALOG.iter().map(|p| format!("('{p}')")).collect();
     r.db.exec(&format!(
         "INSERT INTO tenants VALUES ('{t1}', 'one'), ('{t2}', 'two');
@@ -60,7 +61,7 @@ fn role_and_grant(
 }
 
 /// has_permission and rbac_decide for user 11 in tenant 1, per permission.
-async fn check(r: &RbacDb, expected: &[(&str, &str)]) {
+async fn check(r: &ServiceDb, expected: &[(&str, &str)]) {
     let mut svc = r.svc_conn().await;
     let mut admin = r.admin().await;
     for (perm, want) in expected {
@@ -520,7 +521,7 @@ async fn module_tables_are_introspected_and_the_transform_leaves_self_policed_on
 #[tokio::test]
 async fn the_module_schema_diffs_from_nothing_and_converges() {
     use crate::rbac_support::prerequisites;
-    let r = RbacDb::new().await;
+    let r = ServiceDb::rbac().await;
     let mut want_conn = r.admin().await;
     let want = pgtenant::schema::introspect(&mut want_conn).await.unwrap();
     // A database with the prerequisites and the (journal-owned) schema only.
@@ -533,13 +534,13 @@ async fn the_module_schema_diffs_from_nothing_and_converges() {
         .await;
     let mut conn = target.conn().await;
     let before = pgtenant::schema::introspect(&mut conn).await.unwrap();
-    let plan = pgtenant::schema::diff(&before, &want);
+    let plan = pgtenant::schema::diff(&before, &want, &[]);
     assert!(!plan.is_empty());
     sqlx::raw_sql(&plan.to_sql())
         .execute(&mut conn)
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", plan.to_sql()));
     let after = pgtenant::schema::introspect(&mut conn).await.unwrap();
-    let rest = pgtenant::schema::diff(&after, &want);
+    let rest = pgtenant::schema::diff(&after, &want, &[]);
     assert!(rest.is_empty(), "{}", rest.to_sql());
 }

@@ -7,7 +7,8 @@
 //! WORLDS worlds × 8 (user, tenant) pairs × 120 names (all 117 possible
 //! names over the alphabet plus 3 invalid ones) = 122,880 cases.
 
-use crate::rbac_support::{id, RbacDb};
+use crate::rbac_support::id;
+use crate::support::ServiceDb;
 use pgtenant::rbac::{matches_any, Catalog, Decision, Pattern, Rbac, Role};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -257,7 +258,7 @@ fn rust_and_sql_evaluators_agree_on_random_worlds() {
         .build()
         .unwrap();
     let db = rt.block_on(async {
-        let r = RbacDb::new().await;
+        let r = ServiceDb::rbac().await;
         let tenants: Vec<String> = (1..=TENANTS)
             .map(|t| format!("('{}', 't')", id(t)))
             .collect();

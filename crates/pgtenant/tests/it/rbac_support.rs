@@ -1,12 +1,11 @@
 //! A scratch database with the rbac module installed: tenants,
-//! memberships with a status, and a NOSUPERUSER NOBYPASSRLS service role.
+//! memberships with a status, and a NOSUPERUSER NOBYPASSRLS service role
+//! (a [`ServiceDb`]).
 
+use crate::support::{grants, policy_sql, set_tenant, ServiceDb};
 use pgtenant::module::{self, MembershipStatus, ModuleParams};
 use pgtenant::{MembershipConfig, TenantKeyType};
-use pgtenant_testkit::{TestDb, TestRole};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
-use std::str::FromStr;
+use sqlx::{Connection, PgConnection};
 
 /// A deterministic uuid for tenant or user number `n`.
 pub fn id(n: u64) -> String {
@@ -26,76 +25,39 @@ pub fn params(svc: &str) -> ModuleParams {
 /// status (under the tenant policy), the service role's grants on public.
 pub fn prerequisites(svc: &str) -> String {
     let mut sql = String::from(
-            "CREATE TABLE tenants (id uuid PRIMARY KEY, name text NOT NULL);
-             CREATE TABLE memberships (
-               tenant_id uuid NOT NULL REFERENCES tenants (id),
-               user_id uuid NOT NULL,
-               status text NOT NULL DEFAULT 'active',
-               PRIMARY KEY (tenant_id, user_id));
-             ALTER TABLE memberships ENABLE ROW LEVEL SECURITY;
-             ALTER TABLE memberships FORCE ROW LEVEL SECURITY;
-             CREATE POLICY tenant_isolation ON memberships FOR ALL
-               USING (tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid))
-               WITH CHECK (tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));\n",
-        );
-    sql.push_str(&format!(
-        "GRANT USAGE ON SCHEMA public TO {0};
-             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {0};\n",
-        svc
-    ));
+        "CREATE TABLE tenants (id uuid PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE memberships (
+           tenant_id uuid NOT NULL REFERENCES tenants (id),
+           user_id uuid NOT NULL,
+           status text NOT NULL DEFAULT 'active',
+           PRIMARY KEY (tenant_id, user_id));\n",
+    );
+    sql.push_str(&policy_sql("memberships", "tenant_id", "uuid"));
+    sql.push_str(&grants(svc));
     sql
 }
 
-pub struct RbacDb {
-    // Field order is drop order: the database goes before the role.
-    pub db: TestDb,
-    pub svc: TestRole,
-}
-
-impl RbacDb {
-    pub async fn new() -> RbacDb {
-        RbacDb::with_modules(&[]).await
+impl ServiceDb {
+    /// The rbac module over [`prerequisites`].
+    pub async fn rbac() -> ServiceDb {
+        ServiceDb::rbac_with(&[]).await
     }
 
-    /// The rbac module and then `modules` (ones that build on it).
-    pub async fn with_modules(modules: &[&str]) -> RbacDb {
-        let svc = TestRole::new("pgt_svc", "LOGIN NOSUPERUSER NOBYPASSRLS").await;
-        let db = TestDb::new().await;
-        let mut sql = prerequisites(&svc.name);
-        for m in std::iter::once(&"rbac").chain(modules) {
-            sql.push_str(
-                &module::by_name(m)
-                    .unwrap()
-                    .render_script(&params(&svc.name))
-                    .unwrap(),
-            );
-        }
-        db.exec(&sql).await;
-        RbacDb { db, svc }
-    }
-
-    /// An admin (superuser) connection.
-    pub async fn admin(&self) -> PgConnection {
-        self.db.conn().await
-    }
-
-    /// A connection as the service role.
-    pub async fn svc_conn(&self) -> PgConnection {
-        let opts = PgConnectOptions::from_str(&self.db.url)
-            .unwrap()
-            .username(&self.svc.name);
-        PgConnection::connect_with(&opts).await.unwrap()
-    }
-
-    pub async fn svc_pool(&self, size: u32) -> PgPool {
-        let opts = PgConnectOptions::from_str(&self.db.url)
-            .unwrap()
-            .username(&self.svc.name);
-        PgPoolOptions::new()
-            .max_connections(size)
-            .connect_with(opts)
-            .await
-            .unwrap()
+    /// The rbac module, then `modules` (ones that build on it).
+    pub async fn rbac_with(modules: &[&str]) -> ServiceDb {
+        ServiceDb::create(|svc| {
+            let mut sql = prerequisites(svc);
+            for m in std::iter::once(&"rbac").chain(modules) {
+                sql.push_str(
+                    &module::by_name(m)
+                        .unwrap()
+                        .render_script(&params(svc))
+                        .unwrap(),
+                );
+            }
+            sql
+        })
+        .await
     }
 }
 
@@ -103,14 +65,7 @@ impl RbacDb {
 /// in the tenant (settings set locally in a transaction).
 pub async fn has(conn: &mut PgConnection, user: &str, tenant: &str, permission: &str) -> bool {
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query(
-        "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)",
-    )
-    .bind(tenant)
-    .bind(user)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    set_tenant(&mut tx, tenant, user).await;
     let ok: bool = sqlx::query_scalar("SELECT pgtenant.has_permission($1)")
         .bind(permission)
         .fetch_one(&mut *tx)
@@ -131,15 +86,6 @@ pub async fn decide(conn: &mut PgConnection, user: &str, tenant: &str, permissio
         .unwrap()
 }
 
-/// Run `sql` and return the database error message (panics on success).
-pub async fn refused(conn: &mut PgConnection, sql: &str) -> String {
-    match sqlx::raw_sql(sql).execute(conn).await {
-        Ok(_) => panic!("expected an error from: {sql}"),
-        Err(sqlx::Error::Database(e)) => e.message().to_owned(),
-        Err(e) => panic!("{e}"),
-    }
-}
-
 pub const A: u64 = 1;
 pub const B: u64 = 2;
 /// Owner of A, a plain member of A, owner of B, a newcomer.
@@ -151,8 +97,8 @@ pub const NEWCOMER: u64 = 31;
 /// Tenants A and B, the rbac module and then `modules`; permissions
 /// content.read, members.invite, admin.tenant.delete; global roles owner
 /// (`*`) and member (content.read); OWNER_A and MEMBER_A in A, OWNER_B in B.
-pub async fn two_tenants(modules: &[&str]) -> RbacDb {
-    let r = RbacDb::with_modules(modules).await;
+pub async fn two_tenants(modules: &[&str]) -> ServiceDb {
+    let r = ServiceDb::rbac_with(modules).await;
     r.db.exec(&format!(
         "INSERT INTO tenants VALUES ('{a}', 'A'), ('{b}', 'B');
          INSERT INTO memberships (tenant_id, user_id) VALUES
@@ -180,7 +126,7 @@ pub async fn two_tenants(modules: &[&str]) -> RbacDb {
 macro_rules! as_user {
     ($conn:expr, $tenant:expr, $user:expr, |$tx:ident| $body:expr) => {{
         let mut $tx = $conn.begin().await.unwrap();
-        crate::module_db::set_tenant(
+        crate::support::set_tenant(
             &mut $tx,
             &crate::rbac_support::id($tenant),
             &crate::rbac_support::id($user),

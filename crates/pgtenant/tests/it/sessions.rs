@@ -4,7 +4,7 @@
 //! one / a user's / a tenant's sessions without reaching another tenant's,
 //! and pinned error text.
 
-use crate::module_db::{set_tenant, ModuleDb, TENANT_A, TENANT_B};
+use crate::support::{set_tenant, ServiceDb, TENANT_A, TENANT_B};
 use pgtenant::sessions::{IssuedSession, SessionError, SessionPolicy, Sessions};
 use sqlx::{Connection, PgConnection};
 use std::time::Duration;
@@ -39,7 +39,7 @@ async fn refresh(
     s.refresh(svc, t.refresh_token.expose()).await
 }
 
-async fn revoked_reason(m: &ModuleDb, session_id: i64) -> Option<String> {
+async fn revoked_reason(m: &ServiceDb, session_id: i64) -> Option<String> {
     sqlx::query_scalar("SELECT revoked_reason FROM pgtenant.sessions WHERE session_id = $1")
         .bind(session_id)
         .fetch_one(&mut m.admin().await)
@@ -49,7 +49,7 @@ async fn revoked_reason(m: &ModuleDb, session_id: i64) -> Option<String> {
 
 #[tokio::test]
 async fn each_refresh_rotates_and_a_rotated_token_revokes_the_family() {
-    let m = ModuleDb::new(&["sessions"]).await;
+    let m = ServiceDb::with_modules(&["sessions"]).await;
     let mut svc = m.svc_conn().await;
     let s = sessions(0);
     let t1 = open(&mut svc, &s, U1, Some(TENANT_A)).await;
@@ -123,7 +123,7 @@ fn fix_checksum(signed: &str) -> String {
 
 #[tokio::test]
 async fn the_previous_token_refreshes_within_the_grace_window_only() {
-    let m = ModuleDb::new(&["sessions"]).await;
+    let m = ServiceDb::with_modules(&["sessions"]).await;
     let mut svc = m.svc_conn().await;
     let s = sessions(10);
     let t1 = open(&mut svc, &s, U1, None).await;
@@ -176,7 +176,7 @@ async fn the_previous_token_refreshes_within_the_grace_window_only() {
 
 #[tokio::test]
 async fn absolute_and_idle_expiry_are_the_database_clock() {
-    let m = ModuleDb::new(&["sessions"]).await;
+    let m = ServiceDb::with_modules(&["sessions"]).await;
     let mut svc = m.svc_conn().await;
     let mut admin = m.admin().await;
     let s = sessions(0);
@@ -230,7 +230,7 @@ async fn absolute_and_idle_expiry_are_the_database_clock() {
     );
 }
 
-async fn race(m: &ModuleDb, s: &Sessions, t: &IssuedSession, n: usize) -> usize {
+async fn race(m: &ServiceDb, s: &Sessions, t: &IssuedSession, n: usize) -> usize {
     let mut tasks = Vec::new();
     for _ in 0..n {
         let mut conn = m.svc_conn().await;
@@ -253,7 +253,7 @@ async fn race(m: &ModuleDb, s: &Sessions, t: &IssuedSession, n: usize) -> usize 
 
 #[tokio::test]
 async fn concurrent_refreshes_rotate_exactly_once() {
-    let m = ModuleDb::new(&["sessions"]).await;
+    let m = ServiceDb::with_modules(&["sessions"]).await;
     let mut svc = m.svc_conn().await;
     // No grace: one winner; the others are reuse, so the family is revoked.
     let strict = sessions(0);
@@ -281,7 +281,7 @@ async fn concurrent_refreshes_rotate_exactly_once() {
 
 #[tokio::test]
 async fn revoking_reaches_only_the_users_own_or_the_tenants_sessions() {
-    let m = ModuleDb::new(&["sessions"]).await;
+    let m = ServiceDb::with_modules(&["sessions"]).await;
     let mut svc = m.svc_conn().await;
     let s = sessions(0);
     let a1 = open(&mut svc, &s, U1, Some(TENANT_A)).await;

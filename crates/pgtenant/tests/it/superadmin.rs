@@ -1,6 +1,6 @@
 //! The superadmin path: explicit, reasoned, logged, and a separate role.
 
-use crate::support::{Fixture, ROWS_A, ROWS_B, TENANT_A};
+use crate::support::{ServiceDb, ROWS_A, ROWS_B, TENANT_A};
 use pgtenant::{Error, SuperadminDb};
 use pgtenant_testkit::TestRole;
 use sqlx::postgres::PgConnectOptions;
@@ -38,7 +38,7 @@ impl<'a> MakeWriter<'a> for Captured {
 
 const PASSWORD: &str = "hunter2-not-for-logs";
 
-async fn superadmin_url(fx: &Fixture, role: &TestRole) -> String {
+async fn superadmin_url(fx: &ServiceDb, role: &TestRole) -> String {
     let opts = PgConnectOptions::from_str(&fx.db.url)
         .unwrap()
         .username(&role.name)
@@ -49,7 +49,7 @@ async fn superadmin_url(fx: &Fixture, role: &TestRole) -> String {
 #[tokio::test]
 async fn superadmin_sees_every_tenant_and_logs_the_reason() {
     let admin_role = TestRole::new("pgt_admin", "LOGIN NOSUPERUSER BYPASSRLS").await;
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     fx.db
         .exec(&format!(
             "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {};",
@@ -114,7 +114,7 @@ async fn superadmin_sees_every_tenant_and_logs_the_reason() {
 
 #[tokio::test]
 async fn a_superadmin_role_without_bypassrls_is_refused() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let url = superadmin_url(&fx, &fx.svc).await;
     let err = SuperadminDb::connect(&url).await.unwrap_err();
     assert!(
@@ -138,7 +138,7 @@ async fn a_superuser_superadmin_role_is_refused() {
         &format!("LOGIN SUPERUSER BYPASSRLS PASSWORD '{PASSWORD}'"),
     )
     .await;
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let url = superadmin_url(&fx, &root).await;
     let err = SuperadminDb::connect(&url).await.unwrap_err();
     assert!(

@@ -1,7 +1,7 @@
 //! Ids are checked against the key type before anything reaches the
 //! database; the service pool must be subject to row-level security.
 
-use crate::support::{grants, policy_sql, Fixture, TENANT_A};
+use crate::support::{grants, policy_sql, ServiceDb, TENANT_A};
 use pgtenant::{Error, TenancyConfig, TenantContext, TenantDb, TenantKeyType};
 use pgtenant_testkit::{TestDb, TestRole};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 #[tokio::test]
 async fn invalid_and_empty_tenant_ids_are_refused_with_the_key_type() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = fx.tenant_db(1).await;
     let err = db.tenant("42").begin().await.unwrap_err();
     assert!(matches!(err, Error::InvalidTenantId { .. }), "{err:?}");
@@ -44,7 +44,7 @@ async fn invalid_and_empty_tenant_ids_are_refused_with_the_key_type() {
 
 #[tokio::test]
 async fn a_user_id_without_a_user_setting_is_refused() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let db = TenantDb::from_pool(fx.svc_pool(1).await, TenancyConfig::default())
         .await
         .unwrap();
@@ -57,7 +57,7 @@ async fn a_user_id_without_a_user_setting_is_refused() {
 
 #[tokio::test]
 async fn a_setting_name_without_prefix_is_refused_before_connecting_further() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let config = TenancyConfig::default().setting("role");
     let err = TenantDb::from_pool(fx.svc_pool(1).await, config)
         .await
@@ -70,7 +70,7 @@ async fn a_setting_name_without_prefix_is_refused_before_connecting_further() {
 
 #[tokio::test]
 async fn a_superuser_pool_is_refused_as_service_role() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let err = TenantDb::from_pool(fx.db.pool().await, TenancyConfig::default())
         .await
         .unwrap_err();

@@ -1,6 +1,6 @@
 //! What the library puts on the wire, seen through a recording proxy.
 
-use crate::support::{config, Fixture, TENANT_A, TENANT_B, USER_A};
+use crate::support::{config, ServiceDb, TENANT_A, TENANT_B, USER_A};
 use pgtenant::TenantDb;
 use pgtenant_testkit::WireTap;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -10,7 +10,7 @@ use std::str::FromStr;
 /// context rides in the BEGIN round trip.
 #[tokio::test]
 async fn begin_sends_the_context_and_begin_in_one_message() {
-    let fx = Fixture::new().await;
+    let fx = ServiceDb::tenancy().await;
     let tap = WireTap::start(&fx.db.url).await;
     let opts = PgConnectOptions::from_str(&tap.url(&fx.db.url))
         .unwrap()

@@ -22,7 +22,7 @@ mod views;
 
 use crate::support;
 use futures::StreamExt;
-use pgtenant_schema::{diff, Catalog, HazardKind, Plan};
+use pgtenant_schema::{diff, Catalog, HazardKind, Plan, RenameHint};
 use pgtenant_testkit::{TestDb, TestRole};
 
 /// Whether the case is also checked from new back to old.
@@ -131,19 +131,16 @@ pub async fn check_convergence(
     support::load(&new_db, &new_sql)
         .await
         .map_err(|e| format!("loading new: {e}"))?;
-    let old = support::catalog(&old_db, &old_sql).await?;
-    let new = support::catalog(&new_db, &new_sql).await?;
+    let old = support::catalog(&old_db).await?;
+    let new = support::catalog(&new_db).await?;
+    let hints = support::rename_hints(&new_sql)?;
 
-    let plan = diff(&old, &new);
-    converge(&old_db, &plan, &new, "forward").await?;
+    let plan = diff(&old, &new, &hints);
+    converge(&old_db, &plan, &new, &hints, "forward").await?;
     if reverse == Reverse::Check {
         // The old side as desired state: no rename hints apply backwards.
-        let mut back_to = old.clone();
-        back_to.renames.clear();
-        let mut from = new.clone();
-        from.renames.clear();
-        let back = diff(&from, &back_to);
-        converge(&new_db, &back, &back_to, "reverse").await?;
+        let back = diff(&new, &old, &[]);
+        converge(&new_db, &back, &old, &[], "reverse").await?;
     }
     old_db.drop_now().await;
     new_db.drop_now().await;
@@ -151,16 +148,22 @@ pub async fn check_convergence(
 }
 
 /// Apply `plan` to `db`, then require its catalog to equal `want` and a
-/// second diff to be empty.
-async fn converge(db: &TestDb, plan: &Plan, want: &Catalog, dir: &str) -> Result<(), String> {
+/// second diff (with the same rename hints) to be empty.
+async fn converge(
+    db: &TestDb,
+    plan: &Plan,
+    want: &Catalog,
+    hints: &[RenameHint],
+    dir: &str,
+) -> Result<(), String> {
     support::apply(db, plan).await.map_err(|e| {
         format!(
             "{dir}: applying the plan failed: {e}\nplan:\n{}",
             plan.to_sql()
         )
     })?;
-    let got = support::catalog(db, "").await?;
-    let again = diff(&got, want);
+    let got = support::catalog(db).await?;
+    let again = diff(&got, want, hints);
     if got.normalized() != want.normalized() || !again.is_empty() {
         return Err(format!(
             "{dir}: the plan does not converge\nplan:\n{}\nsecond plan:\n{}\ncatalog difference (- got, + want):\n{}",
