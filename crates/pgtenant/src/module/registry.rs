@@ -26,6 +26,7 @@ const RBAC: Module = Module {
     ],
     setup: &[],
     self_policed_tables: &["roles", "role_grants", "effective_permissions"],
+    service_definer_functions: &[],
 };
 
 /// An append-only, hash-chained audit log per tenant ([`crate::audit`]).
@@ -37,6 +38,7 @@ const AUDIT: Module = Module {
     sql: &[module_file!("audit", "10_audit.sql")],
     setup: &[],
     self_policed_tables: &["audit_log"],
+    service_definer_functions: &[],
 };
 
 /// Feature flags by plan with per-tenant overrides ([`crate::flags`]).
@@ -48,6 +50,7 @@ const FLAGS: Module = Module {
     sql: &[module_file!("flags", "10_flags.sql")],
     setup: &[],
     self_policed_tables: &["tenant_plans", "flag_overrides"],
+    service_definer_functions: &[],
 };
 
 /// Single-use invitations into a tenant with an rbac role
@@ -60,6 +63,12 @@ const INVITES: Module = Module {
     sql: &[module_file!("invites", "10_invites.sql")],
     setup: &[],
     self_policed_tables: &["invites"],
+    service_definer_functions: &[
+        "invite_create",
+        "invite_accept",
+        "invite_resend",
+        "invite_revoke",
+    ],
 };
 
 /// Login sessions with rotating refresh tokens and reuse detection
@@ -72,6 +81,14 @@ const SESSIONS: Module = Module {
     sql: &[module_file!("sessions", "10_sessions.sql")],
     setup: &[],
     self_policed_tables: &["sessions"],
+    service_definer_functions: &[
+        "session_create",
+        "session_refresh",
+        "session_revoke",
+        "session_revoke_user",
+        "session_revoke_tenant",
+        "sessions_prune",
+    ],
 };
 
 /// A tenant's API keys, scoped to rbac permissions ([`crate::api_keys`]).
@@ -83,6 +100,12 @@ const API_KEYS: Module = Module {
     sql: &[module_file!("api_keys", "10_api_keys.sql")],
     setup: &[],
     self_policed_tables: &["api_keys"],
+    service_definer_functions: &[
+        "api_key_create",
+        "api_key_verify",
+        "api_key_revoke",
+        "api_key_rotate",
+    ],
 };
 
 const MODULES: &[Module] = &[API_KEYS, AUDIT, FLAGS, INVITES, RBAC, SESSIONS];
@@ -148,6 +171,46 @@ mod tests {
                 let dep = by_name(r).unwrap();
                 assert!(!dep.requires.contains(&m.name), "{} <-> {r}", m.name);
             }
+        }
+    }
+
+    /// The SECURITY DEFINER functions a module grants to the service role
+    /// are exactly the ones it declares, and each pins its search_path.
+    #[test]
+    fn service_definer_functions_are_declared_exactly() {
+        const CREATE: &str = "CREATE FUNCTION {{schema}}.";
+        for m in all() {
+            let text: String = m.sql.iter().map(|f| f.text).collect();
+            let mut definer = Vec::new();
+            for chunk in text.split(CREATE).skip(1) {
+                let name = &chunk[..chunk.find('(').unwrap()];
+                let header = &chunk[..chunk.find("AS $$").unwrap()];
+                if header.contains("SECURITY DEFINER") {
+                    assert!(
+                        header.contains("SET search_path = pg_catalog, pg_temp"),
+                        "{}.{name}",
+                        m.name
+                    );
+                    definer.push(name);
+                }
+            }
+            let mut granted = Vec::new();
+            for grant in text.split("GRANT EXECUTE ON FUNCTION").skip(1) {
+                let Some(end) = grant.find(" TO {{service_role}}") else {
+                    continue;
+                };
+                for f in grant[..end].split("{{schema}}.").skip(1) {
+                    granted.push(&f[..f.find('(').unwrap()]);
+                }
+            }
+            let mut exposed: Vec<&str> = definer
+                .into_iter()
+                .filter(|d| granted.contains(d))
+                .collect();
+            exposed.sort_unstable();
+            let mut declared = m.service_definer_functions.to_vec();
+            declared.sort_unstable();
+            assert_eq!(exposed, declared, "{}", m.name);
         }
     }
 
