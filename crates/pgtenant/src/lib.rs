@@ -65,14 +65,18 @@
 //! # Ok(()) }
 //! ```
 
+pub mod api_keys;
 pub mod audit;
 pub mod config;
 pub mod error;
 pub mod flags;
 pub mod ids;
+pub mod invites;
 pub mod secrets;
+pub mod sessions;
 pub mod superadmin;
 pub mod tenant;
+pub mod token;
 
 pub use config::{KeySource, MembershipConfig, TableName, TenancyConfig, TenantKeyType};
 pub use error::{Error, Result};

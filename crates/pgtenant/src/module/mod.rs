@@ -33,6 +33,8 @@ pub struct Module {
     pub summary: &'static str,
     /// The module's documentation (Markdown).
     pub docs: &'static str,
+    /// Modules whose SQL this one's needs, rendered before it.
+    pub requires: &'static [&'static str],
     /// Schema SQL, applied in this order.
     pub sql: &'static [ModuleFile],
     /// Idempotent setup seeds, applied in this order after the schema.
@@ -41,6 +43,12 @@ pub struct Module {
     /// write their own policies: the tenancy transform must treat them as
     /// global tables and leave them alone.
     pub self_policed_tables: &'static [&'static str],
+    /// SECURITY DEFINER functions (in the module schema) that are the
+    /// module's API and granted to the service role on purpose: each pins
+    /// its search_path and scopes its rows by the settings in force (or, for
+    /// a token, by the token). The lint against definer functions the
+    /// service role can run must exempt exactly these.
+    pub service_definer_functions: &'static [&'static str],
 }
 
 /// A rendered file: `module/file` and its SQL.

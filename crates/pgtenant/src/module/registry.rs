@@ -17,6 +17,7 @@ const RBAC: Module = Module {
     name: "rbac",
     summary: "permission catalog, roles with allow/deny patterns, grants, has_permission()",
     docs: include_str!("../../modules/rbac/README.md"),
+    requires: &[],
     sql: &[
         module_file!("rbac", "10_tables.sql"),
         module_file!("rbac", "20_evaluate.sql"),
@@ -25,6 +26,7 @@ const RBAC: Module = Module {
     ],
     setup: &[],
     self_policed_tables: &["roles", "role_grants", "effective_permissions"],
+    service_definer_functions: &[],
 };
 
 /// An append-only, hash-chained audit log per tenant ([`crate::audit`]).
@@ -32,9 +34,11 @@ const AUDIT: Module = Module {
     name: "audit",
     summary: "append-only audit log, hash-chained per tenant, audit()",
     docs: include_str!("../../modules/audit/README.md"),
+    requires: &[],
     sql: &[module_file!("audit", "10_audit.sql")],
     setup: &[],
     self_policed_tables: &["audit_log"],
+    service_definer_functions: &[],
 };
 
 /// Feature flags by plan with per-tenant overrides ([`crate::flags`]).
@@ -42,12 +46,69 @@ const FLAGS: Module = Module {
     name: "flags",
     summary: "feature flags: plans, per-tenant overrides, flag_enabled()",
     docs: include_str!("../../modules/flags/README.md"),
+    requires: &[],
     sql: &[module_file!("flags", "10_flags.sql")],
     setup: &[],
     self_policed_tables: &["tenant_plans", "flag_overrides"],
+    service_definer_functions: &[],
 };
 
-const MODULES: &[Module] = &[AUDIT, FLAGS, RBAC];
+/// Single-use invitations into a tenant with an rbac role
+/// ([`crate::invites`]).
+const INVITES: Module = Module {
+    name: "invites",
+    summary: "single-use tenant invitations with an rbac role, invite_accept()",
+    docs: include_str!("../../modules/invites/README.md"),
+    requires: &["rbac"],
+    sql: &[module_file!("invites", "10_invites.sql")],
+    setup: &[],
+    self_policed_tables: &["invites"],
+    service_definer_functions: &[
+        "invite_create",
+        "invite_accept",
+        "invite_resend",
+        "invite_revoke",
+    ],
+};
+
+/// Login sessions with rotating refresh tokens and reuse detection
+/// ([`crate::sessions`]).
+const SESSIONS: Module = Module {
+    name: "sessions",
+    summary: "sessions with rotating refresh tokens, reuse detection, session_refresh()",
+    docs: include_str!("../../modules/sessions/README.md"),
+    requires: &[],
+    sql: &[module_file!("sessions", "10_sessions.sql")],
+    setup: &[],
+    self_policed_tables: &["sessions"],
+    service_definer_functions: &[
+        "session_create",
+        "session_refresh",
+        "session_revoke",
+        "session_revoke_user",
+        "session_revoke_tenant",
+        "sessions_prune",
+    ],
+};
+
+/// A tenant's API keys, scoped to rbac permissions ([`crate::api_keys`]).
+const API_KEYS: Module = Module {
+    name: "api_keys",
+    summary: "tenant API keys with rbac scopes, rotation, api_key_verify()",
+    docs: include_str!("../../modules/api_keys/README.md"),
+    requires: &["rbac"],
+    sql: &[module_file!("api_keys", "10_api_keys.sql")],
+    setup: &[],
+    self_policed_tables: &["api_keys"],
+    service_definer_functions: &[
+        "api_key_create",
+        "api_key_verify",
+        "api_key_revoke",
+        "api_key_rotate",
+    ],
+};
+
+const MODULES: &[Module] = &[API_KEYS, AUDIT, FLAGS, INVITES, RBAC, SESSIONS];
 
 /// Every module, sorted by name.
 pub fn all() -> &'static [Module] {
@@ -79,7 +140,7 @@ mod tests {
     fn unknown_module_lists_the_known_ones() {
         assert_eq!(
             by_name("acl").unwrap_err().to_string(),
-            "unknown module \"acl\"; the known modules are: audit, flags, rbac"
+            "unknown module \"acl\"; the known modules are: api_keys, audit, flags, invites, rbac, sessions"
         );
         assert_eq!(by_name("rbac").unwrap().name, "rbac");
     }
@@ -100,6 +161,56 @@ mod tests {
             {
                 assert!(!f.sql.contains("{{"), "{}", f.name);
             }
+        }
+    }
+
+    #[test]
+    fn every_required_module_exists_and_is_not_circular() {
+        for m in all() {
+            for r in m.requires {
+                let dep = by_name(r).unwrap();
+                assert!(!dep.requires.contains(&m.name), "{} <-> {r}", m.name);
+            }
+        }
+    }
+
+    /// The SECURITY DEFINER functions a module grants to the service role
+    /// are exactly the ones it declares, and each pins its search_path.
+    #[test]
+    fn service_definer_functions_are_declared_exactly() {
+        const CREATE: &str = "CREATE FUNCTION {{schema}}.";
+        for m in all() {
+            let text: String = m.sql.iter().map(|f| f.text).collect();
+            let mut definer = Vec::new();
+            for chunk in text.split(CREATE).skip(1) {
+                let name = &chunk[..chunk.find('(').unwrap()];
+                let header = &chunk[..chunk.find("AS $$").unwrap()];
+                if header.contains("SECURITY DEFINER") {
+                    assert!(
+                        header.contains("SET search_path = pg_catalog, pg_temp"),
+                        "{}.{name}",
+                        m.name
+                    );
+                    definer.push(name);
+                }
+            }
+            let mut granted = Vec::new();
+            for grant in text.split("GRANT EXECUTE ON FUNCTION").skip(1) {
+                let Some(end) = grant.find(" TO {{service_role}}") else {
+                    continue;
+                };
+                for f in grant[..end].split("{{schema}}.").skip(1) {
+                    granted.push(&f[..f.find('(').unwrap()]);
+                }
+            }
+            let mut exposed: Vec<&str> = definer
+                .into_iter()
+                .filter(|d| granted.contains(d))
+                .collect();
+            exposed.sort_unstable();
+            let mut declared = m.service_definer_functions.to_vec();
+            declared.sort_unstable();
+            assert_eq!(exposed, declared, "{}", m.name);
         }
     }
 

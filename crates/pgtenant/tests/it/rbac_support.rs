@@ -40,14 +40,21 @@ pub fn prerequisites(svc: &str) -> String {
 impl ServiceDb {
     /// The rbac module over [`prerequisites`].
     pub async fn rbac() -> ServiceDb {
+        ServiceDb::rbac_with(&[]).await
+    }
+
+    /// The rbac module, then `modules` (ones that build on it).
+    pub async fn rbac_with(modules: &[&str]) -> ServiceDb {
         ServiceDb::create(|svc| {
             let mut sql = prerequisites(svc);
-            sql.push_str(
-                &module::by_name("rbac")
-                    .unwrap()
-                    .render_script(&params(svc))
-                    .unwrap(),
-            );
+            for m in std::iter::once(&"rbac").chain(modules) {
+                sql.push_str(
+                    &module::by_name(m)
+                        .unwrap()
+                        .render_script(&params(svc))
+                        .unwrap(),
+                );
+            }
             sql
         })
         .await
@@ -78,3 +85,56 @@ pub async fn decide(conn: &mut PgConnection, user: &str, tenant: &str, permissio
         .await
         .unwrap()
 }
+
+pub const A: u64 = 1;
+pub const B: u64 = 2;
+/// Owner of A, a plain member of A, owner of B, a newcomer.
+pub const OWNER_A: u64 = 11;
+pub const MEMBER_A: u64 = 12;
+pub const OWNER_B: u64 = 21;
+pub const NEWCOMER: u64 = 31;
+
+/// Tenants A and B, the rbac module and then `modules`; permissions
+/// content.read, members.invite, admin.tenant.delete; global roles owner
+/// (`*`) and member (content.read); OWNER_A and MEMBER_A in A, OWNER_B in B.
+pub async fn two_tenants(modules: &[&str]) -> ServiceDb {
+    let r = ServiceDb::rbac_with(modules).await;
+    r.db.exec(&format!(
+        "INSERT INTO tenants VALUES ('{a}', 'A'), ('{b}', 'B');
+         INSERT INTO memberships (tenant_id, user_id) VALUES
+           ('{a}', '{oa}'), ('{a}', '{ma}'), ('{b}', '{ob}');
+         INSERT INTO pgtenant.permissions (name) VALUES
+           ('content.read'), ('members.invite'), ('admin.tenant.delete');
+         INSERT INTO pgtenant.roles (tenant_id, name, allow) VALUES
+           (NULL, 'owner', '{{*}}'), (NULL, 'member', '{{content.read}}');
+         INSERT INTO pgtenant.role_grants (tenant_id, user_id, role_id)
+           SELECT t, u, (SELECT role_id FROM pgtenant.roles WHERE name = n)
+             FROM (VALUES ('{a}'::uuid, '{oa}'::uuid, 'owner'), ('{a}', '{ma}', 'member'),
+                          ('{b}', '{ob}', 'owner')) v (t, u, n);",
+        a = id(A),
+        b = id(B),
+        oa = id(OWNER_A),
+        ma = id(MEMBER_A),
+        ob = id(OWNER_B),
+    ))
+    .await;
+    r
+}
+
+/// Run one call in a transaction as `user` in `tenant`, committed (the
+/// caller imports `sqlx::Connection`).
+macro_rules! as_user {
+    ($conn:expr, $tenant:expr, $user:expr, |$tx:ident| $body:expr) => {{
+        let mut $tx = $conn.begin().await.unwrap();
+        crate::support::set_tenant(
+            &mut $tx,
+            &crate::rbac_support::id($tenant),
+            &crate::rbac_support::id($user),
+        )
+        .await;
+        let out = $body;
+        $tx.commit().await.unwrap();
+        out
+    }};
+}
+pub(crate) use as_user;
