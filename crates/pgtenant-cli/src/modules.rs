@@ -11,16 +11,39 @@ use pgtenant::module::{MembershipStatus, Module, ModuleParams, RenderedFile};
 use pgtenant::{MembershipConfig, TableName, TenantKeyType};
 use pgtenant_schema::{Catalog, ConstraintKind, QualName};
 
-/// The modules of `db`, in manifest order (names were checked when the
-/// manifest was read).
+/// The modules of `db`, each after the modules it requires (names were
+/// checked when the manifest was read, requirements here).
 pub fn of(db: &Database) -> Result<Vec<&'static Module>> {
-    db.modules
+    let mut out: Vec<&'static Module> = Vec::new();
+    for name in &db.modules {
+        let m = pgtenant::module::by_name(name)
+            .map_err(|e| usage(format!("database {}: modules: {e}", db.name)))?;
+        for req in m.requires {
+            if !db.uses_module(req) {
+                return Err(usage(format!(
+                    "database {}: module {name} needs module {req}; add \"{req}\" to its modules",
+                    db.name
+                )));
+            }
+            if !out.iter().any(|o| o.name == *req) {
+                out.push(pgtenant::module::by_name(req).map_err(|e| usage(e.to_string()))?);
+            }
+        }
+        if !out.iter().any(|o| o.name == m.name) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// The SECURITY DEFINER functions `db`'s modules offer the service role
+/// on purpose (their API), in the modules' schema.
+pub fn definer_api(db: &Database) -> Result<Vec<QualName>> {
+    Ok(of(db)?
         .iter()
-        .map(|name| {
-            pgtenant::module::by_name(name)
-                .map_err(|e| usage(format!("database {}: modules: {e}", db.name)))
-        })
-        .collect()
+        .flat_map(|m| m.service_definer_functions.iter())
+        .map(|f| QualName::new(db.module_schema.as_str(), *f))
+        .collect())
 }
 
 /// The module tables that carry the tenant column but write their own

@@ -23,6 +23,7 @@ pub fn rules(database: &str, t: &Tenancy) -> Result<TenancyRules> {
             .iter()
             .map(|g| table("global_tables", g))
             .collect::<Result<_>>()?,
+        definer_api: Vec::new(),
     };
     cfg.validate()
         .map_err(|e| usage(format!("database {database}: [tenancy]: {e}")))?;
@@ -38,6 +39,7 @@ pub fn for_database(db: &Database, t: &Tenancy) -> Result<TenancyRules> {
             cfg.global_tables.push(table);
         }
     }
+    cfg.definer_api = crate::modules::definer_api(db)?;
     Ok(cfg)
 }
 

@@ -60,7 +60,7 @@ pub fn lint(catalog: &Catalog, cfg: &TenancyRules, roles: &RoleFacts) -> Vec<Fin
         }
     }
     view_lints(catalog, roles, &scoped_map, &mut out);
-    function_lints(catalog, roles, &mut out);
+    function_lints(catalog, cfg, roles, &mut out);
     if roles.service_role.is_some() {
         service_role_lints(catalog, roles, &mut out);
     }
@@ -392,8 +392,17 @@ fn view_lints(
     }
 }
 
-fn function_lints(catalog: &Catalog, roles: &RoleFacts, out: &mut Vec<Finding>) {
+fn function_lints(
+    catalog: &Catalog,
+    cfg: &TenancyRules,
+    roles: &RoleFacts,
+    out: &mut Vec<Finding>,
+) {
     for (id, f) in &catalog.functions {
+        let api = cfg
+            .definer_api
+            .iter()
+            .any(|q| q.schema == id.schema && q.name == id.name);
         if !f.security_definer {
             continue;
         }
@@ -420,7 +429,7 @@ fn function_lints(catalog: &Catalog, roles: &RoleFacts, out: &mut Vec<Finding>) 
                 )),
             );
         }
-        if let Some(svc) = &roles.service_role {
+        if let (Some(svc), false) = (&roles.service_role, api) {
             if f.grants
                 .iter()
                 .any(|g| g.privilege == "EXECUTE" && roles.grant_applies(g))

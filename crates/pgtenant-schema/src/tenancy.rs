@@ -47,6 +47,12 @@ pub struct TenancyRules {
     pub root_table: Option<QualName>,
     /// Tables that carry the tenant column but are not tenant-scoped.
     pub global_tables: Vec<QualName>,
+    /// SECURITY DEFINER functions (schema and name, any arguments) the
+    /// service role executes on purpose: a module's API, each of which
+    /// scopes its work to the tenant and user in the settings. The lint
+    /// that refuses definer functions executable by the service role leaves
+    /// these alone (the pinned search_path is still required).
+    pub definer_api: Vec<QualName>,
 }
 
 /// Why a tenancy configuration cannot be used.
@@ -75,6 +81,7 @@ impl TenancyRules {
             user_setting: None,
             root_table: None,
             global_tables: Vec::new(),
+            definer_api: Vec::new(),
         }
     }
 

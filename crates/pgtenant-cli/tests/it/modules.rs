@@ -163,7 +163,7 @@ async fn an_unknown_or_repeated_module_is_a_manifest_error() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr.contains(
-            "database `{}`: modules: unknown module \"acl\"; the known modules are: audit, flags, rbac"
+            "database `{}`: modules: unknown module \"acl\"; the known modules are: api_keys, audit, flags, invites, rbac, sessions"
                 .replace("{}", &p.db)
                 .as_str()
         ),
@@ -318,4 +318,35 @@ async fn the_rbac_module_without_its_catalog_file_says_what_to_create() {
         "{}",
         run.stderr
     );
+}
+
+#[tokio::test]
+async fn token_modules_need_rbac_and_their_api_passes_the_lints() {
+    let p = Project::with_modules("\"invites\"");
+    let run = p.run(&["generate", "--db", &p.db, "--name", "x"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "database {}: module invites needs module rbac; add \"rbac\" to its modules",
+            p.db
+        )),
+        "{}",
+        run.stderr
+    );
+    // Listed before rbac, rendered after it; the definer functions the
+    // modules offer the service role are their API, not a lint error.
+    let p = Project::with_modules("\"invites\", \"sessions\", \"api_keys\", \"rbac\"");
+    p.must(&["bootstrap"]).await;
+    p.must(&["generate", "--db", &p.db, "--name", "init"]).await;
+    p.must(&["migrate"]).await;
+    p.must(&["check"]).await;
+    // The modules' REVOKE EXECUTE … FROM PUBLIC reached the database.
+    let mut admin = p.admin_conn().await;
+    let public_can: bool = sqlx::query_scalar(
+        "SELECT has_function_privilege('public', 'pgtenant.rbac_refresh_all()', 'EXECUTE')",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(!public_can, "PUBLIC may execute an rbac maintenance function");
 }

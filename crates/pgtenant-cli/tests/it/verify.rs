@@ -504,6 +504,7 @@ async fn verify_example(example: &str) -> Vec<(String, i32, Vec<String>)> {
                 .and_then(|g| g.as_array())
                 .map(|a| a.iter().map(table).collect())
                 .unwrap_or_default(),
+            definer_api: Vec::new(),
         };
         pgtenant_schema::tenancy::apply(&mut admin, &cfg)
             .await
