@@ -14,10 +14,10 @@
 //!   Harmless differences (NOLOGIN, INHERIT, a superadmin without
 //!   BYPASSRLS) are fixed and reported.
 //!
-//! Grants, per role, in each database: CONNECT on the database (and PUBLIC
-//! loses CONNECT); USAGE on every application schema (all but the system
-//! schemas and the `pgtenant` journal); SELECT, INSERT, UPDATE, DELETE on
-//! tables; USAGE, SELECT on sequences; EXECUTE on routines; the same as
+//! Grants, per role, in each database: CONNECT on the database (PUBLIC
+//! loses CONNECT and TEMPORARY, the roles CREATE and TEMPORARY); USAGE on
+//! every application schema (all but the system schemas and the `pgtenant`
+//! journal); SELECT, INSERT, UPDATE, DELETE on tables; USAGE, SELECT on sequences; EXECUTE on routines; the same as
 //! default privileges FOR ROLE <admin> in each of those schemas, so objects
 //! the admin creates there later get them. TRUNCATE, REFERENCES and TRIGGER
 //! found on tables are revoked. Default privileges are per schema, never
@@ -341,20 +341,25 @@ async fn ensure_database(
         Some(_) => {}
     }
     let q = quote_ident(name);
-    let public_connect: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_database d, \
+    // PUBLIC keeps neither CONNECT nor TEMPORARY: temp tables and temp
+    // triggers would let a session shadow tables and capture the writes of
+    // later requests on the same pooled connection.
+    let public: Vec<String> = sqlx::query_scalar(
+        "SELECT a.privilege_type::text FROM pg_database d, \
          aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a \
-         WHERE d.datname = $1 AND a.grantee = 0 AND a.privilege_type = 'CONNECT')",
+         WHERE d.datname = $1 AND a.grantee = 0 AND a.privilege_type IN ('CONNECT', 'TEMPORARY') \
+         ORDER BY 1",
     )
     .bind(name)
-    .fetch_one(&mut *conn)
-    .await?;
-    if public_connect {
-        sqlx::raw_sql(&format!("REVOKE CONNECT ON DATABASE {q} FROM PUBLIC"))
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading the database ACL")?;
+    for privilege in &public {
+        sqlx::raw_sql(&format!("REVOKE {privilege} ON DATABASE {q} FROM PUBLIC"))
             .execute(&mut *conn)
             .await
-            .with_context(|| format!("revoking CONNECT on {name} from PUBLIC"))?;
-        out.push(format!("revoke CONNECT on database {name} from PUBLIC"));
+            .with_context(|| format!("revoking {privilege} on {name} from PUBLIC"))?;
+        out.push(format!("revoke {privilege} on database {name} from PUBLIC"));
     }
     for (_, role) in database.roles() {
         let privs = database_privs(conn, name, &role.name).await?;

@@ -32,7 +32,7 @@ async fn bootstrap_creates_databases_roles_and_grants() {
     run.assert_never_shows(SVC_PASSWORD);
     run.assert_never_shows(ADMIN_PASSWORD);
     assert!(
-        run.stdout.starts_with("bootstrap: 14 changes\n"),
+        run.stdout.starts_with("bootstrap: 15 changes\n"),
         "{}",
         run.stdout
     );
@@ -354,7 +354,7 @@ async fn concurrent_bootstraps_of_one_project_do_not_race() {
     let nothing = "bootstrap: nothing to do (1 database, 2 roles already in place)\n";
     let firsts = [&a, &b]
         .iter()
-        .filter(|r| r.stdout.starts_with("bootstrap: 14 changes\n"))
+        .filter(|r| r.stdout.starts_with("bootstrap: 15 changes\n"))
         .count();
     let seconds = [&a, &b].iter().filter(|r| r.stdout == nothing).count();
     assert_eq!((firsts, seconds), (1, 1), "{a:?}\n{b:?}");
@@ -407,4 +407,56 @@ async fn role_passwords_reach_the_server_only_as_scram_verifiers() {
     // And the verifiers work: both roles log in with their passwords.
     assert!(p.conn_as(&p.svc, SVC_PASSWORD).await.is_ok());
     assert!(p.conn_as(&p.superadmin, ADMIN_PASSWORD).await.is_ok());
+}
+
+/// Temp tables (and temp triggers on them) would let one request shadow a
+/// table and capture later requests' writes on the same pooled connection:
+/// bootstrap takes TEMPORARY from PUBLIC, so the service role has none.
+#[tokio::test]
+async fn bootstrap_takes_temporary_from_public_so_the_service_role_cannot_create_temp_tables() {
+    let p = Project::new();
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "  {}  revoke TEMPORARY on database {} from PUBLIC\n",
+            p.db, p.db
+        )),
+        "{}",
+        run.stdout
+    );
+    let mut svc = p.conn_as(&p.svc, SVC_PASSWORD).await.unwrap();
+    let err = sqlx::raw_sql("CREATE TEMP TABLE items (id int)")
+        .execute(&mut svc)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().ends_with(&format!(
+            "permission denied to create temporary tables in database \"{}\"",
+            p.db
+        )),
+        "{err}"
+    );
+
+    // Granted again behind bootstrap's back: the next run takes it again.
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!("GRANT TEMPORARY ON DATABASE {} TO PUBLIC", p.db))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(
+        run.stdout,
+        format!(
+            "bootstrap: 1 change\n  database{pad}  change\n  {db}  revoke TEMPORARY on database {db} from PUBLIC\n",
+            pad = " ".repeat(p.db.len() - "database".len()),
+            db = p.db
+        ),
+        "{run:?}"
+    );
+    let again = p.run(&["bootstrap"]).await;
+    assert!(
+        again.stdout.starts_with("bootstrap: nothing to do"),
+        "{again:?}"
+    );
 }

@@ -168,3 +168,26 @@ async fn database_url_is_the_last_fallback() {
         run.stderr
     );
 }
+
+#[tokio::test]
+async fn doctor_fails_on_a_service_role_that_can_create_temp_tables() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    assert_eq!(p.run(&["doctor"]).await.code, 0);
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!("GRANT TEMPORARY ON DATABASE {} TO PUBLIC", p.db))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p.run(&["doctor"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "  FAIL  service role {}: can create temporary tables in the database (TEMPORARY, \
+             often through PUBLIC); run `pgtenant bootstrap` to revoke it\n",
+            p.svc
+        )),
+        "{}",
+        run.stdout
+    );
+}
