@@ -160,7 +160,8 @@ fn unknown_key_names_file_line_and_key() {
     assert_eq!(
         err(&text),
         "proj/pgtenant.toml:7: unknown key `schemas`, expected one of `name`, `schema`, \
-         `migrations`, `seeds`, `tenancy`, `service_role`, `superadmin_role`; remove it or fix its spelling"
+         `migrations`, `seeds`, `tenancy`, `service_role`, `superadmin_role`, `modules`, \
+         `module_schema`, `rbac`; remove it or fix its spelling"
     );
 }
 
