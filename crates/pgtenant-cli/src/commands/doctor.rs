@@ -243,7 +243,6 @@ async fn role_problems(
              WHERE c.relowner = r.oid AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema') AS owned_relations,
            (SELECT count(*) FROM pg_namespace n WHERE n.nspowner = r.oid) AS owned_schemas,
            (SELECT count(*) FROM pg_database d WHERE d.datdba = r.oid AND d.datname = $2) AS owned_databases,
-           (SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid) AS memberships,
            has_database_privilege(r.oid, $2, 'TEMPORARY') AS can_temp
          FROM pg_roles r WHERE r.rolname = $1",
     )
@@ -290,9 +289,14 @@ async fn role_problems(
                 .to_owned(),
         );
     }
-    let m: i64 = row.get("memberships");
-    if m > 0 {
-        problems.push(format!("is a member of {m} other role(s)"));
+    // The library's query: the same memberships TenantDb::from_pool refuses.
+    let member_of = pgtenant::roles::role_info(&mut *conn, Some(role))
+        .await
+        .context("reading role memberships")?
+        .map(|info| info.member_of)
+        .unwrap_or_default();
+    if !member_of.is_empty() {
+        problems.push(format!("is a member of {}", member_of.join(", ")));
     }
     Ok(problems)
 }
