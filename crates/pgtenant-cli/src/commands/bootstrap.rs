@@ -27,6 +27,13 @@
 //! default `pgtenant` schema gets that schema (as migrate would create it)
 //! with USAGE for the service role. Run bootstrap again after adding a
 //! schema (`pgtenant up` runs it after migrate too).
+//!
+//! Timeouts, per role in its database (`ALTER ROLE … IN DATABASE … SET`):
+//! `statement_timeout`, `lock_timeout` and
+//! `idle_in_transaction_session_timeout` from the manifest (a service role
+//! gets `lock_timeout = 5s` and `idle_in_transaction_session_timeout = 60s`
+//! unless the manifest says otherwise); one the manifest leaves unset is
+//! reset.
 
 use crate::context::Context;
 use crate::db;
@@ -136,6 +143,9 @@ pub async fn bootstrap(
             ensure_role(&mut conn, &admin, kind, role, args, &mut out).await?;
         }
         ensure_database(&mut conn, &admin, database, &mut out).await?;
+        for (_, role) in database.roles() {
+            ensure_role_timeouts(&mut conn, &database.name, role, &mut out).await?;
+        }
         let mut dbconn = db::connect(admin_url, Some(&database.name), None).await?;
         ensure_grants(&mut dbconn, &admin, database, &mut out)
             .await
@@ -387,6 +397,58 @@ async fn ensure_database(
                 role.name
             ));
         }
+    }
+    Ok(())
+}
+
+/// The role's timeouts in the database, as the manifest gives them
+/// (`ALTER ROLE … IN DATABASE … SET`); one the manifest leaves unset is
+/// reset. They apply to the role's next logins.
+async fn ensure_role_timeouts(
+    conn: &mut PgConnection,
+    database: &str,
+    role: &Role,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let current: Vec<String> = sqlx::query_scalar(
+        "SELECT unnest(s.setconfig) FROM pg_db_role_setting s \
+         WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = $1) \
+           AND s.setrole = (SELECT oid FROM pg_roles WHERE rolname = $2)",
+    )
+    .bind(database)
+    .bind(&role.name)
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading pg_db_role_setting")?;
+    let (r, d) = (quote_ident(&role.name), quote_ident(database));
+    for (setting, want) in role.timeouts.settings() {
+        let prefix = format!("{setting}=");
+        let have = current.iter().find_map(|c| c.strip_prefix(&prefix));
+        let (sql, what) = match (want, have) {
+            (Some(w), h) if h != Some(w) => (
+                format!(
+                    "ALTER ROLE {r} IN DATABASE {d} SET {setting} = {}",
+                    quote_literal(w)
+                ),
+                format!(
+                    "set {setting} = {w} for role {} in database {database}",
+                    role.name
+                ),
+            ),
+            (None, Some(_)) => (
+                format!("ALTER ROLE {r} IN DATABASE {d} RESET {setting}"),
+                format!(
+                    "reset {setting} of role {} in database {database}",
+                    role.name
+                ),
+            ),
+            _ => continue,
+        };
+        sqlx::raw_sql(&sql)
+            .execute(&mut *conn)
+            .await
+            .with_context(|| what.clone())?;
+        out.push(what);
     }
     Ok(())
 }

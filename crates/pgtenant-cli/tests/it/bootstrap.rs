@@ -32,7 +32,7 @@ async fn bootstrap_creates_databases_roles_and_grants() {
     run.assert_never_shows(SVC_PASSWORD);
     run.assert_never_shows(ADMIN_PASSWORD);
     assert!(
-        run.stdout.starts_with("bootstrap: 15 changes\n"),
+        run.stdout.starts_with("bootstrap: 17 changes\n"),
         "{}",
         run.stdout
     );
@@ -354,7 +354,7 @@ async fn concurrent_bootstraps_of_one_project_do_not_race() {
     let nothing = "bootstrap: nothing to do (1 database, 2 roles already in place)\n";
     let firsts = [&a, &b]
         .iter()
-        .filter(|r| r.stdout.starts_with("bootstrap: 15 changes\n"))
+        .filter(|r| r.stdout.starts_with("bootstrap: 17 changes\n"))
         .count();
     let seconds = [&a, &b].iter().filter(|r| r.stdout == nothing).count();
     assert_eq!((firsts, seconds), (1, 1), "{a:?}\n{b:?}");
@@ -458,5 +458,95 @@ async fn bootstrap_takes_temporary_from_public_so_the_service_role_cannot_create
     assert!(
         again.stdout.starts_with("bootstrap: nothing to do"),
         "{again:?}"
+    );
+}
+
+async fn show(conn: &mut sqlx::PgConnection, setting: &str) -> String {
+    sqlx::query_scalar(&format!("SHOW {setting}"))
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+/// The service role's logins get the manifest's timeouts (defaults
+/// lock_timeout 5s and idle_in_transaction_session_timeout 60s), so a
+/// request cannot wait on a lock, or sit in an open transaction, for ever.
+#[tokio::test]
+async fn bootstrap_sets_the_service_role_timeouts_of_the_manifest() {
+    let p = Project::new();
+    let with = |extra: &str| {
+        p.manifest_text().replace(
+            &format!("password = \"${{IT_SVC_PASSWORD:-{SVC_PASSWORD}}}\" }}"),
+            &format!("password = \"${{IT_SVC_PASSWORD:-{SVC_PASSWORD}}}\"{extra} }}"),
+        )
+    };
+    p.write_manifest(&with(", statement_timeout = \"30s\""));
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    for line in [
+        format!(
+            "set statement_timeout = 30s for role {} in database {}",
+            p.svc, p.db
+        ),
+        format!(
+            "set lock_timeout = 5s for role {} in database {}",
+            p.svc, p.db
+        ),
+        format!(
+            "set idle_in_transaction_session_timeout = 60s for role {} in database {}",
+            p.svc, p.db
+        ),
+    ] {
+        assert!(run.stdout.contains(&line), "{line}\n{}", run.stdout);
+    }
+    let mut svc = p.conn_as(&p.svc, SVC_PASSWORD).await.unwrap();
+    assert_eq!(show(&mut svc, "statement_timeout").await, "30s");
+    assert_eq!(show(&mut svc, "lock_timeout").await, "5s");
+    assert_eq!(
+        show(&mut svc, "idle_in_transaction_session_timeout").await,
+        "1min"
+    );
+    // The superadmin role gets none.
+    let mut sa = p.conn_as(&p.superadmin, ADMIN_PASSWORD).await.unwrap();
+    assert_eq!(show(&mut sa, "lock_timeout").await, "0");
+
+    let again = p.run(&["bootstrap"]).await;
+    assert_eq!(
+        again.stdout, "bootstrap: nothing to do (1 database, 2 roles already in place)\n",
+        "{again:?}"
+    );
+
+    // statement_timeout dropped from the manifest and lock_timeout changed:
+    // the one reset, the other set; the next login sees both.
+    p.write_manifest(&with(", lock_timeout = \"500ms\""));
+    let run = p.run(&["bootstrap"]).await;
+    assert!(
+        run.stdout.starts_with("bootstrap: 2 changes\n")
+            && run.stdout.contains(&format!(
+                "reset statement_timeout of role {} in database {}",
+                p.svc, p.db
+            ))
+            && run.stdout.contains(&format!(
+                "set lock_timeout = 500ms for role {} in database {}",
+                p.svc, p.db
+            )),
+        "{run:?}"
+    );
+    let mut svc = p.conn_as(&p.svc, SVC_PASSWORD).await.unwrap();
+    assert_eq!(show(&mut svc, "statement_timeout").await, "0");
+    assert_eq!(show(&mut svc, "lock_timeout").await, "500ms");
+
+    // A bad value never reaches the server: exit 2, file:line and key.
+    p.write_manifest(&with(", lock_timeout = \"5 seconds\""));
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "pgtenant.toml:10: service_role.lock_timeout = \"5 seconds\" is not a PostgreSQL duration; \
+             write a whole number with a unit (us, ms, s, min, h, d) such as \"500ms\", \"30s\" or \
+             \"5min\", or \"0\" for no limit"
+        ),
+        "{}",
+        run.stderr
     );
 }
