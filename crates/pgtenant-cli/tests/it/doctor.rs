@@ -191,3 +191,25 @@ async fn doctor_fails_on_a_service_role_that_can_create_temp_tables() {
         run.stdout
     );
 }
+
+#[tokio::test]
+async fn doctor_names_the_roles_a_service_role_is_a_member_of() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let group = pgtenant_testkit::TestRole::new("pgt_cli_grp", "NOLOGIN").await;
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!("GRANT {} TO {}", group.name, p.svc))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p.run(&["doctor"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "  FAIL  service role {}: is a member of {}\n",
+            p.svc, group.name
+        )),
+        "{}",
+        run.stdout
+    );
+}
