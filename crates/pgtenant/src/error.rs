@@ -91,6 +91,20 @@ pub enum Error {
         attribute: &'static str,
     },
 
+    /// The pool given to [`TenantDb`](crate::TenantDb) logs in as a role that
+    /// is a member of other roles (directly or not, predefined roles
+    /// included): it holds their privileges or can `SET ROLE` to them.
+    #[error(
+        "the service role {role} is a member of {}, so it can act with their privileges \
+         (SET ROLE, inherited grants); revoke the membership (REVOKE ... FROM {role}) or \
+         connect with the service role created by `pgtenant bootstrap`, a member of no role",
+        member_of.join(", ")
+    )]
+    ServiceRoleIsMember {
+        role: String,
+        member_of: Vec<String>,
+    },
+
     /// The superadmin pool logs in as a role that is subject to row-level
     /// security, so it would see nothing.
     #[error(

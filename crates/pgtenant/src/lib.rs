@@ -87,6 +87,7 @@ pub use tenant::{TenantContext, TenantDb, TenantScope, TenantTx};
 pub mod migrate;
 pub mod module;
 pub mod rbac;
+pub mod roles;
 pub mod seed;
 
 pub mod verify;

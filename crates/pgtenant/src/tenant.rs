@@ -73,25 +73,31 @@ impl TenantDb {
     /// Wrap an existing pool of the service role.
     ///
     /// Checks the configuration, refuses a role that row-level security does
-    /// not apply to (superuser or BYPASSRLS), and reads the key type from
-    /// the root table when configured so.
+    /// not apply to (superuser or BYPASSRLS) or that is a member of any role
+    /// (it would hold that role's privileges, or could `SET ROLE` to it),
+    /// and reads the key type from the root table when configured so.
     pub async fn from_pool(pool: PgPool, config: TenancyConfig) -> Result<TenantDb> {
         config.validate()?;
-        let (role, superuser, bypass): (String, bool, bool) = sqlx::query_as(
-            "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
-        )
-        .fetch_one(&pool)
-        .await?;
-        if superuser {
+        let Some(info) = crate::roles::role_info(&pool, None).await? else {
+            return Err(Error::Database(sqlx::Error::RowNotFound));
+        };
+        let role = info.name;
+        if info.superuser {
             return Err(Error::ServiceRoleBypassesRls {
                 role,
                 attribute: "is a superuser",
             });
         }
-        if bypass {
+        if info.bypass_rls {
             return Err(Error::ServiceRoleBypassesRls {
                 role,
                 attribute: "has BYPASSRLS",
+            });
+        }
+        if !info.member_of.is_empty() {
+            return Err(Error::ServiceRoleIsMember {
+                role,
+                member_of: info.member_of,
             });
         }
         let key_type = match &config.key {

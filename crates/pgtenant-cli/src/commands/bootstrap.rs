@@ -14,10 +14,10 @@
 //!   Harmless differences (NOLOGIN, INHERIT, a superadmin without
 //!   BYPASSRLS) are fixed and reported.
 //!
-//! Grants, per role, in each database: CONNECT on the database (and PUBLIC
-//! loses CONNECT); USAGE on every application schema (all but the system
-//! schemas and the `pgtenant` journal); SELECT, INSERT, UPDATE, DELETE on
-//! tables; USAGE, SELECT on sequences; EXECUTE on routines; the same as
+//! Grants, per role, in each database: CONNECT on the database (PUBLIC
+//! loses CONNECT and TEMPORARY, the roles CREATE and TEMPORARY); USAGE on
+//! every application schema (all but the system schemas and the `pgtenant`
+//! journal); SELECT, INSERT, UPDATE, DELETE on tables; USAGE, SELECT on sequences; EXECUTE on routines; the same as
 //! default privileges FOR ROLE <admin> in each of those schemas, so objects
 //! the admin creates there later get them. TRUNCATE, REFERENCES and TRIGGER
 //! found on tables are revoked. Default privileges are per schema, never
@@ -27,6 +27,13 @@
 //! default `pgtenant` schema gets that schema (as migrate would create it)
 //! with USAGE for the service role. Run bootstrap again after adding a
 //! schema (`pgtenant up` runs it after migrate too).
+//!
+//! Timeouts, per role in its database (`ALTER ROLE … IN DATABASE … SET`):
+//! `statement_timeout`, `lock_timeout` and
+//! `idle_in_transaction_session_timeout` from the manifest (a service role
+//! gets `lock_timeout = 5s` and `idle_in_transaction_session_timeout = 60s`
+//! unless the manifest says otherwise); one the manifest leaves unset is
+//! reset.
 
 use crate::context::Context;
 use crate::db;
@@ -136,6 +143,9 @@ pub async fn bootstrap(
             ensure_role(&mut conn, &admin, kind, role, args, &mut out).await?;
         }
         ensure_database(&mut conn, &admin, database, &mut out).await?;
+        for (_, role) in database.roles() {
+            ensure_role_timeouts(&mut conn, &database.name, role, &mut out).await?;
+        }
         let mut dbconn = db::connect(admin_url, Some(&database.name), None).await?;
         ensure_grants(&mut dbconn, &admin, database, &mut out)
             .await
@@ -341,20 +351,25 @@ async fn ensure_database(
         Some(_) => {}
     }
     let q = quote_ident(name);
-    let public_connect: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_database d, \
+    // PUBLIC keeps neither CONNECT nor TEMPORARY: temp tables and temp
+    // triggers would let a session shadow tables and capture the writes of
+    // later requests on the same pooled connection.
+    let public: Vec<String> = sqlx::query_scalar(
+        "SELECT a.privilege_type::text FROM pg_database d, \
          aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a \
-         WHERE d.datname = $1 AND a.grantee = 0 AND a.privilege_type = 'CONNECT')",
+         WHERE d.datname = $1 AND a.grantee = 0 AND a.privilege_type IN ('CONNECT', 'TEMPORARY') \
+         ORDER BY 1",
     )
     .bind(name)
-    .fetch_one(&mut *conn)
-    .await?;
-    if public_connect {
-        sqlx::raw_sql(&format!("REVOKE CONNECT ON DATABASE {q} FROM PUBLIC"))
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading the database ACL")?;
+    for privilege in &public {
+        sqlx::raw_sql(&format!("REVOKE {privilege} ON DATABASE {q} FROM PUBLIC"))
             .execute(&mut *conn)
             .await
-            .with_context(|| format!("revoking CONNECT on {name} from PUBLIC"))?;
-        out.push(format!("revoke CONNECT on database {name} from PUBLIC"));
+            .with_context(|| format!("revoking {privilege} on {name} from PUBLIC"))?;
+        out.push(format!("revoke {privilege} on database {name} from PUBLIC"));
     }
     for (_, role) in database.roles() {
         let privs = database_privs(conn, name, &role.name).await?;
@@ -382,6 +397,58 @@ async fn ensure_database(
                 role.name
             ));
         }
+    }
+    Ok(())
+}
+
+/// The role's timeouts in the database, as the manifest gives them
+/// (`ALTER ROLE … IN DATABASE … SET`); one the manifest leaves unset is
+/// reset. They apply to the role's next logins.
+async fn ensure_role_timeouts(
+    conn: &mut PgConnection,
+    database: &str,
+    role: &Role,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let current: Vec<String> = sqlx::query_scalar(
+        "SELECT unnest(s.setconfig) FROM pg_db_role_setting s \
+         WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = $1) \
+           AND s.setrole = (SELECT oid FROM pg_roles WHERE rolname = $2)",
+    )
+    .bind(database)
+    .bind(&role.name)
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading pg_db_role_setting")?;
+    let (r, d) = (quote_ident(&role.name), quote_ident(database));
+    for (setting, want) in role.timeouts.settings() {
+        let prefix = format!("{setting}=");
+        let have = current.iter().find_map(|c| c.strip_prefix(&prefix));
+        let (sql, what) = match (want, have) {
+            (Some(w), h) if h != Some(w) => (
+                format!(
+                    "ALTER ROLE {r} IN DATABASE {d} SET {setting} = {}",
+                    quote_literal(w)
+                ),
+                format!(
+                    "set {setting} = {w} for role {} in database {database}",
+                    role.name
+                ),
+            ),
+            (None, Some(_)) => (
+                format!("ALTER ROLE {r} IN DATABASE {d} RESET {setting}"),
+                format!(
+                    "reset {setting} of role {} in database {database}",
+                    role.name
+                ),
+            ),
+            _ => continue,
+        };
+        sqlx::raw_sql(&sql)
+            .execute(&mut *conn)
+            .await
+            .with_context(|| what.clone())?;
+        out.push(what);
     }
     Ok(())
 }

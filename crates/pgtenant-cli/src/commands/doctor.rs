@@ -2,10 +2,10 @@
 //!
 //! Checks: the admin connection; the database exists; each login role
 //! connects with its manifest password and has the right attributes (a
-//! service role is never superuser, never BYPASSRLS, never owns anything);
-//! tables with row counts and RLS state; with tenancy on, every table
-//! carrying the tenant column (except global tables) has RLS enabled and
-//! forced. Any failed check makes the exit code 1.
+//! service role is never superuser, never BYPASSRLS, never owns anything,
+//! cannot create temporary tables); tables with row counts and RLS state;
+//! with tenancy on, every table carrying the tenant column (except global
+//! tables) has RLS enabled and forced. Any failed check makes the exit code 1.
 
 use crate::context::Context;
 use crate::db::{self, Login};
@@ -243,7 +243,7 @@ async fn role_problems(
              WHERE c.relowner = r.oid AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema') AS owned_relations,
            (SELECT count(*) FROM pg_namespace n WHERE n.nspowner = r.oid) AS owned_schemas,
            (SELECT count(*) FROM pg_database d WHERE d.datdba = r.oid AND d.datname = $2) AS owned_databases,
-           (SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid) AS memberships
+           has_database_privilege(r.oid, $2, 'TEMPORARY') AS can_temp
          FROM pg_roles r WHERE r.rolname = $1",
     )
     .bind(role)
@@ -282,9 +282,21 @@ async fn role_problems(
             problems.push(format!("owns {what} ({n})"));
         }
     }
-    let m: i64 = row.get("memberships");
-    if m > 0 {
-        problems.push(format!("is a member of {m} other role(s)"));
+    if row.get::<bool, _>("can_temp") {
+        problems.push(
+            "can create temporary tables in the database (TEMPORARY, often through PUBLIC); \
+             run `pgtenant bootstrap` to revoke it"
+                .to_owned(),
+        );
+    }
+    // The library's query: the same memberships TenantDb::from_pool refuses.
+    let member_of = pgtenant::roles::role_info(&mut *conn, Some(role))
+        .await
+        .context("reading role memberships")?
+        .map(|info| info.member_of)
+        .unwrap_or_default();
+    if !member_of.is_empty() {
+        problems.push(format!("is a member of {}", member_of.join(", ")));
     }
     Ok(problems)
 }

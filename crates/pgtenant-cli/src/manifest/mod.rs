@@ -154,6 +154,44 @@ pub struct Role {
     /// A plain identifier (validated).
     pub name: String,
     pub password: Secret,
+    /// Set on the role in its database by bootstrap
+    /// (`ALTER ROLE … IN DATABASE … SET`).
+    pub timeouts: Timeouts,
+}
+
+/// The session timeouts of a managed role, each a PostgreSQL duration
+/// (`500ms`, `30s`, `5min`, `0`); `None`: not set (bootstrap resets one set
+/// earlier). A service role defaults to `lock_timeout = "5s"` and
+/// `idle_in_transaction_session_timeout = "60s"`, with no
+/// `statement_timeout`; a superadmin role to none.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Timeouts {
+    pub statement_timeout: Option<String>,
+    pub lock_timeout: Option<String>,
+    pub idle_in_transaction_session_timeout: Option<String>,
+}
+
+impl Timeouts {
+    /// The service role's defaults.
+    pub fn service_defaults() -> Timeouts {
+        Timeouts {
+            statement_timeout: None,
+            lock_timeout: Some("5s".to_owned()),
+            idle_in_transaction_session_timeout: Some("60s".to_owned()),
+        }
+    }
+
+    /// (setting name, value) for each of the three settings.
+    pub fn settings(&self) -> [(&'static str, Option<&str>); 3] {
+        [
+            ("statement_timeout", self.statement_timeout.as_deref()),
+            ("lock_timeout", self.lock_timeout.as_deref()),
+            (
+                "idle_in_transaction_session_timeout",
+                self.idle_in_transaction_session_timeout.as_deref(),
+            ),
+        ]
+    }
 }
 
 /// Which of a database's roles.

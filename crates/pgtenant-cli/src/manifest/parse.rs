@@ -6,7 +6,7 @@ use super::raw::{
 };
 use super::{
     Database, Manifest, ManifestError, Membership, MembershipStatus, Project, RbacFiles, Role,
-    Secret, Seeds, Tenancy,
+    Secret, Seeds, Tenancy, Timeouts,
 };
 use pgtenant::seed::placeholder::{self, Segment, SyntaxError};
 use pgtenant_schema::ident::{validate_plain_ident, validate_setting};
@@ -357,23 +357,74 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn role(&self, raw: Spanned<RawRole>, key: &str, db: &str) -> Result<Role, ManifestError> {
+    /// A PostgreSQL duration: `0`, or a whole number with a unit.
+    fn duration(&self, s: &S, key: &str) -> Result<String, ManifestError> {
+        let v = self.string(s, key)?;
+        let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+        let unit = &v[digits..];
+        let ok = v == "0" || (digits > 0 && matches!(unit, "us" | "ms" | "s" | "min" | "h" | "d"));
+        if !ok {
+            return Err(self.err(
+                Some(s.span()),
+                &format!(
+                    "{key} = {v:?} is not a PostgreSQL duration; write a whole number with a unit \
+                     (us, ms, s, min, h, d) such as \"500ms\", \"30s\" or \"5min\", or \"0\" for no limit"
+                ),
+            ));
+        }
+        Ok(v)
+    }
+
+    fn timeouts(
+        &self,
+        raw: &RawRole,
+        key: &str,
+        defaults: Timeouts,
+    ) -> Result<Timeouts, ManifestError> {
+        let mut t = defaults;
+        for (value, slot, name) in [
+            (
+                &raw.statement_timeout,
+                &mut t.statement_timeout,
+                "statement_timeout",
+            ),
+            (&raw.lock_timeout, &mut t.lock_timeout, "lock_timeout"),
+            (
+                &raw.idle_in_transaction_session_timeout,
+                &mut t.idle_in_transaction_session_timeout,
+                "idle_in_transaction_session_timeout",
+            ),
+        ] {
+            if let Some(s) = value {
+                *slot = Some(self.duration(s, &format!("{key}.{name}"))?);
+            }
+        }
+        Ok(t)
+    }
+
+    fn role(
+        &self,
+        raw: Spanned<RawRole>,
+        key: &str,
+        db: &str,
+        defaults: Timeouts,
+    ) -> Result<Role, ManifestError> {
         let span = raw.span();
         let raw = raw.into_inner();
-        let name_s = raw.name.ok_or_else(|| {
+        let name_s = raw.name.as_ref().ok_or_else(|| {
             self.err(
                 Some(span.clone()),
                 &format!("{key} of database `{db}` has no `name`"),
             )
         })?;
-        let name = self.ident(&name_s, &format!("{key}.name"), "role")?;
+        let name = self.ident(name_s, &format!("{key}.name"), "role")?;
         if name.starts_with("pg_") || matches!(name.as_str(), "public" | "none" | "postgres") {
             return Err(self.err(
                 Some(name_s.span()),
                 &format!("{key}.name = {name:?} is reserved by PostgreSQL; pick another role name"),
             ));
         }
-        let pw_s = raw.password.ok_or_else(|| {
+        let pw_s = raw.password.as_ref().ok_or_else(|| {
             self.err(
                 Some(span.clone()),
                 &format!(
@@ -381,7 +432,7 @@ impl Parser<'_> {
                 ),
             )
         })?;
-        let password = self.string(&pw_s, &format!("{key}.password"))?;
+        let password = self.string(pw_s, &format!("{key}.password"))?;
         if password.is_empty() {
             return Err(self.err(
                 Some(pw_s.span()),
@@ -390,9 +441,11 @@ impl Parser<'_> {
                 ),
             ));
         }
+        let timeouts = self.timeouts(&raw, key, defaults)?;
         Ok(Role {
             name,
             password: Secret(password),
+            timeouts,
         })
     }
 
@@ -471,10 +524,11 @@ impl Parser<'_> {
                 ),
             )
         })?;
-        let service_role = self.role(service, "service_role", &name)?;
+        let service_role =
+            self.role(service, "service_role", &name, Timeouts::service_defaults())?;
         let superadmin_role = raw
             .superadmin_role
-            .map(|r| self.role(r, "superadmin_role", &name))
+            .map(|r| self.role(r, "superadmin_role", &name, Timeouts::default()))
             .transpose()?;
         if let Some(sa) = &superadmin_role {
             if sa.name == service_role.name {

@@ -85,6 +85,9 @@ pub(super) struct RawSeeds {
 pub(super) struct RawRole {
     pub(super) name: Option<S>,
     pub(super) password: Option<S>,
+    pub(super) statement_timeout: Option<S>,
+    pub(super) lock_timeout: Option<S>,
+    pub(super) idle_in_transaction_session_timeout: Option<S>,
 }
 
 /// `tenancy = true | false | { column = ..., ... }`.

@@ -160,7 +160,8 @@ fn unknown_key_names_file_line_and_key() {
     assert_eq!(
         err(&text),
         "proj/pgtenant.toml:7: unknown key `schemas`, expected one of `name`, `schema`, \
-         `migrations`, `seeds`, `tenancy`, `service_role`, `superadmin_role`; remove it or fix its spelling"
+         `migrations`, `seeds`, `tenancy`, `service_role`, `superadmin_role`, `modules`, \
+         `module_schema`, `rbac`; remove it or fix its spelling"
     );
 }
 
@@ -318,4 +319,83 @@ fn missing_project_and_databases() {
 fn toml_syntax_error_has_a_line() {
     let e = err("[project]\nname = \"x\n");
     assert!(e.starts_with("proj/pgtenant.toml:2: "), "{e}");
+}
+
+#[test]
+fn manifest_role_timeouts_default_and_override() {
+    let m = parse_with(MINIMAL, &[]).unwrap();
+    assert_eq!(
+        m.databases[0].service_role.timeouts,
+        Timeouts::service_defaults()
+    );
+    assert_eq!(
+        m.databases[0].service_role.timeouts.settings(),
+        [
+            ("statement_timeout", None),
+            ("lock_timeout", Some("5s")),
+            ("idle_in_transaction_session_timeout", Some("60s")),
+        ]
+    );
+    let text = MINIMAL.replace(
+        "password = \"pw\" }",
+        "password = \"pw\", statement_timeout = \"${ST:-30s}\", lock_timeout = \"0\", \
+         idle_in_transaction_session_timeout = \"5min\" }\n\
+         superadmin_role = { name = \"sa_app\", password = \"pw\", statement_timeout = \"1h\" }",
+    );
+    let m = parse_with(&text, &[]).unwrap();
+    let db = &m.databases[0];
+    assert_eq!(
+        db.service_role.timeouts,
+        Timeouts {
+            statement_timeout: Some("30s".to_owned()),
+            lock_timeout: Some("0".to_owned()),
+            idle_in_transaction_session_timeout: Some("5min".to_owned()),
+        }
+    );
+    assert_eq!(
+        db.superadmin_role.as_ref().unwrap().timeouts,
+        Timeouts {
+            statement_timeout: Some("1h".to_owned()),
+            ..Timeouts::default()
+        },
+        "a superadmin role gets no defaults"
+    );
+}
+
+#[test]
+fn manifest_bad_timeout_names_file_line_and_key() {
+    for bad in [
+        "5 seconds",
+        "30",
+        "s",
+        "1.5s",
+        "-1s",
+        "5mins",
+        "30s; SELECT 1",
+    ] {
+        let text = MINIMAL.replace(
+            "password = \"pw\" }",
+            &format!("password = \"pw\", lock_timeout = {bad:?} }}"),
+        );
+        assert_eq!(
+            err(&text),
+            format!(
+                "proj/pgtenant.toml:7: service_role.lock_timeout = {bad:?} is not a PostgreSQL \
+                 duration; write a whole number with a unit (us, ms, s, min, h, d) such as \
+                 \"500ms\", \"30s\" or \"5min\", or \"0\" for no limit"
+            )
+        );
+    }
+    let text = MINIMAL.replace(
+        "password = \"pw\" }",
+        "password = \"pw\", idle_in_transaction_session_timeout = \"1 minute\" }",
+    );
+    assert!(
+        err(&text).starts_with(
+            "proj/pgtenant.toml:7: service_role.idle_in_transaction_session_timeout = \"1 minute\" \
+             is not a PostgreSQL duration;"
+        ),
+        "{}",
+        err(&text)
+    );
 }

@@ -32,7 +32,7 @@ async fn bootstrap_creates_databases_roles_and_grants() {
     run.assert_never_shows(SVC_PASSWORD);
     run.assert_never_shows(ADMIN_PASSWORD);
     assert!(
-        run.stdout.starts_with("bootstrap: 14 changes\n"),
+        run.stdout.starts_with("bootstrap: 17 changes\n"),
         "{}",
         run.stdout
     );
@@ -354,7 +354,7 @@ async fn concurrent_bootstraps_of_one_project_do_not_race() {
     let nothing = "bootstrap: nothing to do (1 database, 2 roles already in place)\n";
     let firsts = [&a, &b]
         .iter()
-        .filter(|r| r.stdout.starts_with("bootstrap: 14 changes\n"))
+        .filter(|r| r.stdout.starts_with("bootstrap: 17 changes\n"))
         .count();
     let seconds = [&a, &b].iter().filter(|r| r.stdout == nothing).count();
     assert_eq!((firsts, seconds), (1, 1), "{a:?}\n{b:?}");
@@ -407,4 +407,146 @@ async fn role_passwords_reach_the_server_only_as_scram_verifiers() {
     // And the verifiers work: both roles log in with their passwords.
     assert!(p.conn_as(&p.svc, SVC_PASSWORD).await.is_ok());
     assert!(p.conn_as(&p.superadmin, ADMIN_PASSWORD).await.is_ok());
+}
+
+/// Temp tables (and temp triggers on them) would let one request shadow a
+/// table and capture later requests' writes on the same pooled connection:
+/// bootstrap takes TEMPORARY from PUBLIC, so the service role has none.
+#[tokio::test]
+async fn bootstrap_takes_temporary_from_public_so_the_service_role_cannot_create_temp_tables() {
+    let p = Project::new();
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "  {}  revoke TEMPORARY on database {} from PUBLIC\n",
+            p.db, p.db
+        )),
+        "{}",
+        run.stdout
+    );
+    let mut svc = p.conn_as(&p.svc, SVC_PASSWORD).await.unwrap();
+    let err = sqlx::raw_sql("CREATE TEMP TABLE items (id int)")
+        .execute(&mut svc)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().ends_with(&format!(
+            "permission denied to create temporary tables in database \"{}\"",
+            p.db
+        )),
+        "{err}"
+    );
+
+    // Granted again behind bootstrap's back: the next run takes it again.
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!("GRANT TEMPORARY ON DATABASE {} TO PUBLIC", p.db))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(
+        run.stdout,
+        format!(
+            "bootstrap: 1 change\n  database{pad}  change\n  {db}  revoke TEMPORARY on database {db} from PUBLIC\n",
+            pad = " ".repeat(p.db.len() - "database".len()),
+            db = p.db
+        ),
+        "{run:?}"
+    );
+    let again = p.run(&["bootstrap"]).await;
+    assert!(
+        again.stdout.starts_with("bootstrap: nothing to do"),
+        "{again:?}"
+    );
+}
+
+async fn show(conn: &mut sqlx::PgConnection, setting: &str) -> String {
+    sqlx::query_scalar(&format!("SHOW {setting}"))
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+/// The service role's logins get the manifest's timeouts (defaults
+/// lock_timeout 5s and idle_in_transaction_session_timeout 60s), so a
+/// request cannot wait on a lock, or sit in an open transaction, for ever.
+#[tokio::test]
+async fn bootstrap_sets_the_service_role_timeouts_of_the_manifest() {
+    let p = Project::new();
+    let with = |extra: &str| {
+        p.manifest_text().replace(
+            &format!("password = \"${{IT_SVC_PASSWORD:-{SVC_PASSWORD}}}\" }}"),
+            &format!("password = \"${{IT_SVC_PASSWORD:-{SVC_PASSWORD}}}\"{extra} }}"),
+        )
+    };
+    p.write_manifest(&with(", statement_timeout = \"30s\""));
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    for line in [
+        format!(
+            "set statement_timeout = 30s for role {} in database {}",
+            p.svc, p.db
+        ),
+        format!(
+            "set lock_timeout = 5s for role {} in database {}",
+            p.svc, p.db
+        ),
+        format!(
+            "set idle_in_transaction_session_timeout = 60s for role {} in database {}",
+            p.svc, p.db
+        ),
+    ] {
+        assert!(run.stdout.contains(&line), "{line}\n{}", run.stdout);
+    }
+    let mut svc = p.conn_as(&p.svc, SVC_PASSWORD).await.unwrap();
+    assert_eq!(show(&mut svc, "statement_timeout").await, "30s");
+    assert_eq!(show(&mut svc, "lock_timeout").await, "5s");
+    assert_eq!(
+        show(&mut svc, "idle_in_transaction_session_timeout").await,
+        "1min"
+    );
+    // The superadmin role gets none.
+    let mut sa = p.conn_as(&p.superadmin, ADMIN_PASSWORD).await.unwrap();
+    assert_eq!(show(&mut sa, "lock_timeout").await, "0");
+
+    let again = p.run(&["bootstrap"]).await;
+    assert_eq!(
+        again.stdout, "bootstrap: nothing to do (1 database, 2 roles already in place)\n",
+        "{again:?}"
+    );
+
+    // statement_timeout dropped from the manifest and lock_timeout changed:
+    // the one reset, the other set; the next login sees both.
+    p.write_manifest(&with(", lock_timeout = \"500ms\""));
+    let run = p.run(&["bootstrap"]).await;
+    assert!(
+        run.stdout.starts_with("bootstrap: 2 changes\n")
+            && run.stdout.contains(&format!(
+                "reset statement_timeout of role {} in database {}",
+                p.svc, p.db
+            ))
+            && run.stdout.contains(&format!(
+                "set lock_timeout = 500ms for role {} in database {}",
+                p.svc, p.db
+            )),
+        "{run:?}"
+    );
+    let mut svc = p.conn_as(&p.svc, SVC_PASSWORD).await.unwrap();
+    assert_eq!(show(&mut svc, "statement_timeout").await, "0");
+    assert_eq!(show(&mut svc, "lock_timeout").await, "500ms");
+
+    // A bad value never reaches the server: exit 2, file:line and key.
+    p.write_manifest(&with(", lock_timeout = \"5 seconds\""));
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "pgtenant.toml:10: service_role.lock_timeout = \"5 seconds\" is not a PostgreSQL duration; \
+             write a whole number with a unit (us, ms, s, min, h, d) such as \"500ms\", \"30s\" or \
+             \"5min\", or \"0\" for no limit"
+        ),
+        "{}",
+        run.stderr
+    );
 }

@@ -168,3 +168,48 @@ async fn database_url_is_the_last_fallback() {
         run.stderr
     );
 }
+
+#[tokio::test]
+async fn doctor_fails_on_a_service_role_that_can_create_temp_tables() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    assert_eq!(p.run(&["doctor"]).await.code, 0);
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!("GRANT TEMPORARY ON DATABASE {} TO PUBLIC", p.db))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p.run(&["doctor"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "  FAIL  service role {}: can create temporary tables in the database (TEMPORARY, \
+             often through PUBLIC); run `pgtenant bootstrap` to revoke it\n",
+            p.svc
+        )),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn doctor_names_the_roles_a_service_role_is_a_member_of() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let group = pgtenant_testkit::TestRole::new("pgt_cli_grp", "NOLOGIN").await;
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!("GRANT {} TO {}", group.name, p.svc))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p.run(&["doctor"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "  FAIL  service role {}: is a member of {}\n",
+            p.svc, group.name
+        )),
+        "{}",
+        run.stdout
+    );
+}

@@ -166,8 +166,9 @@ impl Drop for Project {
 }
 
 /// Everything bootstrap could change, as one JSON text: the roles' rows
-/// (password hashes included), the database ACL, and in the database the
-/// default ACLs and the ACLs of schemas, relations and routines.
+/// (password hashes included), the database ACL, the roles' settings, and in
+/// the database the default ACLs and the ACLs of schemas, relations and
+/// routines.
 pub async fn snapshot(p: &Project) -> String {
     let mut conn = p.admin_conn().await;
     sqlx::query_scalar::<_, String>(
@@ -181,6 +182,9 @@ pub async fn snapshot(p: &Project) -> String {
                        WHERE r.rolname = ANY($1)),
            'database', (SELECT json_build_object('owner', datdba, 'acl', datacl::text)
                         FROM pg_database WHERE datname = current_database()),
+           'role_settings', (SELECT json_agg(setconfig::text ORDER BY setrole)
+                             FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+                             WHERE r.rolname = ANY($1)),
            'default_acl', (SELECT json_agg(defaclacl::text ORDER BY defaclobjtype) FROM pg_default_acl),
            'schemas', (SELECT json_agg(nspname || ':' || coalesce(nspacl::text, '') ORDER BY nspname)
                        FROM pg_namespace),

@@ -34,7 +34,7 @@ use pgtenant_schema::model::Catalog;
 use pgtenant_schema::tenancy::{scoped_tables, TenancyRules};
 use probes::ProbeRun;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, PgConnection, Row};
+use sqlx::{ConnectOptions, Connection, PgConnection};
 
 /// Where and as whom to verify.
 #[derive(Debug, Clone)]
@@ -73,34 +73,14 @@ fn qerr(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> VerifyError {
     move |source| VerifyError::Query { what, source }
 }
 
-/// Facts about a role from `pg_roles`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleInfo {
-    pub superuser: bool,
-    pub bypass_rls: bool,
-    /// Roles it is a member of, directly or indirectly, itself excluded.
-    pub member_of: Vec<String>,
-}
+pub use crate::roles::RoleInfo;
 
 /// Read the attributes and memberships of `role` (one query).
 pub async fn role_info(conn: &mut PgConnection, role: &str) -> Result<RoleInfo, VerifyError> {
-    let row = sqlx::query(
-        "SELECT r.rolsuper, r.rolbypassrls, \
-                ARRAY(SELECT m.rolname::text FROM pg_roles m \
-                      WHERE m.oid <> r.oid AND pg_has_role(r.oid, m.oid, 'MEMBER') \
-                      ORDER BY 1) AS member_of \
-         FROM pg_roles r WHERE r.rolname = $1",
-    )
-    .bind(role)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(qerr(format!("reading role {role}")))?
-    .ok_or_else(|| VerifyError::NoServiceRole(role.to_owned()))?;
-    Ok(RoleInfo {
-        superuser: row.get(0),
-        bypass_rls: row.get(1),
-        member_of: row.get(2),
-    })
+    crate::roles::role_info(&mut *conn, Some(role))
+        .await
+        .map_err(qerr(format!("reading role {role}")))?
+        .ok_or_else(|| VerifyError::NoServiceRole(role.to_owned()))
 }
 
 /// Verify one database. `catalog` is its introspected schema.

@@ -84,6 +84,51 @@ async fn a_superuser_pool_is_refused_as_service_role() {
     ));
 }
 
+/// A service role that belongs to another role (here an application
+/// group and the predefined `pg_read_all_data`, which reads every table
+/// past the grants) could act with that role's privileges: refused, naming
+/// the roles.
+#[tokio::test]
+async fn a_service_role_that_is_a_member_of_any_role_is_refused() {
+    let fx = ServiceDb::tenancy().await;
+    let group = TestRole::new("pgt_grp", "NOLOGIN").await;
+    let mut admin = fx.admin().await;
+    sqlx::raw_sql(&format!(
+        "GRANT {g} TO {s}; GRANT pg_read_all_data TO {s};",
+        g = group.name,
+        s = fx.svc.name
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let err = TenantDb::from_pool(fx.svc_pool(1).await, TenancyConfig::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ServiceRoleIsMember { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the service role {s} is a member of pg_read_all_data, {g}, so it can act with their \
+             privileges (SET ROLE, inherited grants); revoke the membership (REVOKE ... FROM {s}) \
+             or connect with the service role created by `pgtenant bootstrap`, a member of no role",
+            s = fx.svc.name,
+            g = group.name
+        )
+    );
+    // Without the memberships the same pool is accepted.
+    sqlx::raw_sql(&format!(
+        "REVOKE {g} FROM {s}; REVOKE pg_read_all_data FROM {s};",
+        g = group.name,
+        s = fx.svc.name
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    TenantDb::from_pool(fx.svc_pool(1).await, TenancyConfig::default())
+        .await
+        .unwrap();
+}
+
 /// A bigint-keyed schema: the key type is read from the root table and
 /// ids are checked as 64-bit integers.
 #[tokio::test]
