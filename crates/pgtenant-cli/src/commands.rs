@@ -10,6 +10,7 @@ pub mod codegen;
 pub mod diff;
 pub mod doctor;
 pub mod generate;
+pub mod import;
 pub mod init;
 pub mod inspect;
 pub mod migrate;
