@@ -11,6 +11,7 @@ pub mod codegen;
 pub mod diff;
 pub mod doctor;
 pub mod generate;
+pub mod import;
 pub mod init;
 pub mod inspect;
 pub mod migrate;

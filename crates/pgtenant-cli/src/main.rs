@@ -54,6 +54,9 @@ enum Command {
     /// Print the catalog of a schema: a folder of .sql files, a .sql file
     /// or a postgres:// URL (summary, or the whole catalog with --json).
     Inspect(commands::inspect::InspectArgs),
+    /// Translate another tool's migration folder (drizzle-kit, Prisma) into
+    /// pgtenant migrations, in order, SQL kept byte for byte.
+    Import(commands::import::ImportArgs),
     /// Scaffold a new project: manifest, schema, migrations, seeds, .env.example.
     Init(commands::init::InitArgs),
     /// CI gate: fail on drift, ungenerated schema changes, edited or missing
@@ -94,6 +97,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Diff(args) => commands::diff::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Inspect(args) => commands::inspect::run(ctx, args).await,
+        Command::Import(args) => commands::import::run(ctx, args).await,
         Command::Init(args) => commands::init::run(ctx, args).await,
         Command::Check(args) => commands::check::run(ctx, args).await,
         Command::Generate(args) => commands::generate::run(ctx, args).await,
