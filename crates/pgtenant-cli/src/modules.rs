@@ -135,7 +135,7 @@ pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
             &m.user_column,
             &format!("database {} [tenancy.membership].user_column", db.name),
         )?,
-        None => tenant_key.clone(),
+        None => tenant_key,
     };
     let mut p = ModuleParams::new(tenant_key, user_key)
         .schema(&db.module_schema)

@@ -348,5 +348,8 @@ async fn token_modules_need_rbac_and_their_api_passes_the_lints() {
     .fetch_one(&mut admin)
     .await
     .unwrap();
-    assert!(!public_can, "PUBLIC may execute an rbac maintenance function");
+    assert!(
+        !public_can,
+        "PUBLIC may execute an rbac maintenance function"
+    );
 }
