@@ -181,9 +181,6 @@ pub fn render(db: &Database, catalog: &Catalog) -> Result<Vec<RenderedFile>> {
 /// The setup seeds of every module of `db`, rendered for `catalog`.
 pub fn render_setup(db: &Database, catalog: &Catalog) -> Result<Vec<RenderedFile>> {
     let modules = of(db)?;
-    if modules.iter().all(|m| m.setup.is_empty()) {
-        return Ok(Vec::new());
-    }
     let p = params(db, catalog)?;
     let mut out = Vec::new();
     for m in modules {
@@ -213,10 +210,16 @@ pub async fn setup(admin_url: &str, db: &Database) -> Result<SetupLines> {
         None
     };
     let mut conn = crate::db::connect(admin_url, Some(&db.name), None).await?;
-    let catalog = pgtenant_schema::introspect(&mut conn)
-        .await
-        .with_context(|| format!("introspecting database {}", db.name))?;
-    let setup = render_setup(db, &catalog)?;
+    // The setup seeds are rendered for the live schema, read only when a
+    // module has some.
+    let setup = if of(db)?.iter().any(|m| !m.setup.is_empty()) {
+        let catalog = pgtenant_schema::introspect(&mut conn)
+            .await
+            .with_context(|| format!("introspecting database {}", db.name))?;
+        render_setup(db, &catalog)?
+    } else {
+        Vec::new()
+    };
     let mut tx = conn.begin().await?;
     let mut lines = Vec::new();
     if let Some((catalog, roles)) = &rbac {
