@@ -56,8 +56,8 @@ pub fn self_policed_tables(db: &Database) -> Result<Vec<QualName>> {
         .collect())
 }
 
-/// Whether `name` lives in the schema of `db`'s modules, when it has any:
-/// the grants on such objects are the modules' own (not bootstrap's).
+/// Whether `schema` is the schema of `db`'s modules (when it has any):
+/// the grants on objects there are the modules' own, not bootstrap's.
 pub fn in_module_schema(db: &Database, schema: &str) -> bool {
     !db.modules.is_empty() && schema == db.module_schema
 }
