@@ -444,11 +444,7 @@ async fn ensure_role_timeouts(
             ),
             _ => continue,
         };
-        sqlx::raw_sql(&sql)
-            .execute(&mut *conn)
-            .await
-            .with_context(|| what.clone())?;
-        out.push(what);
+        change(conn, &sql, what, out).await?;
     }
     Ok(())
 }
@@ -564,15 +560,11 @@ async fn ensure_journal_schema_usage(
     }
     let s = quote_ident(schema);
     let what = format!("grant USAGE on schema {schema} (the modules' schema) to {role}");
-    sqlx::raw_sql(&format!(
+    let sql = format!(
         "CREATE SCHEMA IF NOT EXISTS {s}; GRANT USAGE ON SCHEMA {s} TO {}",
         quote_ident(role)
-    ))
-    .execute(&mut *tx)
-    .await
-    .with_context(|| what.clone())?;
-    out.push(what);
-    Ok(())
+    );
+    change(tx, &sql, what, out).await
 }
 
 /// USAGE on `schema`, no CREATE, DML on its tables, USAGE on its sequences,
@@ -643,11 +635,7 @@ async fn ensure_schema_grants(
         ));
     }
     for (sql, what) in todo {
-        sqlx::raw_sql(&sql)
-            .execute(&mut *tx)
-            .await
-            .with_context(|| what.clone())?;
-        out.push(what);
+        change(tx, &sql, what, out).await?;
     }
     Ok(())
 }
@@ -700,12 +688,23 @@ async fn ensure_default_privileges(
                 )
             }
         };
-        sqlx::raw_sql(&sql)
-            .execute(&mut *tx)
-            .await
-            .with_context(|| what.clone())?;
-        out.push(what);
+        change(tx, &sql, what, out).await?;
     }
+    Ok(())
+}
+
+/// Run one change's SQL and record `what` it did (the error names it).
+async fn change(
+    conn: &mut PgConnection,
+    sql: &str,
+    what: String,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    sqlx::raw_sql(sql)
+        .execute(&mut *conn)
+        .await
+        .with_context(|| what.clone())?;
+    out.push(what);
     Ok(())
 }
 
