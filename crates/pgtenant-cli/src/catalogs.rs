@@ -42,37 +42,29 @@ const REBUILD_SOURCE: &str = "<desired schema rebuilt from its plan>";
 
 /// `catalog` as a schema to compare: without the grants to the roles
 /// bootstrap manages for `db`. Every catalog that is compared passes here.
-///
-/// The grants on objects inside the modules' schema are the exception: the
-/// modules' SQL gives them (narrower than bootstrap's DML, e.g. SELECT and
-/// INSERT only on the audit log), so they are part of the schema, written
-/// into migrations like any other statement; so is a custom module
-/// schema's USAGE. (The default one, `pgtenant`, is the journal's, which
-/// introspection leaves out: bootstrap grants its USAGE.)
+/// That includes the grants on the modules' objects: the modules' grant
+/// files give them, applied by bootstrap for the role the manifest names,
+/// so no migration carries a role name.
 fn comparable(db: &Database, mut catalog: Catalog) -> Catalog {
     let roles: BTreeSet<&str> = db.roles().map(|(_, r)| r.name.as_str()).collect();
-    let keep = |schema: &str, grants: &mut Vec<Grant>| {
-        if !crate::modules::in_module_schema(db, schema) {
-            grants.retain(|g| !roles.contains(g.grantee.as_str()));
-        }
-    };
-    for (name, s) in &mut catalog.schemas {
-        keep(name, &mut s.grants);
+    let keep = |grants: &mut Vec<Grant>| grants.retain(|g| !roles.contains(g.grantee.as_str()));
+    for s in catalog.schemas.values_mut() {
+        keep(&mut s.grants);
     }
-    for (name, s) in &mut catalog.sequences {
-        keep(&name.schema, &mut s.grants);
+    for s in catalog.sequences.values_mut() {
+        keep(&mut s.grants);
     }
-    for (name, t) in &mut catalog.tables {
-        keep(&name.schema, &mut t.grants);
+    for t in catalog.tables.values_mut() {
+        keep(&mut t.grants);
         for c in &mut t.columns {
-            keep(&name.schema, &mut c.grants);
+            keep(&mut c.grants);
         }
     }
-    for (name, v) in &mut catalog.views {
-        keep(&name.schema, &mut v.grants);
+    for v in catalog.views.values_mut() {
+        keep(&mut v.grants);
     }
     for f in catalog.functions.values_mut() {
-        keep(&f.id.schema, &mut f.grants);
+        keep(&mut f.grants);
     }
     catalog
 }
@@ -247,23 +239,12 @@ pub async fn desired(admin_url: &str, db: &Database) -> Result<LoadedSchema> {
 async fn load_modules(shadow: &ShadowDb, db: &Database, files: &[RenderedFile]) -> Result<()> {
     for f in files {
         let source = PathBuf::from(format!("<module {}>", f.name));
-        if let Err(e) = shadow.execute(&source, &f.sql).await {
-            let role_missing = format!("role \"{}\" does not exist", db.service_role.name);
-            let hint = if format!("{e:#}").contains(&role_missing) {
-                format!(
-                    "; the module grants privileges to the service role {}: run `pgtenant bootstrap` first to create it",
-                    db.service_role.name
-                )
-            } else {
-                String::new()
-            };
-            return Err(e).with_context(|| {
-                format!(
-                    "loading module {} into the schema of database {}{hint}",
-                    f.name, db.name
-                )
-            });
-        }
+        shadow.execute(&source, &f.sql).await.with_context(|| {
+            format!(
+                "loading module {} into the schema of database {}",
+                f.name, db.name
+            )
+        })?;
     }
     Ok(())
 }

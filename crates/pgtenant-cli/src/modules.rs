@@ -56,12 +56,6 @@ pub fn self_policed_tables(db: &Database) -> Result<Vec<QualName>> {
         .collect())
 }
 
-/// Whether `schema` is the schema of `db`'s modules (when it has any):
-/// the grants on objects there are the modules' own, not bootstrap's.
-pub fn in_module_schema(db: &Database, schema: &str) -> bool {
-    !db.modules.is_empty() && schema == db.module_schema
-}
-
 /// The type of `column` of `table` in `catalog` as a key type, or why not.
 fn key_type(
     catalog: &Catalog,
@@ -280,4 +274,146 @@ pub fn read_rbac_files(
         }
     };
     Ok((catalog, roles))
+}
+
+/// The service role's privileges on the modules' objects, as they stand:
+/// one text per (object, privilege), sorted. Compared before and after
+/// [`ensure_grants`] applies them, so an unchanged state reports nothing.
+const MODULE_PRIVILEGES_SQL: &str = "\
+SELECT coalesce(array_agg(x ORDER BY x), '{}')::text[] FROM (
+  SELECT c.oid::regclass::text || ':' || a.privilege_type AS x
+    FROM pg_class c
+    CROSS JOIN LATERAL aclexplode(c.relacl) a
+   WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1)
+     AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $2)
+  UNION ALL
+  SELECT p.oid::regprocedure::text || ':' || a.privilege_type
+    FROM pg_proc p
+    CROSS JOIN LATERAL aclexplode(p.proacl) a
+   WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1)
+     AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $2)
+  UNION ALL
+  SELECT 'schema:' || a.privilege_type
+    FROM pg_namespace n
+    CROSS JOIN LATERAL aclexplode(n.nspacl) a
+   WHERE n.nspname = $1
+     AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $2)
+) privileges";
+
+/// Give `db`'s service role exactly the privileges its modules' grant files
+/// name on the objects in the modules' schema, in the caller's transaction:
+/// everything it held there is revoked, then the grants run, so a privilege
+/// a module no longer gives is gone too. Reports one line when the
+/// privileges changed. Before `migrate` has created the modules' objects
+/// there is nothing to grant on yet: nothing changes (`up`
+/// and `migrate` apply the grants after the migrations).
+pub async fn ensure_grants(
+    tx: &mut sqlx::PgConnection,
+    db: &Database,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    use anyhow::Context as _;
+    let modules = of(db)?;
+    if modules.is_empty() {
+        return Ok(());
+    }
+    let schema = db.module_schema.as_str();
+    let role = db.service_role.name.as_str();
+    let role_exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(role)
+            .fetch_one(&mut *tx)
+            .await?;
+    if !role_exists {
+        out.push(format!(
+            "warning: the modules' privileges wait for service role {role}; run `pgtenant bootstrap` to create it and grant them"
+        ));
+        return Ok(());
+    }
+    let mut files = Vec::new();
+    for m in &modules {
+        files.extend(
+            m.render_grants(schema, role)
+                .map_err(|e| usage(format!("database {}: module {}: {e}", db.name, m.name)))?,
+        );
+    }
+    let before: Vec<String> = sqlx::query_scalar(MODULE_PRIVILEGES_SQL)
+        .bind(schema)
+        .bind(role)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::raw_sql("SAVEPOINT pgtenant_module_grants")
+        .execute(&mut *tx)
+        .await?;
+    let (s, r) = (
+        pgtenant_schema::ident::quote_ident(schema),
+        pgtenant_schema::ident::quote_ident(role),
+    );
+    let mut sql = format!(
+        "REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {r};\n\
+         REVOKE ALL ON ALL SEQUENCES IN SCHEMA {s} FROM {r};\n\
+         REVOKE ALL ON ALL ROUTINES IN SCHEMA {s} FROM {r};\n"
+    );
+    for f in &files {
+        sql.push_str(&f.sql);
+        sql.push('\n');
+    }
+    if let Err(e) = sqlx::raw_sql(&sql).execute(&mut *tx).await {
+        // 3F000 no schema yet, 42P01 no table yet, 42883 no function yet:
+        // the migrations that create them have not run.
+        let pending = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| matches!(c.as_ref(), "3F000" | "42P01" | "42883"));
+        if pending {
+            sqlx::raw_sql("ROLLBACK TO SAVEPOINT pgtenant_module_grants")
+                .execute(&mut *tx)
+                .await?;
+            return Ok(());
+        }
+        return Err(e).with_context(|| {
+            format!(
+                "granting the privileges of the modules of database {} to {role}",
+                db.name
+            )
+        });
+    }
+    sqlx::raw_sql("RELEASE SAVEPOINT pgtenant_module_grants")
+        .execute(&mut *tx)
+        .await?;
+    let after: Vec<String> = sqlx::query_scalar(MODULE_PRIVILEGES_SQL)
+        .bind(schema)
+        .bind(role)
+        .fetch_one(&mut *tx)
+        .await?;
+    if before != after {
+        let names: Vec<&str> = modules.iter().map(|m| m.name).collect();
+        out.push(format!(
+            "grant the privileges of module{} {} on schema {schema} to {role} ({} privilege{})",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            after.len(),
+            if after.len() == 1 { "" } else { "s" },
+        ));
+    }
+    Ok(())
+}
+
+/// [`ensure_grants`] on its own connection and transaction (after
+/// `migrate`): the lines it reports, prefixed with the database.
+pub async fn apply_grants(admin_url: &str, db: &Database) -> Result<Vec<String>> {
+    use sqlx::Connection as _;
+    if db.modules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = crate::db::connect(admin_url, Some(&db.name), None).await?;
+    let mut tx = conn.begin().await?;
+    let mut out = Vec::new();
+    ensure_grants(&mut tx, db, &mut out).await?;
+    tx.commit().await?;
+    let _ = conn.close().await;
+    Ok(out
+        .into_iter()
+        .map(|l| format!("{}: {l}", db.name))
+        .collect())
 }

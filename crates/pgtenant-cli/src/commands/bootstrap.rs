@@ -22,11 +22,13 @@
 //! the admin creates there later get them. TRUNCATE, REFERENCES and TRIGGER
 //! found on tables are revoked. Default privileges are per schema, never
 //! global: objects created in the journal's schema or the modules' schema
-//! get nothing from them (the modules' SQL grants what each object needs,
-//! and migrations carry those grants). A database with modules in the
-//! default `pgtenant` schema gets that schema (as migrate would create it)
-//! with USAGE for the service role. Run bootstrap again after adding a
-//! schema (`pgtenant up` runs it after migrate too).
+//! get nothing from them. The modules' objects get what the modules' grant
+//! files give the service role (exactly that: what it held there before is
+//! revoked first), once the migrations have created them; migrations never
+//! carry a role name. A database with modules in the default `pgtenant`
+//! schema gets that schema (as migrate would create it) with USAGE for the
+//! service role. Run bootstrap again after adding a schema (`pgtenant up`
+//! runs it after migrate too; `migrate` applies the modules' grants).
 //!
 //! Timeouts, per role in its database (`ALTER ROLE … IN DATABASE … SET`):
 //! `statement_timeout`, `lock_timeout` and
@@ -535,6 +537,7 @@ async fn ensure_grants(
     if module_schema == Some(pgtenant::module::DEFAULT_SCHEMA) {
         ensure_journal_schema_usage(&mut tx, &database.service_role.name, out).await?;
     }
+    crate::modules::ensure_grants(&mut tx, database, out).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -73,6 +73,9 @@ enum TenancySetting {
 struct DatabaseEntry {
     name: String,
     schema: Option<String>,
+    migrations: Option<String>,
+    #[serde(default)]
+    modules: Vec<String>,
     seeds: Option<SeedDirs>,
     tenancy: Option<TenancySetting>,
     service_role: Option<RoleEntry>,
@@ -144,6 +147,75 @@ impl DatabaseEntry {
                 .clone()
                 .unwrap_or_else(|| format!("schema/{}", self.name)),
         )
+    }
+
+    fn migrations_dir(&self, example: &Path) -> PathBuf {
+        example.join(
+            self.migrations
+                .clone()
+                .unwrap_or_else(|| format!("migrations/{}", self.name)),
+        )
+    }
+
+    /// The SQL that builds this database's schema, (label, text) in order:
+    /// the schema files; for a database with modules, whose schema files
+    /// hold only the user's part, the up sections of its migrations (which
+    /// `generate` wrote with the modules' SQL).
+    fn schema_texts(&self, example: &Example) -> Result<Vec<(String, String)>> {
+        if self.modules.is_empty() {
+            return sql_files(&self.schema_dir(&example.dir))?
+                .into_iter()
+                .map(|f| {
+                    let label = shown(example, &f);
+                    let text =
+                        std::fs::read_to_string(&f).with_context(|| format!("reading {label}"))?;
+                    Ok((label, text))
+                })
+                .collect();
+        }
+        let dir = self.migrations_dir(&example.dir);
+        let files = pgtenant::migrate::file::load_dir(&dir)
+            .with_context(|| format!("reading {}", shown(example, &dir)))?;
+        // migrate creates the journal (and its schema, the modules') first.
+        let journal = (
+            "<pgtenant journal>".to_owned(),
+            pgtenant::migrate::journal::ENSURE_SQL.to_owned(),
+        );
+        Ok(std::iter::once(journal)
+            .chain(files.iter().map(|f| (shown(example, &f.path), f.up_text())))
+            .collect())
+    }
+
+    /// The modules' part of `seed setup`: the rbac catalog and global roles
+    /// from the example's files (the defaults, `rbac/*.txt`).
+    async fn module_setup(&self, conn: &mut PgConnection, example: &Example) -> Result<()> {
+        if !self.modules.iter().any(|m| m == "rbac") {
+            return Ok(());
+        }
+        let read = |name: &str| {
+            let path = example.dir.join("rbac").join(name);
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+        };
+        let catalog =
+            pgtenant::rbac::Catalog::parse("rbac/permissions.txt", &read("permissions.txt")?)?;
+        let roles = pgtenant::rbac::parse_roles("rbac/roles.txt", &read("roles.txt")?, &catalog)?;
+        pgtenant::rbac::seed(conn, pgtenant::module::DEFAULT_SCHEMA, &catalog, &roles).await?;
+        Ok(())
+    }
+
+    /// The modules' grants to `role` (bootstrap's part for the service
+    /// role), as one script.
+    fn module_grants(&self, role: &str) -> String {
+        self.modules
+            .iter()
+            .flat_map(|m| {
+                pgtenant::module::by_name(m)
+                    .unwrap()
+                    .render_grants(pgtenant::module::DEFAULT_SCHEMA, role)
+                    .unwrap()
+            })
+            .map(|f| f.sql)
+            .collect()
     }
 
     fn seed_dir(&self, example: &Path, kind: SeedKind) -> PathBuf {
@@ -507,23 +579,20 @@ struct Loaded {
 
 /// Load `schema`, then setup and demo seeds once (no checks), as the admin.
 async fn load_plain(conn: &mut PgConnection, example: &Example, db: &DatabaseEntry) -> Result<()> {
-    let mut files = sql_files(&db.schema_dir(&example.dir))?;
-    let seeds = [SeedKind::Setup, SeedKind::Demo];
-    let first_seed = files.len();
-    for kind in seeds {
-        files.extend(sql_files(&db.seed_dir(&example.dir, kind))?);
+    for (label, text) in db.schema_texts(example)? {
+        run_statements(conn, &text, &label).await?;
     }
-    for (i, file) in files.iter().enumerate() {
-        let label = shown(example, file);
-        let text = std::fs::read_to_string(file).with_context(|| format!("reading {label}"))?;
-        let sql = if i < first_seed {
-            text
-        } else {
-            fill_defaults(&text)
+    db.module_setup(conn, example).await?;
+    for kind in [SeedKind::Setup, SeedKind::Demo] {
+        for file in sql_files(&db.seed_dir(&example.dir, kind))? {
+            let label = shown(example, &file);
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {label}"))?;
+            let sql = fill_defaults(&text)
                 .map_err(anyhow::Error::msg)
-                .with_context(|| label.clone())?
-        };
-        run_statements(conn, &sql, &label).await?;
+                .with_context(|| label.clone())?;
+            run_statements(conn, &sql, &label).await?;
+        }
     }
     Ok(())
 }
@@ -543,8 +612,11 @@ async fn check_database(example: &Example, db: &DatabaseEntry) -> Result<Loaded>
         let label = shown(example, &file);
         let text = std::fs::read_to_string(&file).with_context(|| format!("reading {label}"))?;
         declared += count_create_tables(&text);
+    }
+    for (label, text) in db.schema_texts(example)? {
         run_statements(&mut conn, &text, &label).await?;
     }
+    db.module_setup(&mut conn, example).await?;
     let tables = i64::try_from(row_counts(&mut conn).await?.len())?;
     ensure!(
         tables == i64::try_from(declared)?,
@@ -725,7 +797,9 @@ impl PolicyFixture {
         let r = quote_ident(&role.name);
         let grants = format!(
             "GRANT USAGE ON SCHEMA public TO {r};
-             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r};"
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r};
+             {}",
+            entry.module_grants(&role.name)
         );
         sqlx::raw_sql(&grants).execute(&mut conn).await.unwrap();
         PolicyFixture { db, role, conn }
@@ -787,6 +861,14 @@ impl PolicyFixture {
         Ok(rows)
     }
 
+    /// `pgtenant.has_permission(permission)` as the role, for `user` in
+    /// `tenant`.
+    async fn allowed(&mut self, tenant: &str, user: &str, permission: &str) -> bool {
+        let settings = [("app.tenant_id", tenant), ("app.user_id", user)];
+        let sql = format!("SELECT pgtenant.has_permission('{permission}')");
+        self.as_role(&settings, &sql).await.unwrap() == ["true"]
+    }
+
     async fn finish(self) {
         drop(self.conn);
         self.db.drop_now().await;
@@ -800,14 +882,14 @@ const USER_U: &str = "00000000-0000-4000-8000-00000000f001";
 const USER_V: &str = "00000000-0000-4000-8000-00000000f002";
 
 #[tokio::test]
-async fn hoolsy_ws_roles_show_global_and_own_roles_and_accept_writes_only_to_own() {
+async fn hoolsy_roles_show_global_and_own_roles_and_accept_writes_only_to_own() {
     let mut t = PolicyFixture::new("hoolsy", "hoolsy_workstation").await;
     t.admin(&format!(
         "INSERT INTO tenants (tenant_id, name, slug) VALUES ('{OTHER_TENANT}', 'Other', 'other');
-         INSERT INTO ws_roles (tenant_id, name, scope) VALUES ('{OTHER_TENANT}', 'other-role', 'tenant');"
+         INSERT INTO pgtenant.roles (tenant_id, name, allow) VALUES ('{OTHER_TENANT}', 'other-role', '{{content.nodes.view}}');"
     ))
     .await;
-    let names = "SELECT name FROM ws_roles";
+    let names = "SELECT name FROM pgtenant.roles";
     let demo = [("app.tenant_id", DEMO_TENANT)];
     let other = [("app.tenant_id", OTHER_TENANT)];
     assert_eq!(
@@ -827,51 +909,49 @@ async fn hoolsy_ws_roles_show_global_and_own_roles_and_accept_writes_only_to_own
         ["admin", "member", "owner"]
     );
 
-    // The catalog is the seed's 200+ codes, and every allow/deny pattern of
-    // every seeded role names at least one of them (`*` spans segments).
-    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM ws_permissions")
+    // The catalog is the seed's 204 codes (rbac/permissions.txt), and the
+    // module refused any role pattern that matches none of them.
+    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM pgtenant.permissions")
         .fetch_one(&mut t.conn)
         .await
         .unwrap();
-    assert!(codes >= 200, "only {codes} permission codes");
-    let dangling: Vec<String> = sqlx::query_scalar(
-        r"SELECT r.name || ': ' || p.pattern
-          FROM ws_roles r, jsonb_array_elements_text(r.allow || r.deny) AS p(pattern)
-          WHERE NOT EXISTS (
-            SELECT 1 FROM ws_permissions w
-            WHERE w.code ~ ('^' || replace(replace(p.pattern, '.', '\.'), '*', '[a-z0-9_.]+') || '$'))",
-    )
-    .fetch_all(&mut t.conn)
-    .await
-    .unwrap();
-    assert!(
-        dangling.is_empty(),
-        "role patterns matching no permission: {dangling:?}"
-    );
+    assert_eq!(codes, 204);
 
     // A tenant cannot create, change or delete a global role.
-    let insert_global = "INSERT INTO ws_roles (tenant_id, name, scope) VALUES (NULL, 'sneaky', 'global') RETURNING name";
+    let insert_global =
+        "INSERT INTO pgtenant.roles (tenant_id, name) VALUES (NULL, 'sneaky') RETURNING name";
     let err = t.as_role(&demo, insert_global).await.unwrap_err();
     assert!(err.contains("row-level security"), "{err}");
-    let touch_global = "UPDATE ws_roles SET deny = '[]' WHERE tenant_id IS NULL RETURNING name";
+    let touch_global =
+        "UPDATE pgtenant.roles SET deny = '{}' WHERE tenant_id IS NULL RETURNING name";
     assert_eq!(
         t.as_role(&demo, touch_global).await.unwrap(),
         Vec::<String>::new()
     );
-    let delete_global = "DELETE FROM ws_roles WHERE tenant_id IS NULL RETURNING name";
+    let delete_global = "DELETE FROM pgtenant.roles WHERE tenant_id IS NULL RETURNING name";
     assert_eq!(
         t.as_role(&demo, delete_global).await.unwrap(),
         Vec::<String>::new()
     );
-    // Nor create a role in another tenant; its own roles it can.
+    // Nor create a role in another tenant; its own roles it can, with
+    // patterns the catalog knows.
     let insert_other = format!(
-        "INSERT INTO ws_roles (tenant_id, name, scope) VALUES ('{OTHER_TENANT}', 'x', 'tenant') RETURNING name"
+        "INSERT INTO pgtenant.roles (tenant_id, name) VALUES ('{OTHER_TENANT}', 'x') RETURNING name"
     );
-    assert!(t.as_role(&demo, &insert_other).await.is_err());
+    let err = t.as_role(&demo, &insert_other).await.unwrap_err();
+    assert!(err.contains("row-level security"), "{err}");
     let insert_own = format!(
-        "INSERT INTO ws_roles (tenant_id, name, scope) VALUES ('{DEMO_TENANT}', 'reviewer', 'tenant') RETURNING name"
+        "INSERT INTO pgtenant.roles (tenant_id, name, allow) VALUES ('{DEMO_TENANT}', 'reviewer', '{{content.comments.*}}') RETURNING name"
     );
     assert_eq!(t.as_role(&demo, &insert_own).await.unwrap(), ["reviewer"]);
+    let unknown = format!(
+        "INSERT INTO pgtenant.roles (tenant_id, name, allow) VALUES ('{DEMO_TENANT}', 'odd', '{{content.nodes.fly}}') RETURNING name"
+    );
+    assert_eq!(
+        t.as_role(&demo, &unknown).await.unwrap_err(),
+        "role odd: pattern 'content.nodes.fly' matches no permission in the catalog \
+         (hint: Add the permission to the catalog first, or fix the pattern.)"
+    );
     t.finish().await;
 }
 
@@ -880,14 +960,14 @@ async fn hoolsy_role_grants_accept_global_and_own_roles_only() {
     let mut t = PolicyFixture::new("hoolsy", "hoolsy_workstation").await;
     t.admin(&format!(
         "INSERT INTO tenants (tenant_id, name, slug) VALUES ('{OTHER_TENANT}', 'Other', 'other');
-         INSERT INTO ws_roles (tenant_id, name, scope) VALUES ('{OTHER_TENANT}', 'other-role', 'tenant');
+         INSERT INTO pgtenant.roles (tenant_id, name) VALUES ('{OTHER_TENANT}', 'other-role');
          INSERT INTO ws_memberships (tenant_id, user_id) VALUES ('{DEMO_TENANT}', '{USER_U}');"
     ))
     .await;
     let grant = |role: &str| {
         format!(
-            "INSERT INTO ws_role_grants (tenant_id, user_id, role_id)
-             SELECT '{DEMO_TENANT}', '{USER_U}', role_id FROM ws_roles WHERE name = '{role}'
+            "INSERT INTO pgtenant.role_grants (tenant_id, user_id, role_id)
+             SELECT '{DEMO_TENANT}', '{USER_U}', role_id FROM pgtenant.roles WHERE name = '{role}'
              RETURNING role_id"
         )
     };
@@ -899,12 +979,115 @@ async fn hoolsy_role_grants_accept_global_and_own_roles_only() {
         .execute(&mut t.conn)
         .await
         .unwrap_err();
-    assert!(describe(&err).starts_with("role "), "{}", describe(&err));
     assert!(
-        describe(&err).contains("is neither global nor owned by tenant"),
+        describe(&err).ends_with(&format!(
+            "belongs to another tenant and cannot be granted in tenant {DEMO_TENANT} \
+             (hint: Grant a global role or one of this tenant's own roles.)"
+        )),
         "{}",
         describe(&err)
     );
+    // A grant needs a membership.
+    let stranger = format!(
+        "INSERT INTO pgtenant.role_grants (tenant_id, user_id, role_id)
+         SELECT '{DEMO_TENANT}', '{USER_V}', role_id FROM pgtenant.roles WHERE name = 'member'
+         RETURNING role_id"
+    );
+    let err = t.as_role(&demo, &stranger).await.unwrap_err();
+    assert!(err.contains("role_grants_membership_fkey"), "{err}");
+    t.finish().await;
+}
+
+/// The seed's flows: an editor (content.* and media.* allowed, deleting a
+/// project denied) edits and cannot delete a project; the admin role in one
+/// tenant means nothing in another; a suspended member holds nothing; a
+/// deny in a global role beats an allow in a tenant role; a revoke takes
+/// effect at once.
+#[tokio::test]
+async fn hoolsy_permissions_follow_roles_grants_and_membership() {
+    let mut t = PolicyFixture::new("hoolsy", "hoolsy_workstation").await;
+    t.admin(&format!(
+        "INSERT INTO tenants (tenant_id, name, slug) VALUES ('{OTHER_TENANT}', 'Other', 'other');
+         INSERT INTO ws_memberships (tenant_id, user_id, status) VALUES
+           ('{DEMO_TENANT}', '{USER_U}', 'active'), ('{OTHER_TENANT}', '{USER_U}', 'active'),
+           ('{DEMO_TENANT}', '{USER_V}', 'suspended');
+         INSERT INTO pgtenant.roles (tenant_id, name, allow) VALUES
+           ('{DEMO_TENANT}', 'tenant-boss', '{{admin.tenant.*}}');
+         INSERT INTO pgtenant.role_grants (tenant_id, user_id, role_id)
+         SELECT '{DEMO_TENANT}', u, role_id FROM pgtenant.roles r,
+                (VALUES ('{USER_U}'::uuid), ('{USER_V}'::uuid)) AS v(u)
+          WHERE r.name IN ('editor', 'admin', 'tenant-boss');"
+    ))
+    .await;
+    assert!(
+        t.allowed(DEMO_TENANT, USER_U, "content.projects.update")
+            .await
+    );
+    assert!(t.allowed(DEMO_TENANT, USER_U, "media.assets.delete").await);
+    // editor denies it; the admin role allows content.* but no deny of
+    // one role is undone by another's allow.
+    assert!(
+        !t.allowed(DEMO_TENANT, USER_U, "content.projects.delete")
+            .await
+    );
+    assert!(t.allowed(DEMO_TENANT, USER_U, "admin.members.invite").await);
+    // admin (global) denies admin.tenant.delete; tenant-boss allows it.
+    assert!(t.allowed(DEMO_TENANT, USER_U, "admin.tenant.update").await);
+    assert!(!t.allowed(DEMO_TENANT, USER_U, "admin.tenant.delete").await);
+    // The same user in the other tenant holds no role there.
+    assert!(
+        !t.allowed(OTHER_TENANT, USER_U, "admin.members.invite")
+            .await
+    );
+    assert!(
+        !t.allowed(OTHER_TENANT, USER_U, "content.projects.update")
+            .await
+    );
+    // Suspended: the same grants, nothing.
+    assert!(
+        !t.allowed(DEMO_TENANT, USER_V, "content.projects.update")
+            .await
+    );
+    // A user sees only their own effective permissions.
+    let theirs = "SELECT count(*) FROM pgtenant.effective_permissions WHERE user_id <> current_setting('app.user_id')::uuid";
+    let settings = [("app.tenant_id", DEMO_TENANT), ("app.user_id", USER_U)];
+    assert_eq!(t.as_role(&settings, theirs).await.unwrap(), ["0"]);
+
+    let decide = |user: &str, permission: &str| {
+        format!("SELECT pgtenant.rbac_decide('{user}', '{DEMO_TENANT}', '{permission}')")
+    };
+    for (user, permission, decision) in [
+        (USER_U, "content.projects.delete", "denied"),
+        (USER_U, "content.projects.update", "allowed"),
+        (USER_U, "content.projects.fly", "unknown_permission"),
+        (USER_V, "content.projects.update", "not_a_member"),
+    ] {
+        let got: String = sqlx::query_scalar(&decide(user, permission))
+            .fetch_one(&mut t.conn)
+            .await
+            .unwrap();
+        assert_eq!(got, decision, "{user} {permission}");
+    }
+
+    // The tenant revokes editor and admin: the permission is gone at the
+    // next statement of the same transaction.
+    let mut tx = t.conn.begin().await.unwrap();
+    let role = quote_ident(&t.role.name);
+    sqlx::raw_sql(&format!(
+        "SET LOCAL ROLE {role}; SET LOCAL app.tenant_id = '{DEMO_TENANT}'; SET LOCAL app.user_id = '{USER_U}';
+         DELETE FROM pgtenant.role_grants g USING pgtenant.roles r
+          WHERE g.role_id = r.role_id AND r.name IN ('editor', 'admin') AND g.user_id = '{USER_U}'"
+    ))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let still: bool =
+        sqlx::query_scalar("SELECT pgtenant.has_permission('content.projects.update')")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(!still);
     t.finish().await;
 }
 

@@ -84,11 +84,20 @@ async fn modules_are_generated_into_a_migration_applied_and_converge() {
         "CREATE TABLE pgtenant.audit_log (",
         "CREATE TABLE pgtenant.flags (",
         "CREATE OR REPLACE FUNCTION pgtenant.has_permission(",
-        &format!("GRANT INSERT ON TABLE pgtenant.audit_log TO {};", p.svc),
     ] {
         assert!(text.contains(expected), "no {expected:?} in\n{text}");
     }
-    p.must(&["migrate"]).await;
+    // A role name belongs to an environment: no migration carries one.
+    assert!(!text.contains(&p.svc), "{text}");
+    let migrate = p.must(&["migrate"]).await;
+    assert!(
+        migrate.stdout.contains(&format!(
+            "{}: grant the privileges of modules rbac, audit, flags on schema pgtenant to {}",
+            p.db, p.svc
+        )),
+        "{}",
+        migrate.stdout
+    );
     // Nothing left to generate, no drift: the live grants are the modules'
     // own, not widened by default privileges.
     let again = p
@@ -183,19 +192,72 @@ async fn an_unknown_or_repeated_module_is_a_manifest_error() {
     );
 }
 
+/// The modules' privileges are bootstrap's to give, for the role the
+/// manifest names: `generate` needs no role, `migrate` before bootstrap
+/// says what to run, bootstrap then grants exactly the modules' privileges
+/// (a wider one added by hand is revoked) and a second run changes nothing.
 #[tokio::test]
-async fn modules_before_bootstrap_say_to_run_it() {
+async fn module_privileges_follow_the_manifest_role_not_the_migrations() {
     let p = Project::with_modules("\"audit\"");
-    let run = p.run(&["generate", "--db", &p.db, "--name", "init"]).await;
-    assert_ne!(run.code, 0, "{run:?}");
+    p.must(&["generate", "--db", &p.db, "--name", "init"]).await;
+    assert!(!p.migration_text().contains(&p.svc));
+
+    let admin_url = pgtenant_testkit::admin_url();
+    let mut server = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE DATABASE {}", p.db))
+        .execute(&mut server)
+        .await
+        .unwrap();
+    let migrate = p.must(&["migrate"]).await;
     assert!(
-        run.stderr.contains(&format!(
-            "the module grants privileges to the service role {}: run `pgtenant bootstrap` first to create it",
+        migrate.stdout.contains(&format!(
+            "{}: warning: the modules' privileges wait for service role {}; run `pgtenant bootstrap` to create it and grant them",
+            p.db, p.svc
+        )),
+        "{}",
+        migrate.stdout
+    );
+    let first = p.must(&["bootstrap"]).await;
+    assert!(
+        first.stdout.contains(&format!(
+            "grant the privileges of module audit on schema pgtenant to {} (3 privileges)",
             p.svc
         )),
         "{}",
-        run.stderr
+        first.stdout
     );
+    let again = p.must(&["bootstrap"]).await;
+    assert!(
+        !again.stdout.contains("privileges of module"),
+        "{}",
+        again.stdout
+    );
+
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!(
+        "GRANT UPDATE, DELETE ON pgtenant.audit_log TO {}",
+        p.svc
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let widened = p.must(&["bootstrap"]).await;
+    assert!(
+        widened.stdout.contains("privileges of module audit"),
+        "{}",
+        widened.stdout
+    );
+    let privileges: Vec<String> = sqlx::query_scalar(
+        "SELECT privilege_type::text FROM information_schema.role_table_grants \
+         WHERE grantee = $1 AND table_schema = 'pgtenant' AND table_name = 'audit_log' ORDER BY 1",
+    )
+    .bind(&p.svc)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(privileges, ["INSERT", "SELECT"]);
+    drop(admin);
+    drop(server);
 }
 
 impl Project {

@@ -489,26 +489,45 @@ async fn verify_example(example: &str) -> Vec<(String, i32, Vec<String>)> {
             .map(|s| p.dir.path().join(s))
             .unwrap_or_else(|| p.dir.path().join("schema").join(name));
         let mut admin = p.admin_conn().await;
-        sqlx::raw_sql(&sql_of(&schema_dir))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let table = |v: &toml::Value| TenancyRules::parse_table_name(v.as_str().unwrap()).unwrap();
-        let cfg = TenancyRules {
-            column: tenancy["column"].as_str().unwrap().to_owned(),
-            setting: tenancy["setting"].as_str().unwrap().to_owned(),
-            user_setting: None,
-            root_table: Some(table(&tenancy["root_table"])),
-            global_tables: tenancy
-                .get("global_tables")
-                .and_then(|g| g.as_array())
-                .map(|a| a.iter().map(table).collect())
-                .unwrap_or_default(),
-            definer_api: Vec::new(),
-        };
-        pgtenant_schema::tenancy::apply(&mut admin, &cfg)
-            .await
-            .unwrap();
+        if db.get("modules").is_some() {
+            // The schema files hold only the user's part; the migrations
+            // (under the renamed database's folder) hold the modules' SQL
+            // too, and `seed setup` loads the modules' catalogs.
+            copy_dir(
+                &p.dir.path().join("migrations").join(name),
+                &p.dir.path().join("migrations").join(&p.db),
+            );
+            let steps: [&[&str]; 2] = [
+                &["migrate", "--db", &p.db],
+                &["seed", "setup", "--db", &p.db],
+            ];
+            for args in steps {
+                let run = p.run(args).await;
+                assert_eq!(run.code, 0, "{example}/{name} {args:?}: {run:?}");
+            }
+        } else {
+            sqlx::raw_sql(&sql_of(&schema_dir))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let table =
+                |v: &toml::Value| TenancyRules::parse_table_name(v.as_str().unwrap()).unwrap();
+            let cfg = TenancyRules {
+                column: tenancy["column"].as_str().unwrap().to_owned(),
+                setting: tenancy["setting"].as_str().unwrap().to_owned(),
+                user_setting: None,
+                root_table: Some(table(&tenancy["root_table"])),
+                global_tables: tenancy
+                    .get("global_tables")
+                    .and_then(|g| g.as_array())
+                    .map(|a| a.iter().map(table).collect())
+                    .unwrap_or_default(),
+                definer_api: Vec::new(),
+            };
+            pgtenant_schema::tenancy::apply(&mut admin, &cfg)
+                .await
+                .unwrap();
+        }
         // Setup and demo seeds: existing rows are what verify copies.
         for kind in ["setup", "demo"] {
             let dir = p.dir.path().join("seeds").join(name).join(kind);

@@ -233,12 +233,3 @@ REVOKE EXECUTE ON FUNCTION
   {{schema}}.api_key_rotate(bigint, text, bytea, interval),
   {{schema}}.api_keys_list()
   FROM PUBLIC;
-GRANT USAGE ON SCHEMA {{schema}} TO {{service_role}};
-GRANT SELECT ON {{schema}}.api_keys TO {{service_role}};
-GRANT EXECUTE ON FUNCTION
-  {{schema}}.api_key_create(text, text[], text, bytea, timestamptz),
-  {{schema}}.api_key_verify(text, bytea),
-  {{schema}}.api_key_revoke(bigint),
-  {{schema}}.api_key_rotate(bigint, text, bytea, interval),
-  {{schema}}.api_keys_list()
-  TO {{service_role}};

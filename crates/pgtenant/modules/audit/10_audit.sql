@@ -124,10 +124,6 @@ CREATE POLICY audit_log_append ON {{schema}}.audit_log
   FOR INSERT
   WITH CHECK ({{tenant_column}} = (SELECT NULLIF(current_setting({{tenant_setting}}, true), '')::{{tenant_cast}}));
 
--- No UPDATE, DELETE or TRUNCATE privilege either, and nothing on the heads.
-GRANT USAGE ON SCHEMA {{schema}} TO {{service_role}};
-GRANT SELECT, INSERT ON {{schema}}.audit_log TO {{service_role}};
-
 -- Record an event for the current tenant and user (the settings): the
 -- call any client makes. Returns the new row's seq.
 CREATE FUNCTION {{schema}}.audit(

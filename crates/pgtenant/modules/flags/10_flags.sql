@@ -89,13 +89,6 @@ CREATE POLICY flag_overrides_read ON {{schema}}.flag_overrides
   FOR SELECT
   USING ({{tenant_column}} = (SELECT NULLIF(current_setting({{tenant_setting}}, true), '')::{{tenant_cast}}));
 
--- The service role {{service_role}} only reads: definitions, plans and
--- overrides are written by the admin (`pgtenant flags set`) or the
--- superadmin path, never by a tenant's request.
-GRANT USAGE ON SCHEMA {{schema}} TO {{service_role}};
-GRANT SELECT ON {{schema}}.plans, {{schema}}.flags, {{schema}}.flags_version,
-  {{schema}}.tenant_plans, {{schema}}.flag_overrides TO {{service_role}};
-
 -- Every flag's value for the current tenant (the setting); no tenant set:
 -- overrides and plans match nothing, so defaults (and plan minimums fail).
 CREATE FUNCTION {{schema}}.flag_values() RETURNS TABLE (key text, enabled boolean)

@@ -271,12 +271,3 @@ REVOKE EXECUTE ON FUNCTION
   {{schema}}.invite_revoke(bigint),
   {{schema}}.invites_pending()
   FROM PUBLIC;
-GRANT USAGE ON SCHEMA {{schema}} TO {{service_role}};
-GRANT SELECT ON {{schema}}.invites TO {{service_role}};
-GRANT EXECUTE ON FUNCTION
-  {{schema}}.invite_create(text, text, text, bytea, interval, text),
-  {{schema}}.invite_accept(text, bytea, text, text),
-  {{schema}}.invite_resend(bigint, text, bytea, interval),
-  {{schema}}.invite_revoke(bigint),
-  {{schema}}.invites_pending()
-  TO {{service_role}};

@@ -1,5 +1,5 @@
--- rbac: who may read and write what. The service role {{service_role}}
--- reads the catalog, manages its tenant's roles and grants under row-level
+-- rbac: who may read and write what (the privileges are in
+-- 90_grants.sql). The service role reads the catalog, manages its tenant's roles and grants under row-level
 -- security, and reads only its own effective permissions; it never writes
 -- the catalog, the effective table or the version.
 --
@@ -34,11 +34,6 @@ CREATE POLICY effective_permissions_own ON {{schema}}.effective_permissions
   FOR SELECT
   USING ({{tenant_column}} = (SELECT NULLIF(current_setting({{tenant_setting}}, true), '')::{{tenant_cast}})
          AND user_id = (SELECT NULLIF(current_setting({{user_setting}}, true), '')::{{user_cast}}));
-
-GRANT USAGE ON SCHEMA {{schema}} TO {{service_role}};
-GRANT SELECT ON {{schema}}.permissions, {{schema}}.rbac_version, {{schema}}.effective_permissions
-  TO {{service_role}};
-GRANT SELECT, INSERT, UPDATE, DELETE ON {{schema}}.roles, {{schema}}.role_grants TO {{service_role}};
 
 -- The maintenance functions are for the triggers only.
 REVOKE EXECUTE ON FUNCTION

@@ -278,14 +278,3 @@ REVOKE EXECUTE ON FUNCTION
   {{schema}}.sessions_list(),
   {{schema}}.sessions_prune(interval)
   FROM PUBLIC;
-GRANT USAGE ON SCHEMA {{schema}} TO {{service_role}};
-GRANT SELECT ON {{schema}}.sessions TO {{service_role}};
-GRANT EXECUTE ON FUNCTION
-  {{schema}}.session_create(text, text, text, bytea, text, interval, interval, interval),
-  {{schema}}.session_refresh(text, bytea, text, bytea),
-  {{schema}}.session_revoke(bigint),
-  {{schema}}.session_revoke_user(text),
-  {{schema}}.session_revoke_tenant(),
-  {{schema}}.sessions_list(),
-  {{schema}}.sessions_prune(interval)
-  TO {{service_role}};

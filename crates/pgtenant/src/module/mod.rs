@@ -2,8 +2,11 @@
 //! policies in their own schema), rendered from templates with a few named
 //! parameters, plus optional setup seeds. See `crates/pgtenant/modules/`.
 //!
-//! The library only renders the SQL. The CLI adds it to the desired schema
-//! before the diff, so `generate` writes it into an ordinary migration.
+//! The library only renders the SQL. The CLI adds the schema SQL to the
+//! desired schema before the diff, so `generate` writes it into an ordinary
+//! migration; the grants to the service role are not schema (a role name
+//! belongs to an environment), so the CLI applies them with bootstrap, for
+//! the role the manifest names, and never writes them into a migration.
 
 mod error;
 mod params;
@@ -35,8 +38,13 @@ pub struct Module {
     pub docs: &'static str,
     /// Modules whose SQL this one's needs, rendered before it.
     pub requires: &'static [&'static str],
-    /// Schema SQL, applied in this order.
+    /// Schema SQL, applied in this order. Grants nothing to the service
+    /// role (see `grants`).
     pub sql: &'static [ModuleFile],
+    /// The service role's privileges on the module's objects: GRANT
+    /// statements that use only the `schema` and `service_role`
+    /// parameters, applied after the schema SQL.
+    pub grants: &'static [ModuleFile],
     /// Idempotent setup seeds, applied in this order after the schema.
     pub setup: &'static [ModuleFile],
     /// Tables (in the module schema) that carry the tenant column but
@@ -60,9 +68,26 @@ pub struct RenderedFile {
 }
 
 impl Module {
-    /// The schema SQL with `params` substituted, one entry per file.
+    /// The schema SQL with `params` substituted, one entry per file
+    /// (without the grants: [`Module::render_grants`]).
     pub fn render(&self, params: &ModuleParams) -> Result<Vec<RenderedFile>, ModuleError> {
         self.render_files(self.sql, params)
+    }
+
+    /// The grants of the module's objects in `schema` to `service_role`.
+    /// They need no other parameter, so they can be applied where only the
+    /// manifest is known (bootstrap).
+    pub fn render_grants(
+        &self,
+        schema: &str,
+        service_role: &str,
+    ) -> Result<Vec<RenderedFile>, ModuleError> {
+        // The key types are unused: grant files name only the schema and
+        // the role (a test holds every module to it).
+        let params = ModuleParams::new(crate::TenantKeyType::Uuid, crate::TenantKeyType::Uuid)
+            .schema(schema)
+            .service_role(service_role);
+        self.render_files(self.grants, &params)
     }
 
     /// The setup seeds with `params` substituted.
@@ -70,9 +95,11 @@ impl Module {
         self.render_files(self.setup, params)
     }
 
-    /// The schema SQL as one script, files in order.
+    /// The schema SQL and then the grants as one script, files in order:
+    /// the module applied by hand, as one client would.
     pub fn render_script(&self, params: &ModuleParams) -> Result<String, ModuleError> {
-        let files = self.render(params)?;
+        let mut files = self.render(params)?;
+        files.extend(self.render_files(self.grants, params)?);
         let mut out = String::new();
         for f in files {
             out.push_str(&format!("-- module {}\n", f.name));

@@ -24,6 +24,7 @@ const RBAC: Module = Module {
         module_file!("rbac", "30_maintain.sql"),
         module_file!("rbac", "40_access.sql"),
     ],
+    grants: &[module_file!("rbac", "90_grants.sql")],
     setup: &[],
     self_policed_tables: &["roles", "role_grants", "effective_permissions"],
     service_definer_functions: &[],
@@ -36,6 +37,7 @@ const AUDIT: Module = Module {
     docs: include_str!("../../modules/audit/README.md"),
     requires: &[],
     sql: &[module_file!("audit", "10_audit.sql")],
+    grants: &[module_file!("audit", "90_grants.sql")],
     setup: &[],
     self_policed_tables: &["audit_log"],
     service_definer_functions: &[],
@@ -48,6 +50,7 @@ const FLAGS: Module = Module {
     docs: include_str!("../../modules/flags/README.md"),
     requires: &[],
     sql: &[module_file!("flags", "10_flags.sql")],
+    grants: &[module_file!("flags", "90_grants.sql")],
     setup: &[],
     self_policed_tables: &["tenant_plans", "flag_overrides"],
     service_definer_functions: &[],
@@ -61,6 +64,7 @@ const INVITES: Module = Module {
     docs: include_str!("../../modules/invites/README.md"),
     requires: &["rbac"],
     sql: &[module_file!("invites", "10_invites.sql")],
+    grants: &[module_file!("invites", "90_grants.sql")],
     setup: &[],
     self_policed_tables: &["invites"],
     service_definer_functions: &[
@@ -79,6 +83,7 @@ const SESSIONS: Module = Module {
     docs: include_str!("../../modules/sessions/README.md"),
     requires: &[],
     sql: &[module_file!("sessions", "10_sessions.sql")],
+    grants: &[module_file!("sessions", "90_grants.sql")],
     setup: &[],
     self_policed_tables: &["sessions"],
     service_definer_functions: &[
@@ -98,6 +103,7 @@ const API_KEYS: Module = Module {
     docs: include_str!("../../modules/api_keys/README.md"),
     requires: &["rbac"],
     sql: &[module_file!("api_keys", "10_api_keys.sql")],
+    grants: &[module_file!("api_keys", "90_grants.sql")],
     setup: &[],
     self_policed_tables: &["api_keys"],
     service_definer_functions: &[
@@ -164,6 +170,37 @@ mod tests {
         }
     }
 
+    /// The schema SQL never names the service role (migrations carry it,
+    /// and a role name belongs to an environment); the grant files name
+    /// only the schema and the role, and hold nothing but GRANTs.
+    #[test]
+    fn grants_are_apart_from_the_schema_and_need_only_schema_and_role() {
+        for m in all() {
+            for f in m.sql.iter().chain(m.setup) {
+                assert!(
+                    !f.text.contains("{{service_role}}"),
+                    "{}/{} names the service role",
+                    m.name,
+                    f.name
+                );
+            }
+            assert!(!m.grants.is_empty(), "{}", m.name);
+            for f in m.render_grants("app_modules", "svc_app").unwrap() {
+                let code: Vec<&str> = f
+                    .sql
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("--") && !l.trim().is_empty())
+                    .collect();
+                let statements = code.join("\n");
+                for s in statements.split(';').filter(|s| !s.trim().is_empty()) {
+                    assert!(s.trim_start().starts_with("GRANT "), "{}: {s}", f.name);
+                    assert!(s.trim_end().ends_with("TO svc_app"), "{}: {s}", f.name);
+                }
+                assert!(statements.contains("app_modules."), "{}", f.name);
+            }
+        }
+    }
+
     #[test]
     fn every_required_module_exists_and_is_not_circular() {
         for m in all() {
@@ -180,7 +217,7 @@ mod tests {
     fn service_definer_functions_are_declared_exactly() {
         const CREATE: &str = "CREATE FUNCTION {{schema}}.";
         for m in all() {
-            let text: String = m.sql.iter().map(|f| f.text).collect();
+            let text: String = m.sql.iter().chain(m.grants).map(|f| f.text).collect();
             let mut definer = Vec::new();
             for chunk in text.split(CREATE).skip(1) {
                 let name = &chunk[..chunk.find('(').unwrap()];

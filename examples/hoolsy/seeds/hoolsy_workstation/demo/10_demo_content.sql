@@ -29,8 +29,9 @@ INSERT INTO ws_media_variants (media_variant_id, media_asset_id, tenant_id, vari
    '00000000-0000-4000-8000-00000000d001', 'thumbnail', 'image/jpeg', 'demo/pilot.jpg', 640, 360, 'ready')
 ON CONFLICT (media_variant_id) DO NOTHING;
 
--- A tenant-owned custom role next to the global ones.
-INSERT INTO ws_roles (role_id, tenant_id, name, scope, allow, deny) VALUES
-  ('00000000-0000-4000-8000-00000000e001', '00000000-0000-4000-8000-00000000d001',
-   'editor', 'tenant', '["content.*", "media.*"]', '["content.projects.delete"]')
-ON CONFLICT (role_id) DO NOTHING;
+-- A tenant-owned custom role next to the global ones (the rbac module's
+-- roles table; tenant_id set = this tenant's own role).
+INSERT INTO pgtenant.roles (tenant_id, name, description, allow, deny) VALUES
+  ('00000000-0000-4000-8000-00000000d001', 'editor', 'Edits content and media',
+   '{content.*,media.*}', '{content.projects.delete}')
+ON CONFLICT ON CONSTRAINT roles_tenant_name_key DO NOTHING;
