@@ -300,6 +300,19 @@ SELECT coalesce(array_agg(x ORDER BY x), '{}')::text[] FROM (
      AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $2)
 ) privileges";
 
+/// What [`ensure_grants`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleGrants {
+    /// No modules, or the privileges were already the modules' own.
+    Unchanged,
+    /// The privileges were changed to the modules' own.
+    Changed,
+    /// The modules' objects are not there yet (migrations pending).
+    ObjectsMissing,
+    /// The service role does not exist yet (bootstrap has not run).
+    RoleMissing,
+}
+
 /// Give `db`'s service role exactly the privileges its modules' grant files
 /// name on the objects in the modules' schema, in the caller's transaction:
 /// everything it held there is revoked, then the grants run, so a privilege
@@ -311,11 +324,11 @@ pub async fn ensure_grants(
     tx: &mut sqlx::PgConnection,
     db: &Database,
     out: &mut Vec<String>,
-) -> Result<()> {
+) -> Result<ModuleGrants> {
     use anyhow::Context as _;
     let modules = of(db)?;
     if modules.is_empty() {
-        return Ok(());
+        return Ok(ModuleGrants::Unchanged);
     }
     let schema = db.module_schema.as_str();
     let role = db.service_role.name.as_str();
@@ -328,7 +341,7 @@ pub async fn ensure_grants(
         out.push(format!(
             "warning: the modules' privileges wait for service role {role}; run `pgtenant bootstrap` to create it and grant them"
         ));
-        return Ok(());
+        return Ok(ModuleGrants::RoleMissing);
     }
     let mut files = Vec::new();
     for m in &modules {
@@ -369,7 +382,7 @@ pub async fn ensure_grants(
             sqlx::raw_sql("ROLLBACK TO SAVEPOINT pgtenant_module_grants")
                 .execute(&mut *tx)
                 .await?;
-            return Ok(());
+            return Ok(ModuleGrants::ObjectsMissing);
         }
         return Err(e).with_context(|| {
             format!(
@@ -386,7 +399,10 @@ pub async fn ensure_grants(
         .bind(role)
         .fetch_one(&mut *tx)
         .await?;
-    if before != after {
+    if before == after {
+        return Ok(ModuleGrants::Unchanged);
+    }
+    {
         let names: Vec<&str> = modules.iter().map(|m| m.name).collect();
         out.push(format!(
             "grant the privileges of module{} {} on schema {schema} to {role} ({} privilege{})",
@@ -396,7 +412,7 @@ pub async fn ensure_grants(
             if after.len() == 1 { "" } else { "s" },
         ));
     }
-    Ok(())
+    Ok(ModuleGrants::Changed)
 }
 
 /// [`ensure_grants`] on its own connection and transaction (after
@@ -416,4 +432,50 @@ pub async fn apply_grants(admin_url: &str, db: &Database) -> Result<Vec<String>>
         .into_iter()
         .map(|l| format!("{}: {l}", db.name))
         .collect())
+}
+
+/// What is wrong with `db`'s modules on the live database (empty: nothing):
+/// each self-policed table exists with row level security enabled and a
+/// policy, and the service role holds exactly the privileges the modules'
+/// grant files give it (found by applying them in a transaction that is
+/// rolled back). Doctor and verify report these.
+pub async fn problems(conn: &mut sqlx::PgConnection, db: &Database) -> Result<Vec<String>> {
+    use sqlx::Connection as _;
+    let mut problems = Vec::new();
+    for t in self_policed_tables(db)? {
+        let state: Option<(bool, i64)> = sqlx::query_as(
+            "SELECT c.relrowsecurity, (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) \
+             FROM pg_class c WHERE c.oid = to_regclass($1)",
+        )
+        .bind(t.sql())
+        .fetch_optional(&mut *conn)
+        .await?;
+        match state {
+            None => problems.push(format!("table {t} is missing; run `pgtenant migrate`")),
+            Some((rls, policies)) if !rls || policies == 0 => problems.push(format!(
+                "table {t} has no row level security or no policy; run `pgtenant generate` and `pgtenant migrate`"
+            )),
+            Some(_) => {}
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(problems);
+    }
+    let mut tx = conn.begin().await?;
+    let found = ensure_grants(&mut tx, db, &mut Vec::new()).await?;
+    tx.rollback().await?;
+    let role = &db.service_role.name;
+    match found {
+        ModuleGrants::Unchanged => {}
+        ModuleGrants::Changed => problems.push(format!(
+            "service role {role} does not hold exactly the modules' privileges; run `pgtenant bootstrap`"
+        )),
+        ModuleGrants::ObjectsMissing => {
+            problems.push("the modules' objects are missing; run `pgtenant migrate`".to_owned());
+        }
+        ModuleGrants::RoleMissing => problems.push(format!(
+            "service role {role} does not exist; run `pgtenant bootstrap`"
+        )),
+    }
+    Ok(problems)
 }

@@ -5,7 +5,10 @@
 //! service role is never superuser, never BYPASSRLS, never owns anything,
 //! cannot create temporary tables); tables with row counts and RLS state;
 //! with tenancy on, every table carrying the tenant column (except global
-//! tables) has RLS enabled and forced. Any failed check makes the exit code 1.
+//! tables) has RLS enabled and forced. With modules: their tables are
+//! listed (marked `module`), each self-policed one has RLS enabled and a
+//! policy, and the service role holds exactly the privileges the modules'
+//! grant files give it. Any failed check makes the exit code 1.
 
 use crate::context::Context;
 use crate::db::{self, Login};
@@ -40,6 +43,8 @@ pub struct TableInfo {
     pub policies: i64,
     /// Carries the tenant column and is not a global table (tenancy on).
     pub tenant_scoped: bool,
+    /// A table of the database's modules (in the modules' schema).
+    pub module: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,7 +108,14 @@ pub async fn run(ctx: &Context, args: &DoctorArgs) -> Result<Report> {
                     ti.rows.to_string(),
                     rls.to_owned(),
                     ti.policies.to_string(),
-                    if ti.tenant_scoped { "yes" } else { "no" }.to_owned(),
+                    if ti.module {
+                        "module"
+                    } else if ti.tenant_scoped {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .to_owned(),
                 ]);
             }
             human.push('\n');
@@ -226,8 +238,40 @@ async fn examine(
             );
         }
     }
+    if !database.modules.is_empty() {
+        module_checks(&mut dbconn, database, &mut report).await?;
+    }
     let _ = dbconn.close().await;
     Ok(report)
+}
+
+/// The modules' tables and the service role's privileges on them
+/// ([`crate::modules::problems`]), one check.
+async fn module_checks(
+    conn: &mut PgConnection,
+    database: &Database,
+    report: &mut DatabaseReport,
+) -> Result<()> {
+    let names: Vec<&str> = crate::modules::of(database)?
+        .iter()
+        .map(|m| m.name)
+        .collect();
+    let label = format!("modules {}", names.join(", "));
+    let problems = crate::modules::problems(conn, database).await?;
+    if problems.is_empty() {
+        let tables = report.tables.iter().filter(|t| t.module).count();
+        report.check(
+            label,
+            true,
+            format!(
+                "{tables} table(s) in schema {}, each tenant one under its own policies; the service role holds exactly the modules' privileges",
+                database.module_schema
+            ),
+        );
+    } else {
+        report.check(label, false, problems.join("; "));
+    }
+    Ok(())
 }
 
 /// What is wrong with a login role (empty: nothing).
@@ -307,17 +351,24 @@ async fn tables(conn: &mut PgConnection, database: &Database) -> Result<Vec<Tabl
         .as_ref()
         .map(|t| t.column.clone())
         .unwrap_or_default();
+    // The modules' schema is listed when the database has modules (without
+    // the journal's own tables, which share the default one).
+    let module_schema = (!database.modules.is_empty()).then_some(database.module_schema.as_str());
     let rows = sqlx::query(
         "SELECT n.nspname::text AS schema, c.relname::text AS name, c.relrowsecurity, c.relforcerowsecurity,
            (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = $1
-                   AND a.attnum > 0 AND NOT a.attisdropped) AS has_column
+                   AND a.attnum > 0 AND NOT a.attisdropped) AS has_column,
+           n.nspname = $2 AS module
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-           AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'pgtenant')
+           AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+           AND (n.nspname <> 'pgtenant'
+                OR ($2 = 'pgtenant' AND c.relname NOT IN ('migrations', 'seeds')))
          ORDER BY 1, 2",
     )
     .bind(&column)
+    .bind(module_schema)
     .fetch_all(&mut *conn)
     .await
     .context("listing tables")?;
@@ -332,7 +383,9 @@ async fn tables(conn: &mut PgConnection, database: &Database) -> Result<Vec<Tabl
         .fetch_one(&mut *conn)
         .await
         .with_context(|| format!("counting rows of {schema}.{name}"))?;
+        let module: bool = row.get::<Option<bool>, _>("module").unwrap_or(false);
         let tenant_scoped = match &database.tenancy {
+            Some(_) if module => false,
             Some(t) => {
                 let qualified = format!("{schema}.{name}");
                 row.get::<bool, _>("has_column")
@@ -351,6 +404,7 @@ async fn tables(conn: &mut PgConnection, database: &Database) -> Result<Vec<Tabl
             rls_forced: row.get("relforcerowsecurity"),
             policies: row.get("policies"),
             tenant_scoped,
+            module,
         });
     }
     Ok(out)

@@ -2,7 +2,9 @@
 //! databases (the engine is `pgtenant::verify`). Exit 1 when any error
 //! finding or failed check remains; databases with tenancy off are listed
 //! and skipped. Checks that were proven are summarised per table; `-v`
-//! lists every one.
+//! lists every one. A database with modules also has its modules' tables
+//! checked: each self-policed one under row level security with its
+//! policies, the service role holding exactly the modules' privileges.
 
 use crate::context::Context;
 use crate::db::{self, Login};
@@ -27,6 +29,8 @@ enum DatabaseResult {
     Skipped { name: String, reason: String },
     Verified {
         passed: bool,
+        /// What is wrong with the modules' tables and privileges.
+        module_problems: Vec<String>,
         #[serde(flatten)]
         report: pgtenant::verify::Report,
     },
@@ -56,6 +60,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<Report> {
         let catalog = pgtenant_schema::introspect(&mut conn)
             .await
             .with_context(|| format!("reading the schema of database {}", database.name))?;
+        let module_problems = crate::modules::problems(&mut conn, database).await?;
         let _ = conn.close().await;
         let login = Login {
             user: &database.service_role.name,
@@ -75,9 +80,11 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<Report> {
             Detail::Summary
         };
         human.push_str(&report.render_with(detail));
+        human.push_str(&modules_line(database, &module_problems)?);
         human.push('\n');
         results.push(DatabaseResult::Verified {
-            passed: report.passed(),
+            passed: report.passed() && module_problems.is_empty(),
+            module_problems,
             report,
         });
     }
@@ -87,6 +94,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<Report> {
             DatabaseResult::Verified {
                 passed: false,
                 report,
+                ..
             } => Some(report.database.as_str()),
             _ => None,
         })
@@ -104,5 +112,27 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<Report> {
         report
     } else {
         report.with_status(ExitStatus::Failed)
+    })
+}
+
+/// The modules' line of a database's report (empty without modules).
+fn modules_line(database: &crate::manifest::Database, problems: &[String]) -> Result<String> {
+    let modules = crate::modules::of(database)?;
+    if modules.is_empty() {
+        return Ok(String::new());
+    }
+    let names: Vec<&str> = modules.iter().map(|m| m.name).collect();
+    let tables = crate::modules::self_policed_tables(database)?.len();
+    Ok(if problems.is_empty() {
+        format!(
+            "  ok      modules {}: {tables} tenant table(s) under their own policies; the service role holds exactly the modules' privileges\n",
+            names.join(", ")
+        )
+    } else {
+        format!(
+            "  FAIL    modules {}: {}\n",
+            names.join(", "),
+            problems.join("; ")
+        )
     })
 }

@@ -415,3 +415,86 @@ async fn token_modules_need_rbac_and_their_api_passes_the_lints() {
         "PUBLIC may execute an rbac maintenance function"
     );
 }
+
+/// Doctor and verify know the modules' tables: doctor lists them (marked
+/// `module`), both check their policies and the service role's
+/// privileges, and both fail, saying what to run, on a privilege wider
+/// than the modules give or on a module table without row level security.
+#[tokio::test]
+async fn doctor_and_verify_check_the_modules_tables_and_privileges() {
+    let p = Project::with_modules("\"rbac\", \"audit\"");
+    p.must(&["bootstrap"]).await;
+    p.must(&["generate", "--db", &p.db, "--name", "init"]).await;
+    p.must(&["migrate"]).await;
+    let doctor = p.must(&["doctor"]).await;
+    assert!(
+        doctor.stdout.contains(
+            "  ok    modules rbac, audit: 7 table(s) in schema pgtenant, each tenant one under its own policies; \
+             the service role holds exactly the modules' privileges"
+        ),
+        "{}",
+        doctor.stdout
+    );
+    let roles_line = doctor
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("pgtenant.roles "))
+        .unwrap_or_else(|| panic!("{}", doctor.stdout));
+    assert!(roles_line.ends_with("module"), "{roles_line}");
+    let verify = p.must(&["verify"]).await;
+    assert!(
+        verify.stdout.contains(
+            "  ok      modules rbac, audit: 4 tenant table(s) under their own policies; \
+             the service role holds exactly the modules' privileges"
+        ),
+        "{}",
+        verify.stdout
+    );
+
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!("GRANT DELETE ON pgtenant.audit_log TO {}", p.svc))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let wider = format!(
+        "service role {} does not hold exactly the modules' privileges; run `pgtenant bootstrap`",
+        p.svc
+    );
+    let doctor = p.run(&["doctor"]).await;
+    assert_eq!(doctor.code, 1, "{doctor:?}");
+    assert!(
+        doctor
+            .stdout
+            .contains(&format!("  FAIL  modules rbac, audit: {wider}")),
+        "{}",
+        doctor.stdout
+    );
+    let verify = p.run(&["verify"]).await;
+    assert_eq!(verify.code, 1, "{verify:?}");
+    assert!(
+        verify
+            .stdout
+            .contains(&format!("  FAIL    modules rbac, audit: {wider}")),
+        "{}",
+        verify.stdout
+    );
+    // Checking changed nothing; bootstrap takes the privilege back.
+    assert_eq!(p.run(&["doctor"]).await.code, 1);
+    p.must(&["bootstrap"]).await;
+    p.must(&["doctor"]).await;
+
+    sqlx::raw_sql("ALTER TABLE pgtenant.role_grants DISABLE ROW LEVEL SECURITY")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let doctor = p.run(&["doctor"]).await;
+    assert_eq!(doctor.code, 1, "{doctor:?}");
+    assert!(
+        doctor.stdout.contains(
+            "table pgtenant.role_grants has no row level security or no policy; \
+             run `pgtenant generate` and `pgtenant migrate`"
+        ),
+        "{}",
+        doctor.stdout
+    );
+}
