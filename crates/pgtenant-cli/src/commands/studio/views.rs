@@ -9,6 +9,9 @@ use super::state::{App, DbEntry, InForce, Scope};
 use axum::http::StatusCode;
 use maud::{html, Markup, DOCTYPE};
 
+/// Cells longer than this (bytes) may wrap; shorter ones stay on one line.
+const WRAP_AT: usize = 48;
+
 /// `/db/<db>` with the name percent-encoded.
 pub fn db_path(db: &str) -> String {
     segments(&["db", db])
@@ -579,7 +582,7 @@ fn grid(c: &Chrome<'_>, r: &RowsPage<'_>) -> Markup {
                             @for (i, col) in t.columns.iter().enumerate() {
                                 @let cell = &row[i];
                                 @let fk = t.foreign_keys.iter().find(|fk| fk.columns.last() == Some(&col.name));
-                                td.num[col.numeric] {
+                                td.num[col.numeric].wrap[cell.text.as_ref().is_some_and(|t| t.len() > WRAP_AT)] {
                                     @match (&cell.text, fk) {
                                         (None, _) => span.null { "NULL" },
                                         (Some(text), Some(fk)) => {
