@@ -30,8 +30,10 @@ use crate::output::Report;
 use anyhow::{Context as _, Result};
 
 #[derive(Debug, Clone, Default, clap::Args)]
-#[command(after_help = "The studio is read-only: it serves no way to insert, edit or delete \
-rows. A --write mode (changes as the role in force, one transaction each) is a later slice.")]
+#[command(
+    after_help = "The studio is read-only: it serves no way to insert, edit or delete \
+rows. A --write mode (changes as the role in force, one transaction each) is a later slice."
+)]
 pub struct StudioArgs {
     /// Open this database of the manifest first (default: the project page).
     #[arg(long, value_name = "NAME")]

@@ -189,7 +189,12 @@ async fn studio_refuses_requests_without_the_token_or_from_a_foreign_host_or_ori
     assert!(!foreign.body.contains(s.token()) && !origin.body.contains(s.token()));
 
     // The token in the address is traded for a strict cookie.
-    let first = get(&s, &format!("/db/{}?token={}", p.db, s.token()), &[("no-cookie", "")]).await;
+    let first = get(
+        &s,
+        &format!("/db/{}?token={}", p.db, s.token()),
+        &[("no-cookie", "")],
+    )
+    .await;
     assert_eq!(first.status, 303);
     assert_eq!(first.headers["location"], format!("/db/{}", p.db).as_str());
     let cookie = first.headers["set-cookie"].to_str().unwrap();
@@ -205,7 +210,11 @@ async fn studio_refuses_requests_without_the_token_or_from_a_foreign_host_or_ori
         .starts_with("default-src 'none'"));
 
     // Read-only: no route takes a write.
-    for method in [reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::DELETE] {
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
         let path = format!("/db/{}/t/public/projects/rows", p.db);
         let res = http()
             .request(method.clone(), format!("{}{path}", s.base))
@@ -233,8 +242,7 @@ fn text_of(html: &str, id: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     let mut depth = 0i32;
-    let mut chars = rest.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in rest.char_indices() {
         if c == '<' {
             in_tag = true;
             if rest[i..].starts_with("</") {
@@ -296,7 +304,12 @@ async fn studio_pages_render_and_tenant_a_sees_only_its_rows_counts_links_and_ex
     assert_eq!(text_of(&admin.body, "visible-count"), "3 rows");
 
     // Tenant A: the list, the counts, the banner.
-    let a = get(&s, &rows_path(&p, "projects", &format!("?tenant={TENANT_A}")), &[]).await;
+    let a = get(
+        &s,
+        &rows_path(&p, "projects", &format!("?tenant={TENANT_A}")),
+        &[],
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(
         text_of(&a.body, "in-force"),
@@ -310,7 +323,10 @@ async fn studio_pages_render_and_tenant_a_sees_only_its_rows_counts_links_and_ex
         assert!(a.body.contains(name), "{name}");
     }
     assert!(!a.body.contains(B_PROJECT));
-    assert_eq!(text_of(&a.body, "visible-count"), "2 rows visible to this tenant");
+    assert_eq!(
+        text_of(&a.body, "visible-count"),
+        "2 rows visible to this tenant"
+    );
     assert_eq!(
         text_of(&a.body, "total-count"),
         "3 in the table (counted as the admin)"
@@ -327,7 +343,10 @@ async fn studio_pages_render_and_tenant_a_sees_only_its_rows_counts_links_and_ex
     assert_eq!(followed.status, 200);
     let grid = text_of(&followed.body, "rows");
     assert!(grid.contains(ALICE) && !grid.contains(BOB), "{grid}");
-    assert_eq!(text_of(&followed.body, "visible-count"), "1 matching visible to this tenant");
+    assert_eq!(
+        text_of(&followed.body, "visible-count"),
+        "1 matching visible to this tenant"
+    );
     let to_b = get(
         &s,
         &rows_path(
@@ -341,7 +360,10 @@ async fn studio_pages_render_and_tenant_a_sees_only_its_rows_counts_links_and_ex
     assert_eq!(to_b.status, 200);
     let grid = text_of(&to_b.body, "rows");
     assert!(grid.contains("No rows.") && !grid.contains(BOB), "{grid}");
-    assert_eq!(text_of(&to_b.body, "visible-count"), "0 matching visible to this tenant");
+    assert_eq!(
+        text_of(&to_b.body, "visible-count"),
+        "0 matching visible to this tenant"
+    );
 
     // The export, under the same role and tenant.
     let csv_path = format!("/db/{}/t/public/projects/rows.csv?tenant={TENANT_A}", p.db);
@@ -351,7 +373,11 @@ async fn studio_pages_render_and_tenant_a_sees_only_its_rows_counts_links_and_ex
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines[0], "tenant_id,id,name,created_by,created_at");
     assert_eq!(lines.len(), 3, "{}", csv.body);
-    assert!(lines[1..].iter().all(|l| l.starts_with(TENANT_A)), "{}", csv.body);
+    assert!(
+        lines[1..].iter().all(|l| l.starts_with(TENANT_A)),
+        "{}",
+        csv.body
+    );
     let all = get(&s, &format!("/db/{}/t/public/projects/rows.csv", p.db), &[]).await;
     assert_eq!(all.body.lines().count(), 4, "{}", all.body);
     s.stop().await;
@@ -460,10 +486,12 @@ impl Browser {
         // chromedriver takes a moment to listen: a bounded number of tries.
         let mut last = None;
         for _ in 0..100 {
-            match fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&webdriver)
-                .await
+            match fantoccini::ClientBuilder::new(
+                hyper_util::client::legacy::connect::HttpConnector::new(),
+            )
+            .capabilities(caps.clone())
+            .connect(&webdriver)
+            .await
             {
                 Ok(client) => {
                     let shots = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -515,12 +543,21 @@ async fn studio_in_a_browser_tenant_a_sees_only_its_rows() {
     let c = &b.client;
 
     c.goto(&s.url).await.unwrap();
-    assert_eq!(c.current_url().await.unwrap().query(), None, "the token left the address");
+    assert_eq!(
+        c.current_url().await.unwrap().query(),
+        None,
+        "the token left the address"
+    );
     assert!(b.text("main").await.contains("up to date"));
     b.shot("1-project").await;
 
-    c.find(Locator::LinkText(&p.db)).await.unwrap().click().await.unwrap();
-    c.wait_for_find(Locator::Css("h1")).await.unwrap();
+    c.find(Locator::LinkText(&p.db))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("h1")).await.unwrap();
     assert_eq!(b.text("h1").await, format!("Database {}", p.db));
     b.shot("2-database").await;
 
@@ -531,9 +568,12 @@ async fn studio_in_a_browser_tenant_a_sees_only_its_rows() {
         .click()
         .await
         .unwrap();
-    c.wait_for_find(Locator::Id("rows")).await.unwrap();
+    c.wait().for_element(Locator::Id("rows")).await.unwrap();
     let rows = b.text("#rows tbody").await;
-    assert!(rows.contains(B_PROJECT) && rows.contains(A_PROJECTS[0]), "{rows}");
+    assert!(
+        rows.contains(B_PROJECT) && rows.contains(A_PROJECTS[0]),
+        "{rows}"
+    );
     b.shot("3-rows-admin").await;
 
     // Switch to tenant A.
@@ -543,33 +583,51 @@ async fn studio_in_a_browser_tenant_a_sees_only_its_rows() {
         .select_by_value(TENANT_A)
         .await
         .unwrap();
-    c.wait_for(|c| {
-        let c = c.clone();
-        async move { Ok(c.current_url().await?.as_str().contains("tenant=")) }
-    })
-    .await
-    .unwrap();
-    c.wait_for_find(Locator::Css("#in-force.tenant")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#in-force.tenant"))
+        .await
+        .unwrap();
     let rows = b.text("#rows tbody").await;
     for name in A_PROJECTS {
         assert!(rows.contains(name), "{rows}");
     }
     assert!(!rows.contains(B_PROJECT), "{rows}");
-    assert_eq!(b.text("#visible-count").await, "2 rows visible to this tenant");
+    assert_eq!(
+        b.text("#visible-count").await,
+        "2 rows visible to this tenant"
+    );
     assert!(b.text("#in-force").await.contains(&p.svc));
     b.shot("4-rows-tenant-a").await;
 
     // Follow a foreign key as A: still A, Alice's membership only.
-    c.find(Locator::Css("#rows a.fk[href*='/memberships/']")).await.unwrap().click().await.unwrap();
-    c.wait_for_find(Locator::Id("rows")).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/memberships/rows"));
+    c.find(Locator::Css("#rows a.fk[href*='/memberships/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("rows")).await.unwrap();
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/memberships/rows"));
     assert!(b.text("#in-force").await.contains(TENANT_A));
     let rows = b.text("#rows tbody").await;
     assert!(rows.contains(ALICE) && !rows.contains(BOB), "{rows}");
     b.shot("5-fk-memberships-tenant-a").await;
 
-    c.find(Locator::Css("nav.tabs a:last-child")).await.unwrap().click().await.unwrap();
-    c.wait_for_find(Locator::Css("table.grid")).await.unwrap();
+    c.find(Locator::Css("nav.tabs a:last-child"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("table.grid"))
+        .await
+        .unwrap();
     b.shot("6-structure").await;
 
     b.client.clone().close().await.unwrap();

@@ -397,14 +397,11 @@ async fn roles_and_grants(
     let roles = wanted
         .into_iter()
         .map(|(name, part)| RoleRow {
-            attributes: found
-                .iter()
-                .find(|f| f.0 == name)
-                .map(|f| RoleAttributes {
-                    login: f.1,
-                    superuser: f.2,
-                    bypass_rls: f.3,
-                }),
+            attributes: found.iter().find(|f| f.0 == name).map(|f| RoleAttributes {
+                login: f.1,
+                superuser: f.2,
+                bypass_rls: f.3,
+            }),
             name,
             part,
         })
@@ -506,7 +503,18 @@ pub async fn table(
     let columns = columns
         .into_iter()
         .map(
-            |(name, type_text, not_null, default, identity, generated, tns, tname, array, numeric)| {
+            |(
+                name,
+                type_text,
+                not_null,
+                default,
+                identity,
+                generated,
+                tns,
+                tname,
+                array,
+                numeric,
+            )| {
                 Column {
                     name,
                     type_text,
@@ -578,6 +586,8 @@ async fn indexes(pool: &PgPool, oid: Oid) -> Result<Vec<Index>, PageError> {
         .collect())
 }
 
+type ForeignKeyRow = (String, Vec<String>, String, String, Vec<String>, String);
+
 #[derive(Clone, Copy)]
 enum Direction {
     Outgoing,
@@ -604,12 +614,11 @@ async fn foreign_keys(
         key_names("conkey", "conrelid"),
         key_names("confkey", "confrelid"),
     );
-    let rows: Vec<(String, Vec<String>, String, String, Vec<String>, String)> =
-        sqlx::query_as(&sql)
-            .bind(oid)
-            .fetch_all(pool)
-            .await
-            .map_err(internal)?;
+    let rows: Vec<ForeignKeyRow> = sqlx::query_as(&sql)
+        .bind(oid)
+        .fetch_all(pool)
+        .await
+        .map_err(internal)?;
     Ok(rows
         .into_iter()
         .map(
@@ -649,4 +658,3 @@ pub async fn tenants(pool: &PgPool, db: &Database) -> Result<Vec<(String, String
     );
     sqlx::query_as(&sql).fetch_all(pool).await.map_err(internal)
 }
-

@@ -186,7 +186,7 @@ impl<'t> View<'t> {
                 .any(|fk| fk.columns.contains(&col.name))
     }
 
-    fn from_where(&self, binds: &mut Vec<String>, with_cursor: bool) -> String {
+    fn source_sql(&self, binds: &mut Vec<String>, with_cursor: bool) -> String {
         let mut sql = format!(
             " FROM {}",
             quote_qualified(&self.table.schema, &self.table.name)
@@ -252,7 +252,7 @@ impl<'t> View<'t> {
             })
             .collect();
         let mut binds = Vec::new();
-        let from = self.from_where(&mut binds, true);
+        let from = self.source_sql(&mut binds, true);
         let sql = format!(
             "SELECT {}{from}{} LIMIT {}",
             cells.join(", "),
@@ -271,7 +271,7 @@ impl<'t> View<'t> {
             .map(|c| format!("{}::text", quote_ident(&c.name)))
             .collect();
         let mut binds = Vec::new();
-        let from = self.from_where(&mut binds, false);
+        let from = self.source_sql(&mut binds, false);
         (
             format!("SELECT {}{from}{}", cells.join(", "), self.order_by()),
             binds,
@@ -281,7 +281,7 @@ impl<'t> View<'t> {
     /// The rows matching the filters, counted up to [`COUNT_CAP`] + 1.
     pub fn count_sql(&self) -> (String, Vec<String>) {
         let mut binds = Vec::new();
-        let from = self.from_where(&mut binds, false);
+        let from = self.source_sql(&mut binds, false);
         (
             format!(
                 "SELECT count(*) FROM (SELECT 1{from} LIMIT {}) AS capped",

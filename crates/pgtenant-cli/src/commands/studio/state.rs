@@ -94,7 +94,10 @@ pub enum Scope {
     /// The admin connection: every row.
     Admin,
     /// The service role with the tenant (and optionally the user) set.
-    Tenant { tenant: String, user: Option<String> },
+    Tenant {
+        tenant: String,
+        user: Option<String>,
+    },
 }
 
 impl Scope {

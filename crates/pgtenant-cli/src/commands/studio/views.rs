@@ -215,7 +215,7 @@ pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -392,7 +392,7 @@ fn roles_section(cat: &DatabaseCatalog) -> Markup {
 pub fn table_page(c: &Chrome<'_>, t: &Table) -> Markup {
     let db = &c.entry.db.name;
     let crumbs = html! { a href="/" { (c.app.project()) } span.sep { "/" }
-        a href=(c.link(&db_path(db))) { (db) } span.sep { "/" } span { (t.schema) "." (t.name) } };
+    a href=(c.link(&db_path(db))) { (db) } span.sep { "/" } span { (t.schema) "." (t.name) } };
     let main = html! {
         (topbar(c, crumbs))
         (table_heading(c, t, Tab::Structure))
@@ -481,8 +481,13 @@ pub fn rows_page(c: &Chrome<'_>, r: &RowsPage<'_>) -> Markup {
     let t = r.view.table;
     let db = &c.entry.db.name;
     let crumbs = html! { a href="/" { (c.app.project()) } span.sep { "/" }
-        a href=(c.link(&db_path(db))) { (db) } span.sep { "/" } span { (t.schema) "." (t.name) } };
-    let mut keep = c.scope.params().into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Vec<_>>();
+    a href=(c.link(&db_path(db))) { (db) } span.sep { "/" } span { (t.schema) "." (t.name) } };
+    let mut keep = c
+        .scope
+        .params()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect::<Vec<_>>();
     keep.extend(r.params.link_params());
     let rows_path = table_path(db, &t.schema, &t.name, "/rows");
     let csv_path = table_path(db, &t.schema, &t.name, "/rows.csv");
@@ -504,9 +509,8 @@ pub fn rows_page(c: &Chrome<'_>, r: &RowsPage<'_>) -> Markup {
         nav.pager {
             @if r.params.after.is_some() { a.button href=(href(&rows_path, &keep)) { "« First page" } }
             @if let Some(next) = &r.page.next {
-                @let mut p = keep.clone();
-                @let _ = p.push(("after".to_owned(), next.clone()));
-                a.button #next-page href=(href(&rows_path, &p)) { "Next page »" }
+                a.button #next-page href=(href(&rows_path, &with(&keep, [("after".to_owned(), next.clone())]))) {
+                    "Next page »" }
             }
             @if !r.view.pages() { span.muted { "No primary key: the first page only." } }
         }
@@ -552,11 +556,33 @@ fn toolbar(c: &Chrome<'_>, r: &RowsPage<'_>, rows_path: &str) -> Markup {
     }
 }
 
+/// The scope's parameters as owned pairs.
+fn scope_pairs(c: &Chrome<'_>) -> Vec<(String, String)> {
+    c.scope
+        .params()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+}
+
+/// `base` followed by `more`.
+fn with(
+    base: &[(String, String)],
+    more: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(String, String)> {
+    base.iter().cloned().chain(more).collect()
+}
+
 fn without_filter(c: &Chrome<'_>, params: &ViewParams, index: usize) -> Vec<(String, String)> {
     let mut p = params.clone();
     p.filters.remove(index);
     p.after = None;
-    let mut out: Vec<(String, String)> = c.scope.params().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let mut out: Vec<(String, String)> = c
+        .scope
+        .params()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
     out.extend(p.link_params());
     out
 }
@@ -589,8 +615,8 @@ fn grid(c: &Chrome<'_>, r: &RowsPage<'_>) -> Markup {
                                             @let values: Option<Vec<String>> = fk.columns.iter()
                                                 .map(|n| position(n).and_then(|p| row[p].text.clone())).collect();
                                             @if let Some(values) = values {
-                                                @let mut p: Vec<(String, String)> = c.scope.params().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-                                                @let _ = p.extend(fk.target_columns.iter().zip(values).map(|(n, v)| (format!("f.{n}"), v)));
+                                                @let filters = fk.target_columns.iter().zip(values).map(|(n, v)| (format!("f.{n}"), v));
+                                                @let p = with(&scope_pairs(c), filters);
                                                 a.fk href=(href(&table_path(db, &fk.target.schema, &fk.target.name, "/rows"), &p)) { (text) }
                                             } @else { (text) }
                                         },
@@ -627,7 +653,10 @@ mod tests {
 
     #[test]
     fn links_encode_names_and_values() {
-        assert_eq!(table_path("app", "my schema", "a/b", "/rows"), "/db/app/t/my%20schema/a%2Fb/rows");
+        assert_eq!(
+            table_path("app", "my schema", "a/b", "/rows"),
+            "/db/app/t/my%20schema/a%2Fb/rows"
+        );
         assert_eq!(
             href("/x", &[("f.name", "a&b=c"), ("tenant", "é")]),
             "/x?f.name=a%26b%3Dc&tenant=%C3%A9"
