@@ -253,10 +253,13 @@ impl<'t> View<'t> {
             .collect();
         let mut binds = Vec::new();
         let from = self.source_sql(&mut binds, true);
+        // The page is picked in a subquery and only its rows are cast and
+        // cut: with the casts beside the LIMIT the planner prices them for
+        // every row and sorts the whole table instead of reading the index.
+        let order = self.order_by();
         let sql = format!(
-            "SELECT {}{from}{} LIMIT {}",
+            "SELECT {} FROM (SELECT *{from}{order} LIMIT {}) AS page{order}",
             cells.join(", "),
-            self.order_by(),
             PAGE_SIZE + 1
         );
         (sql, binds)
@@ -455,7 +458,8 @@ mod tests {
         assert_eq!(
             sql,
             "SELECT tenant_id::text, id::text, left(name::text, 201), created_by::text \
-             FROM public.projects ORDER BY tenant_id, id LIMIT 51"
+             FROM (SELECT * FROM public.projects ORDER BY tenant_id, id LIMIT 51) AS page \
+             ORDER BY tenant_id, id"
         );
         assert!(binds.is_empty());
     }
@@ -473,10 +477,11 @@ mod tests {
         let (sql, binds) = v.page_sql();
         assert_eq!(
             sql,
-            "SELECT tenant_id::text, id::text, name::text, created_by::text FROM public.projects \
-             WHERE created_by = CAST($1 AS pg_catalog.uuid) AND (name, tenant_id, id) < \
-             (CAST($2 AS pg_catalog.text), CAST($3 AS pg_catalog.uuid), CAST($4 AS pg_catalog.uuid)) \
-             ORDER BY name DESC, tenant_id DESC, id DESC LIMIT 51"
+            "SELECT tenant_id::text, id::text, name::text, created_by::text FROM (SELECT * \
+             FROM public.projects WHERE created_by = CAST($1 AS pg_catalog.uuid) AND \
+             (name, tenant_id, id) < (CAST($2 AS pg_catalog.text), CAST($3 AS pg_catalog.uuid), \
+             CAST($4 AS pg_catalog.uuid)) ORDER BY name DESC, tenant_id DESC, id DESC LIMIT 51) \
+             AS page ORDER BY name DESC, tenant_id DESC, id DESC"
         );
         assert_eq!(binds, ["u1", "b", "t1", "p1"]);
         let (count, binds) = v.count_sql();
