@@ -22,5 +22,6 @@ pub mod restore;
 pub mod rollback;
 pub mod seed;
 pub mod status;
+pub mod studio;
 pub mod up;
 pub mod verify;

@@ -75,6 +75,9 @@ enum Command {
     Migrate(commands::migrate::MigrateArgs),
     /// Applied / pending / changed / missing migrations of each database.
     Status(commands::status::StatusArgs),
+    /// A local web UI (127.0.0.1, per-run token) to browse the databases as
+    /// the admin or as a tenant; read-only (--write is a later slice).
+    Studio(commands::studio::StudioArgs),
     /// Undo the newest migrations with their down sections.
     Rollback(commands::rollback::RollbackArgs),
     /// Load setup seeds, or demo seeds (gated).
@@ -106,6 +109,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Up(args) => commands::up::run(ctx, args).await,
         Command::Migrate(args) => commands::migrate::run(ctx, args).await,
         Command::Status(args) => commands::status::run(ctx, args).await,
+        Command::Studio(args) => commands::studio::run(ctx, args).await,
         Command::Rollback(args) => commands::rollback::run(ctx, args).await,
         Command::Seed(args) => commands::seed::run(ctx, args).await,
         Command::Reset(args) => commands::reset::run(ctx, args).await,

@@ -90,6 +90,19 @@ pub fn stderr_line(line: impl std::fmt::Display) {
     eprintln!("{line}");
 }
 
+/// The studio's address, on stdout as soon as it listens, whatever `-q`
+/// says: one stable line `pgtenant studio: http://127.0.0.1:PORT/?token=…`
+/// (with `--json`, one line `{"studio_url": "…"}`). The token in it is the
+/// only way in; it is printed here and nowhere else.
+pub fn studio_url(ctx: &Context, url: &str) {
+    if ctx.json() {
+        println!("{}", serde_json::json!({ "studio_url": url }));
+    } else {
+        println!("pgtenant studio: {url}");
+        eprintln!("read-only; Ctrl-C stops it");
+    }
+}
+
 /// A plain text table: columns padded to their widest cell.
 #[derive(Debug, Default)]
 pub struct Table {

@@ -13,6 +13,7 @@ mod manifest;
 mod migrate;
 mod modules;
 mod nuke;
+mod studio;
 mod support;
 mod verify;
 mod workflow;
