@@ -119,7 +119,9 @@ fn cascade_lints(
                         name: c.name.clone(),
                     },
                     format!(
-                        "foreign key {} from tenant table {} to global table {} has {}, and the                          service role may change {}: one tenant changing a row of it rewrites                          or deletes the rows of every tenant, bypassing row level security",
+                        "foreign key {} from tenant table {} to global table {} has {}, and the \
+                         service role may change {}: one tenant changing a row of it rewrites \
+                         or deletes the rows of every tenant, bypassing row level security",
                         c.name,
                         t.name,
                         target.table,
@@ -128,7 +130,9 @@ fn cascade_lints(
                     ),
                 )
                 .suggest(format!(
-                    "recreate {} with ON DELETE RESTRICT / ON UPDATE RESTRICT (the default NO                      ACTION also works), or make {} read-only for the service role (remove it                      from writable_global_tables / [database.grants])",
+                    "recreate {} with ON DELETE RESTRICT / ON UPDATE RESTRICT (the default NO \
+                         ACTION also works), or make {} read-only for the service role (remove it \
+                         from writable_global_tables / [database.grants])",
                     quote_ident(&c.name),
                     target.table
                 )),

@@ -213,3 +213,87 @@ async fn a_privilege_name_the_manifest_cannot_grant_is_an_error_with_its_line() 
         );
     }
 }
+
+/// Load `schema` after bootstrap, isolate its tenant tables as `generate`
+/// would, and bootstrap again as `up` does after migrate.
+async fn isolated(p: &Project, schema: &str) {
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(schema).execute(&mut admin).await.unwrap();
+    let cfg = pgtenant_schema::tenancy::TenancyRules {
+        root_table: Some(pgtenant_schema::model::QualName::new("public", "tenants")),
+        ..pgtenant_schema::tenancy::TenancyRules::new("tenant_id", "app.tenant_id")
+    };
+    pgtenant_schema::tenancy::apply(&mut admin, &cfg)
+        .await
+        .unwrap();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+}
+
+#[tokio::test]
+async fn verify_reports_a_cascading_key_to_a_writable_global_parent() {
+    let p = Project::new();
+    p.write_manifest(&manifest(&p, "writable_global_tables = [\"plans\"]", ""));
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    isolated(
+        &p,
+        "CREATE TABLE tenants (id uuid PRIMARY KEY);
+         CREATE TABLE plans (id int PRIMARY KEY);
+         CREATE TABLE subscriptions (id int PRIMARY KEY, tenant_id uuid NOT NULL REFERENCES tenants,
+           plan_id int REFERENCES plans ON DELETE CASCADE);
+         CREATE INDEX ON subscriptions (tenant_id);",
+    )
+    .await;
+    let run = p.run(&["verify"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "error[fk-cascade-from-writable-global] constraint subscriptions_plan_id_fkey on \
+             public.subscriptions: foreign key subscriptions_plan_id_fkey from tenant table \
+             public.subscriptions to global table public.plans has ON DELETE CASCADE, and the \
+             service role may change public.plans"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_table_the_service_role_cannot_reach_is_unproven_not_a_crash() {
+    let p = Project::new();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    isolated(
+        &p,
+        "CREATE TABLE tenants (id uuid PRIMARY KEY);
+         CREATE SCHEMA vault;
+         CREATE TABLE vault.notes (id int PRIMARY KEY, tenant_id uuid NOT NULL REFERENCES tenants);
+         CREATE INDEX ON vault.notes (tenant_id);",
+    )
+    .await;
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!("REVOKE USAGE ON SCHEMA vault FROM {}", p.svc))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p.run(&["verify"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "warning[table-unproven] table vault.notes: isolation of vault.notes is not proven: \
+             could not probe: service role {svc} cannot use schema vault (no USAGE)",
+            svc = p.svc
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.ends_with(&format!(
+            "verify: isolation NOT proven: 1 table(s) unproven: table vault.notes in {}; pass \
+             --allow-unproven to accept them\n",
+            p.db
+        )),
+        "{}",
+        run.stdout
+    );
+    let allowed = p.run(&["verify", "--allow-unproven"]).await;
+    assert_eq!(allowed.code, 0, "{allowed:?}");
+}
