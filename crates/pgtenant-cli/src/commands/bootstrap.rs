@@ -17,9 +17,14 @@
 //! Grants, per role, in each database: CONNECT on the database (PUBLIC
 //! loses CONNECT and TEMPORARY, the roles CREATE and TEMPORARY); USAGE on
 //! every application schema (all but the system schemas and the `pgtenant`
-//! journal); SELECT, INSERT, UPDATE, DELETE on tables; USAGE, SELECT on sequences; EXECUTE on routines; the same as
-//! default privileges FOR ROLE <admin> in each of those schemas, so objects
-//! the admin creates there later get them. TRUNCATE, REFERENCES and TRIGGER
+//! journal); on tables, for the service role exactly what
+//! `pgtenant_schema::privileges` says (DML on tenant tables, SELECT on
+//! global tables and views unless `writable_global_tables` lists them,
+//! `[database.grants]` overrides; wider grants revoked), for the superadmin
+//! SELECT, INSERT, UPDATE, DELETE; USAGE, SELECT on sequences; EXECUTE on
+//! routines; the same as default privileges FOR ROLE <admin> in each of
+//! those schemas (new tables: SELECT only for the service role of a tenancy
+//! database), so objects the admin creates there later get them. TRUNCATE, REFERENCES and TRIGGER
 //! found on tables are revoked. Default privileges are per schema, never
 //! global: objects created in the journal's schema or the modules' schema
 //! get nothing from them (the modules' SQL grants what each object needs,
