@@ -415,24 +415,6 @@ pub async fn ensure_grants(
     Ok(ModuleGrants::Changed)
 }
 
-/// [`ensure_grants`] on its own connection and transaction (after
-/// `migrate`): the lines it reports, prefixed with the database.
-pub async fn apply_grants(admin_url: &str, db: &Database) -> Result<Vec<String>> {
-    use sqlx::Connection as _;
-    if db.modules.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut conn = crate::db::connect(admin_url, Some(&db.name), None).await?;
-    let mut tx = conn.begin().await?;
-    let mut out = Vec::new();
-    ensure_grants(&mut tx, db, &mut out).await?;
-    tx.commit().await?;
-    let _ = conn.close().await;
-    Ok(out
-        .into_iter()
-        .map(|l| format!("{}: {l}", db.name))
-        .collect())
-}
 
 /// What is wrong with `db`'s modules on the live database (empty: nothing):
 /// each self-policed table exists with row level security enabled and a

@@ -24,6 +24,7 @@ pub fn rules(database: &str, t: &Tenancy) -> Result<TenancyRules> {
             .map(|g| table("global_tables", g))
             .collect::<Result<_>>()?,
         definer_api: Vec::new(),
+        grants: Default::default(),
     };
     cfg.validate()
         .map_err(|e| usage(format!("database {database}: [tenancy]: {e}")))?;
@@ -40,6 +41,7 @@ pub fn for_database(db: &Database, t: &Tenancy) -> Result<TenancyRules> {
         }
     }
     cfg.definer_api = crate::modules::definer_api(db)?;
+    cfg.grants = db.grant_rules();
     Ok(cfg)
 }
 

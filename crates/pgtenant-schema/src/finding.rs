@@ -58,6 +58,15 @@ pub enum FindingCode {
     TenantColumnNotIndexed,
     /// A foreign key between two tenant tables without the tenant column.
     FkWithoutTenantColumn,
+    /// A foreign key from a tenant table to a global table the service role
+    /// may change, with ON DELETE/UPDATE CASCADE, SET NULL or SET DEFAULT.
+    FkCascadeFromWritableGlobal,
+    /// The service role may do more on a table than the manifest declares
+    /// (e.g. write a read-only global table).
+    ServiceRoleGrantTooWide,
+    /// A table `verify` could not probe (no rows, a missing privilege, a
+    /// schema the service role cannot use): isolation is not proven there.
+    TableUnproven,
     /// A unique constraint or index on a tenant table without the tenant
     /// column.
     UniqueWithoutTenantColumn,
@@ -94,6 +103,9 @@ impl FindingCode {
             FindingCode::TenantColumnNotIndexed => "tenant-column-not-indexed",
             FindingCode::FkWithoutTenantColumn => "fk-without-tenant-column",
             FindingCode::UniqueWithoutTenantColumn => "unique-without-tenant-column",
+            FindingCode::FkCascadeFromWritableGlobal => "fk-cascade-from-writable-global",
+            FindingCode::ServiceRoleGrantTooWide => "service-role-grant-too-wide",
+            FindingCode::TableUnproven => "table-unproven",
             FindingCode::ViewNotSecurityInvoker => "view-not-security-invoker",
             FindingCode::MaterializedViewOverTenantTables => "materialized-view-over-tenant-tables",
             FindingCode::DefinerFunctionUnpinnedSearchPath => {

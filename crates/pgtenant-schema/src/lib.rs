@@ -21,6 +21,7 @@ pub mod introspect;
 pub mod lint;
 pub mod model;
 pub mod plan;
+pub mod privileges;
 pub mod renames;
 pub mod shadow;
 pub mod sqltext;

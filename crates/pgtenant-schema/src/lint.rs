@@ -59,6 +59,7 @@ pub fn lint(catalog: &Catalog, cfg: &TenancyRules, roles: &RoleFacts) -> Vec<Fin
             tenant_table_lints(catalog, cfg, &scoped_map, t, &mut out);
         }
     }
+    cascade_lints(catalog, cfg, &scoped_map, &mut out);
     view_lints(catalog, roles, &scoped_map, &mut out);
     function_lints(catalog, cfg, roles, &mut out);
     if roles.service_role.is_some() {
@@ -66,6 +67,78 @@ pub fn lint(catalog: &Catalog, cfg: &TenancyRules, roles: &RoleFacts) -> Vec<Fin
     }
     out.sort_by(|a, b| (&a.object, a.code).cmp(&(&b.object, b.code)));
     out
+}
+
+/// The referential actions that make a change of the parent rewrite or
+/// delete the child rows (as the table owner, without row level security).
+const WRITING_ACTIONS: [&str; 6] = [
+    "ON DELETE CASCADE",
+    "ON DELETE SET NULL",
+    "ON DELETE SET DEFAULT",
+    "ON UPDATE CASCADE",
+    "ON UPDATE SET NULL",
+    "ON UPDATE SET DEFAULT",
+];
+
+/// Foreign keys from tenant tables to global parents the service role may
+/// change, with an action that writes the children: one tenant changing the
+/// parent rewrites or deletes every tenant's rows.
+fn cascade_lints(
+    catalog: &Catalog,
+    cfg: &TenancyRules,
+    scoped: &BTreeMap<&QualName, &ScopedTable>,
+    out: &mut Vec<Finding>,
+) {
+    let expected = crate::privileges::expected_privileges(catalog, Some(cfg), &cfg.grants);
+    for name in scoped.keys() {
+        let Some(t) = catalog.tables.get(*name) else {
+            continue;
+        };
+        for c in t.constraints.values() {
+            let Some(target) = c.references.as_ref().filter(|_| !c.inherited) else {
+                continue;
+            };
+            if !expected
+                .get(&target.table)
+                .is_some_and(crate::privileges::Expected::writable_global)
+            {
+                continue;
+            }
+            let actions: Vec<&str> = WRITING_ACTIONS
+                .into_iter()
+                .filter(|a| c.definition.contains(a))
+                .collect();
+            if actions.is_empty() {
+                continue;
+            }
+            out.push(
+                Finding::error(
+                    FindingCode::FkCascadeFromWritableGlobal,
+                    ObjectRef::Constraint {
+                        table: t.name.clone(),
+                        name: c.name.clone(),
+                    },
+                    format!(
+                        "foreign key {} from tenant table {} to global table {} has {}, and the \
+                         service role may change {}: one tenant changing a row of it rewrites \
+                         or deletes the rows of every tenant, bypassing row level security",
+                        c.name,
+                        t.name,
+                        target.table,
+                        actions.join(", "),
+                        target.table
+                    ),
+                )
+                .suggest(format!(
+                    "recreate {} with ON DELETE RESTRICT / ON UPDATE RESTRICT (the default NO \
+                         ACTION also works), or make {} read-only for the service role (remove it \
+                         from writable_global_tables / [database.grants])",
+                    quote_ident(&c.name),
+                    target.table
+                )),
+            );
+        }
+    }
 }
 
 fn table_ref(name: &QualName) -> ObjectRef {

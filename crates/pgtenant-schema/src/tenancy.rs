@@ -53,6 +53,11 @@ pub struct TenancyRules {
     /// that refuses definer functions executable by the service role leaves
     /// these alone (the pinned search_path is still required).
     pub definer_api: Vec<QualName>,
+    /// What the service role may do on each table (read-only global
+    /// tables, writable ones, per-table overrides): see
+    /// [`crate::privileges`].
+    #[serde(default)]
+    pub grants: crate::privileges::GrantRules,
 }
 
 /// Why a tenancy configuration cannot be used.
@@ -82,6 +87,7 @@ impl TenancyRules {
             root_table: None,
             global_tables: Vec::new(),
             definer_api: Vec::new(),
+            grants: crate::privileges::GrantRules::default(),
         }
     }
 

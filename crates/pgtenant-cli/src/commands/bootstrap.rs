@@ -17,9 +17,14 @@
 //! Grants, per role, in each database: CONNECT on the database (PUBLIC
 //! loses CONNECT and TEMPORARY, the roles CREATE and TEMPORARY); USAGE on
 //! every application schema (all but the system schemas and the `pgtenant`
-//! journal); SELECT, INSERT, UPDATE, DELETE on tables; USAGE, SELECT on sequences; EXECUTE on routines; the same as
-//! default privileges FOR ROLE <admin> in each of those schemas, so objects
-//! the admin creates there later get them. TRUNCATE, REFERENCES and TRIGGER
+//! journal); on tables, for the service role exactly what
+//! `pgtenant_schema::privileges` says (DML on tenant tables, SELECT on
+//! global tables and views unless `writable_global_tables` lists them,
+//! `[database.grants]` overrides; wider grants revoked), for the superadmin
+//! SELECT, INSERT, UPDATE, DELETE; USAGE, SELECT on sequences; EXECUTE on
+//! routines; the same as default privileges FOR ROLE <admin> in each of
+//! those schemas (new tables: SELECT only for the service role of a tenancy
+//! database), so objects the admin creates there later get them. TRUNCATE, REFERENCES and TRIGGER
 //! found on tables are revoked. Default privileges are per schema, never
 //! global: objects created in the journal's schema or the modules' schema
 //! get nothing from them. The modules' objects get what the modules' grant
@@ -43,8 +48,13 @@ use crate::manifest::{Database, Role, RoleKind};
 use crate::output::{Report, Table};
 use anyhow::{Context as _, Result};
 use pgtenant_schema::ident::{quote_ident, quote_literal};
+use pgtenant_schema::model::QualName;
+use pgtenant_schema::privileges::{
+    expected_privileges, privilege_list, Access, Privileges, TablePrivilege,
+};
 use serde::Serialize;
 use sqlx::{Connection, PgConnection, Row};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct BootstrapArgs {
@@ -55,6 +65,24 @@ pub struct BootstrapArgs {
     /// Set the passwords of existing roles again from the manifest.
     #[arg(long)]
     pub reset_passwords: bool,
+
+    /// What to do with a table the manifest's grant rules name that the
+    /// database does not have (`up` runs bootstrap before migrate with
+    /// `Later`, then again after it).
+    #[arg(skip)]
+    pub unknown_tables: UnknownTables,
+}
+
+/// A table named by `writable_global_tables` or `[database.grants]` that is
+/// not (yet) in the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnknownTables {
+    /// An error naming the manifest line (unless the database has no
+    /// tables yet: nothing is migrated, nothing to grant on).
+    #[default]
+    Error,
+    /// Not checked now: a pending migration may create it.
+    Later,
 }
 
 /// One change bootstrap made.
@@ -108,6 +136,51 @@ pub async fn run(ctx: &Context, args: &BootstrapArgs) -> Result<Report> {
     ))
 }
 
+/// The grants step alone, for one database whose migrations just ran
+/// (`pgtenant migrate`): the privileges of its roles on what the migrations
+/// created, as bootstrap gives them. Roles are not created here: when one
+/// is missing, a warning says to run bootstrap. The lines it reports.
+pub async fn grants_after_migrate(
+    ctx: &Context,
+    admin_url: &str,
+    database: &Database,
+) -> Result<Vec<String>> {
+    let mut conn = db::connect(admin_url, Some(&database.name), None).await?;
+    let admin: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&mut conn)
+        .await
+        .context("reading the admin role")?;
+    for (_, role) in database.roles() {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+                .bind(&role.name)
+                .fetch_one(&mut conn)
+                .await?;
+        if !exists {
+            let _ = conn.close().await;
+            return Ok(vec![format!(
+                "{}: warning: role {} does not exist, so it has no privileges on what the migrations created; run `pgtenant bootstrap`",
+                database.name, role.name
+            )]);
+        }
+    }
+    let run = GrantsRun {
+        admin: &admin,
+        database,
+        manifest: &ctx.manifest()?.path,
+        unknown_tables: UnknownTables::default(),
+    };
+    let mut out = Vec::new();
+    ensure_grants(&mut conn, &run, &mut out)
+        .await
+        .with_context(|| format!("granting privileges in database {}", database.name))?;
+    let _ = conn.close().await;
+    Ok(out
+        .into_iter()
+        .map(|l| format!("{}: {l}", database.name))
+        .collect())
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -149,7 +222,13 @@ pub async fn bootstrap(
             ensure_role_timeouts(&mut conn, &database.name, role, &mut out).await?;
         }
         let mut dbconn = db::connect(admin_url, Some(&database.name), None).await?;
-        ensure_grants(&mut dbconn, &admin, database, &mut out)
+        let grants = GrantsRun {
+            admin: &admin,
+            database,
+            manifest: &ctx.manifest()?.path,
+            unknown_tables: args.unknown_tables,
+        };
+        ensure_grants(&mut dbconn, &grants, &mut out)
             .await
             .with_context(|| format!("granting privileges in database {}", database.name))?;
         let _ = dbconn.close().await;
@@ -509,12 +588,33 @@ const DEFAULT_KINDS: [(&str, &str, &str); 3] = [
     ("f", "ROUTINES", "EXECUTE"),
 ];
 
+/// What [`ensure_grants`] works from.
+struct GrantsRun<'a> {
+    admin: &'a str,
+    database: &'a Database,
+    manifest: &'a std::path::Path,
+    unknown_tables: UnknownTables,
+}
+
 async fn ensure_grants(
     conn: &mut PgConnection,
-    admin: &str,
-    database: &Database,
+    run: &GrantsRun<'_>,
     out: &mut Vec<String>,
 ) -> Result<()> {
+    let (admin, database) = (run.admin, run.database);
+    // Which tables are tenant-scoped is the schema engine's rule: read the
+    // live catalog (before the transaction: introspection takes its own).
+    let catalog = pgtenant_schema::introspect(&mut *conn)
+        .await
+        .context("reading the schema")?;
+    let tenancy = database
+        .tenancy
+        .as_ref()
+        .map(|t| crate::tenancy::for_database(database, t))
+        .transpose()?;
+    let rules = database.grant_rules();
+    check_listed_tables(&catalog, run)?;
+    let expected = expected_privileges(&catalog, tenancy.as_ref(), &rules);
     let mut tx = conn.begin().await?;
     // The modules' schema is theirs: its objects carry the grants the
     // modules' SQL gives (narrower than DML on everything).
@@ -527,18 +627,80 @@ async fn ensure_grants(
     .into_iter()
     .filter(|s: &String| Some(s.as_str()) != module_schema)
     .collect();
-    for (_, role) in database.roles() {
+    for (kind, role) in database.roles() {
+        // The service role's table privileges follow the grant rules, table
+        // by table; the superadmin role's are DML on everything.
+        let (tables, new_tables) = match kind {
+            RoleKind::Service if tenancy.is_some() => (TableGrants::PerTable, "SELECT"),
+            RoleKind::Service => (TableGrants::PerTable, TABLE_PRIVS),
+            RoleKind::Superadmin => (TableGrants::Bulk, TABLE_PRIVS),
+        };
         for schema in &schemas {
-            ensure_schema_grants(&mut tx, schema, &role.name, out).await?;
-            ensure_default_privileges(&mut tx, admin, Some(schema), &role.name, out).await?;
+            ensure_schema_grants(&mut tx, schema, &role.name, tables, out).await?;
+            let defaults = DefaultsRun {
+                admin,
+                schema: Some(schema),
+                role: &role.name,
+                tables: new_tables,
+            };
+            ensure_default_privileges(&mut tx, &defaults, out).await?;
         }
-        ensure_default_privileges(&mut tx, admin, None, &role.name, out).await?;
+        if tables == TableGrants::PerTable {
+            let fallback: Privileges = if tenancy.is_some() {
+                [TablePrivilege::Select].into()
+            } else {
+                TablePrivilege::ALL.into()
+            };
+            let want = |t: &QualName| {
+                expected
+                    .get(t)
+                    .map_or((fallback.clone(), Access::ReadOnlyGlobal), |e| {
+                        (e.privileges.clone(), e.access)
+                    })
+            };
+            ensure_table_grants(&mut tx, &role.name, &schemas, &want, out).await?;
+        }
+        let defaults = DefaultsRun {
+            admin,
+            schema: None,
+            role: &role.name,
+            tables: new_tables,
+        };
+        ensure_default_privileges(&mut tx, &defaults, out).await?;
     }
     if module_schema == Some(pgtenant::module::DEFAULT_SCHEMA) {
         ensure_journal_schema_usage(&mut tx, &database.service_role.name, out).await?;
     }
     crate::modules::ensure_grants(&mut tx, database, out).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// A table the grant rules name must exist, unless it may come later (a
+/// pending migration) or nothing is migrated yet.
+fn check_listed_tables(catalog: &pgtenant_schema::Catalog, run: &GrantsRun<'_>) -> Result<()> {
+    let database = run.database;
+    let closed = database.grant_rules().closed_schemas;
+    let migrated = catalog.tables.keys().any(|t| !closed.contains(&t.schema));
+    if run.unknown_tables == UnknownTables::Later || !migrated {
+        return Ok(());
+    }
+    for listed in database.listed_tables() {
+        let t = &listed.table;
+        if !catalog.tables.contains_key(t) && !catalog.views.contains_key(t) {
+            return Err(crate::manifest::ManifestError {
+                file: run.manifest.to_owned(),
+                line: Some(listed.line),
+                message: format!(
+                    "database `{}`: {t} is not a table of the database; fix the name, or run \
+                     `pgtenant migrate` first if a pending migration creates it (`pgtenant up` \
+                     does both)",
+                    database.name
+                ),
+            }
+            .into());
+        }
+    }
     Ok(())
 }
 
@@ -576,6 +738,7 @@ async fn ensure_schema_grants(
     tx: &mut PgConnection,
     schema: &str,
     rn: &str,
+    tables: TableGrants,
     out: &mut Vec<String>,
 ) -> Result<()> {
     let r = quote_ident(rn);
@@ -619,7 +782,7 @@ async fn ensure_schema_grants(
     ];
     for (count, grant, privs, kind, noun) in bulk {
         let n: i64 = row.get(count);
-        if n == 0 {
+        if n == 0 || (count == "tables_missing" && tables == TableGrants::PerTable) {
             continue;
         }
         let (verb, to) = if grant {
@@ -643,55 +806,180 @@ async fn ensure_schema_grants(
     Ok(())
 }
 
-/// Default privileges FOR ROLE admin: granted per application schema
-/// (`Some`), so objects created later in the modules' schema or the
-/// journal's get nothing from them; global ones (`None`, from an older
+/// How a role's table privileges are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TableGrants {
+    /// DML on every table of the schema (`GRANT … ON ALL TABLES`).
+    Bulk,
+    /// Table by table, as the grant rules say ([`ensure_table_grants`]).
+    PerTable,
+}
+
+/// The privileges the service role holds on every relation of the
+/// application schemas `$2`: granted on the table, and granted on some
+/// column (INSERT/UPDATE/SELECT column grants count as holding it).
+const TABLE_ACL_SQL: &str = "
+WITH r AS (SELECT oid FROM pg_roles WHERE rolname = $1)
+SELECT n.nspname::text, c.relname::text,
+  ARRAY(SELECT a.privilege_type::text FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a, r
+        WHERE a.grantee = r.oid AND a.privilege_type IN ('SELECT','INSERT','UPDATE','DELETE')) AS on_table,
+  ARRAY(SELECT DISTINCT a.privilege_type::text FROM pg_attribute at, aclexplode(at.attacl) a, r
+        WHERE at.attrelid = c.oid AND at.attacl IS NOT NULL AND a.grantee = r.oid) AS on_columns
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r','p','v','m','f') AND n.nspname = ANY($2)
+ORDER BY 1, 2";
+
+/// The service role's privileges on each table and view, exactly as the
+/// grant rules say: missing ones granted, others revoked (column grants
+/// too), so a re-run never widens a narrower declared grant and takes back
+/// writes on a global table granted before.
+async fn ensure_table_grants(
+    tx: &mut PgConnection,
+    rn: &str,
+    schemas: &[String],
+    want: &dyn Fn(&QualName) -> (Privileges, Access),
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let rows: Vec<(String, String, Vec<String>, Vec<String>)> = sqlx::query_as(TABLE_ACL_SQL)
+        .bind(rn)
+        .bind(schemas)
+        .fetch_all(&mut *tx)
+        .await
+        .context("reading table privileges")?;
+    let parse = |v: &[String]| -> Privileges {
+        v.iter()
+            .filter_map(|p| TablePrivilege::parse(p).ok())
+            .collect()
+    };
+    // (verb, privileges, reason) → tables
+    let mut todo: BTreeMap<(&str, String, &str), Vec<QualName>> = BTreeMap::new();
+    for (schema, table, on_table, on_columns) in rows {
+        let name = QualName::new(schema, table);
+        let (desired, access) = want(&name);
+        let on_table = parse(&on_table);
+        let held: Privileges = on_table.union(&parse(&on_columns)).copied().collect();
+        let missing: Privileges = desired.difference(&on_table).copied().collect();
+        let extra: Privileges = held.difference(&desired).copied().collect();
+        if !missing.is_empty() {
+            todo.entry(("GRANT", privilege_list(&missing), ""))
+                .or_default()
+                .push(name.clone());
+        }
+        if !extra.is_empty() {
+            let why = match access {
+                Access::ReadOnlyGlobal => {
+                    " (a global table is read-only for the service role unless \
+                     writable_global_tables lists it)"
+                }
+                Access::Declared => " (as [database.grants] declares)",
+                _ => "",
+            };
+            todo.entry(("REVOKE", privilege_list(&extra), why))
+                .or_default()
+                .push(name);
+        }
+    }
+    let r = quote_ident(rn);
+    for ((verb, privs, why), tables) in todo {
+        let sql_names: Vec<String> = tables.iter().map(QualName::sql).collect();
+        let names: Vec<String> = tables.iter().map(ToString::to_string).collect();
+        let (sql, what) = if verb == "GRANT" {
+            (
+                format!("GRANT {privs} ON TABLE {} TO {r}", sql_names.join(", ")),
+                format!("grant {privs} on {} to {rn}", names.join(", ")),
+            )
+        } else {
+            (
+                format!("REVOKE {privs} ON TABLE {} FROM {r}", sql_names.join(", ")),
+                format!("revoke {privs} on {} from {rn}{why}", names.join(", ")),
+            )
+        };
+        change(tx, &sql, what, out).await?;
+    }
+    Ok(())
+}
+
+/// What [`ensure_default_privileges`] keeps.
+struct DefaultsRun<'a> {
+    admin: &'a str,
+    /// `Some`: the defaults in this application schema; `None`: the global
+    /// ones, which an older bootstrap set and this one revokes.
+    schema: Option<&'a str>,
+    role: &'a str,
+    /// The privileges on new tables: `SELECT` for the service role of a
+    /// tenancy database (a new global table stays read-only; bootstrap,
+    /// run again after migrate, grants DML on new tenant tables).
+    tables: &'a str,
+}
+
+/// Default privileges FOR ROLE admin: exactly the wanted ones per
+/// application schema, so objects created later in the modules' schema or
+/// the journal's get nothing from them; global ones (from an older
 /// bootstrap) revoked.
 async fn ensure_default_privileges(
     tx: &mut PgConnection,
-    admin: &str,
-    schema: Option<&str>,
-    rn: &str,
+    run: &DefaultsRun<'_>,
     out: &mut Vec<String>,
 ) -> Result<()> {
+    let (admin, rn) = (run.admin, run.role);
     let r = quote_ident(rn);
     let a = quote_ident(admin);
     for (objtype, kind, privs) in DEFAULT_KINDS {
+        let privs = if objtype == "r" { run.tables } else { privs };
         let have: Vec<String> = sqlx::query_scalar(DEFAULT_ACL_SQL)
             .bind(admin)
             .bind(objtype)
             .bind(rn)
-            .bind(schema)
+            .bind(run.schema)
             .fetch_all(&mut *tx)
             .await?;
         let kind_l = kind.to_lowercase();
-        let (sql, what) = match schema {
-            Some(schema) => {
-                if privs.split(", ").all(|p| have.iter().any(|h| h == p)) {
-                    continue;
-                }
-                (
-                    format!(
-                        "ALTER DEFAULT PRIVILEGES FOR ROLE {a} IN SCHEMA {} GRANT {privs} ON {kind} TO {r}",
-                        quote_ident(schema)
-                    ),
-                    format!("default privileges: {privs} on new {kind_l} of {admin} in {schema} to {rn}"),
-                )
-            }
-            None => {
-                if have.is_empty() {
-                    continue;
-                }
-                (
-                    format!("ALTER DEFAULT PRIVILEGES FOR ROLE {a} REVOKE ALL ON {kind} FROM {r}"),
+        let Some(schema) = run.schema else {
+            if !have.is_empty() {
+                change(
+                    tx,
+                    &format!("ALTER DEFAULT PRIVILEGES FOR ROLE {a} REVOKE ALL ON {kind} FROM {r}"),
                     format!(
                         "default privileges: revoke {} on new {kind_l} of {admin} in every schema from {rn} (now per schema)",
                         have.join(", ")
                     ),
+                    out,
                 )
+                .await?;
             }
+            continue;
         };
-        change(tx, &sql, what, out).await?;
+        let s = quote_ident(schema);
+        let want: Vec<&str> = privs.split(", ").collect();
+        let missing: Vec<&str> = want
+            .iter()
+            .copied()
+            .filter(|p| !have.iter().any(|h| h == p))
+            .collect();
+        let extra: Vec<&str> = have
+            .iter()
+            .map(String::as_str)
+            .filter(|h| !want.contains(h))
+            .collect();
+        if !extra.is_empty() {
+            let extra = extra.join(", ");
+            change(
+                tx,
+                &format!("ALTER DEFAULT PRIVILEGES FOR ROLE {a} IN SCHEMA {s} REVOKE {extra} ON {kind} FROM {r}"),
+                format!("default privileges: revoke {extra} on new {kind_l} of {admin} in {schema} from {rn}"),
+                out,
+            )
+            .await?;
+        }
+        if !missing.is_empty() {
+            change(
+                tx,
+                &format!("ALTER DEFAULT PRIVILEGES FOR ROLE {a} IN SCHEMA {s} GRANT {privs} ON {kind} TO {r}"),
+                format!("default privileges: {privs} on new {kind_l} of {admin} in {schema} to {rn}"),
+                out,
+            )
+            .await?;
+        }
     }
     Ok(())
 }

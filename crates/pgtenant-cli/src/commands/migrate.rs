@@ -107,10 +107,10 @@ pub async fn run(ctx: &Context, args: &MigrateArgs) -> Result<Report> {
         };
         let r = migrate_database(ctx, database, &opts).await?;
         human.push(summary(&database.name, &r));
-        // The modules' objects exist now: their grants to the service role
-        // (bootstrap's to give, never in a migration) can be applied.
+        // What the migrations created gets its privileges now (bootstrap's
+        // grants step: no migration names a role).
         let admin = ctx.admin_url()?;
-        human.extend(crate::modules::apply_grants(&admin.url, database).await?);
+        human.extend(super::bootstrap::grants_after_migrate(ctx, &admin.url, database).await?);
         json.push(serde_json::json!({
             "name": database.name,
             "applied": r.applied,

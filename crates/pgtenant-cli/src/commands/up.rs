@@ -64,9 +64,16 @@ fn demo_consent(args: &UpArgs) -> pgtenant::seed::DemoConsent {
 async fn run_step(ctx: &Context, step: Step, args: &UpArgs) -> Result<Report> {
     use super::*;
     match step {
-        Step::Bootstrap | Step::Grants => {
-            bootstrap::run(ctx, &bootstrap::BootstrapArgs::default()).await
+        // Before migrate, a table the grant rules name may still be to come;
+        // the grants step after it checks every name.
+        Step::Bootstrap => {
+            let args = bootstrap::BootstrapArgs {
+                unknown_tables: bootstrap::UnknownTables::Later,
+                ..bootstrap::BootstrapArgs::default()
+            };
+            bootstrap::run(ctx, &args).await
         }
+        Step::Grants => bootstrap::run(ctx, &bootstrap::BootstrapArgs::default()).await,
         Step::Migrate => migrate::run(ctx, &migrate::MigrateArgs::default()).await,
         Step::SeedSetup => {
             seed::run(

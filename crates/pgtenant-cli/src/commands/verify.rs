@@ -20,6 +20,11 @@ pub struct VerifyArgs {
     /// Only this database of the manifest.
     #[arg(long, value_name = "NAME")]
     pub db: Option<String>,
+
+    /// Exit 0 even when some table could not be probed (its isolation is
+    /// then not proven; the report still names it and why).
+    #[arg(long)]
+    pub allow_unproven: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -31,6 +36,8 @@ enum DatabaseResult {
         passed: bool,
         /// What is wrong with the modules' tables and privileges.
         module_problems: Vec<String>,
+        /// Passed, and no table is unproven.
+        proven: bool,
         #[serde(flatten)]
         report: pgtenant::verify::Report,
     },
@@ -84,31 +91,53 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<Report> {
         human.push('\n');
         results.push(DatabaseResult::Verified {
             passed: report.passed() && module_problems.is_empty(),
+            proven: report.proven(),
             module_problems,
             report,
         });
     }
-    let failed: Vec<&str> = results
-        .iter()
-        .filter_map(|r| match r {
-            DatabaseResult::Verified {
-                passed: false,
-                report,
-                ..
-            } => Some(report.database.as_str()),
-            _ => None,
-        })
-        .collect();
-    human.push_str(&if failed.is_empty() {
-        "verify: tenant isolation proven".to_owned()
-    } else {
+    let (mut failed, mut unproven): (Vec<&str>, Vec<String>) = (Vec::new(), Vec::new());
+    for r in &results {
+        if let DatabaseResult::Verified { passed, report, .. } = r {
+            if !passed {
+                failed.push(report.database.as_str());
+            }
+            unproven.extend(
+                report
+                    .unproven()
+                    .iter()
+                    .map(|f| format!("{} in {}", f.object, report.database)),
+            );
+        }
+    }
+    let unproven_line = || {
+        format!(
+            "{} table(s) unproven: {}",
+            unproven.len(),
+            unproven.join(", ")
+        )
+    };
+    human.push_str(&if !failed.is_empty() {
         format!("verify: isolation NOT proven in {}", failed.join(", "))
+    } else if unproven.is_empty() {
+        "verify: tenant isolation proven".to_owned()
+    } else if args.allow_unproven {
+        format!(
+            "verify: no failure, but {} (accepted with --allow-unproven)",
+            unproven_line()
+        )
+    } else {
+        format!(
+            "verify: isolation NOT proven: {}; pass --allow-unproven to accept them",
+            unproven_line()
+        )
     });
+    let failed_run = !failed.is_empty() || (!unproven.is_empty() && !args.allow_unproven);
     let report = Report::ok(
         serde_json::json!({ "command": "verify", "databases": results }),
         human,
     );
-    Ok(if failed.is_empty() {
+    Ok(if !failed_run {
         report
     } else {
         report.with_status(ExitStatus::Failed)

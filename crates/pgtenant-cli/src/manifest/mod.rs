@@ -57,6 +57,9 @@ pub struct Tenancy {
     pub root_table: String,
     /// Tables that carry the column but are not tenant-scoped.
     pub global_tables: Vec<String>,
+    /// Global tables the service role may write (every other global table
+    /// is read-only for it).
+    pub writable_global_tables: Vec<Listed>,
     /// Which table says which user belongs to which tenant.
     pub membership: Option<Membership>,
 }
@@ -69,9 +72,26 @@ impl Default for Tenancy {
             user_setting: None,
             root_table: "tenants".to_owned(),
             global_tables: Vec::new(),
+            writable_global_tables: Vec::new(),
             membership: None,
         }
     }
+}
+
+/// A table named in the manifest, with the line it is named on (for the
+/// error when the database has no such table).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Listed {
+    pub table: pgtenant_schema::model::QualName,
+    pub line: usize,
+}
+
+/// One `[database.grants]` entry: exactly these privileges for the service
+/// role on the table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeclaredGrant {
+    pub table: Listed,
+    pub privileges: pgtenant_schema::privileges::Privileges,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -115,6 +135,9 @@ pub struct Database {
     pub module_schema: String,
     /// The rbac module's catalog and global roles files.
     pub rbac: RbacFiles,
+    /// `[database.grants]`: per-table privileges of the service role,
+    /// replacing the defaults (DML on tenant tables, SELECT on global ones).
+    pub grants: Vec<DeclaredGrant>,
 }
 
 /// `[database.rbac]`: the permission catalog and the global roles
@@ -129,6 +152,40 @@ impl Database {
     /// Whether the database lists module `name`.
     pub fn uses_module(&self, name: &str) -> bool {
         self.modules.iter().any(|m| m == name)
+    }
+
+    /// The service role's grant rules of this database, as the schema
+    /// engine takes them ([`pgtenant_schema::privileges`]).
+    pub fn grant_rules(&self) -> pgtenant_schema::privileges::GrantRules {
+        pgtenant_schema::privileges::GrantRules {
+            writable_global: self
+                .tenancy
+                .iter()
+                .flat_map(|t| &t.writable_global_tables)
+                .map(|l| l.table.clone())
+                .collect(),
+            overrides: self
+                .grants
+                .iter()
+                .map(|g| pgtenant_schema::privileges::TableGrant {
+                    table: g.table.table.clone(),
+                    privileges: g.privileges.clone(),
+                })
+                .collect(),
+            closed_schemas: if self.modules.is_empty() {
+                Vec::new()
+            } else {
+                vec![self.module_schema.clone()]
+            },
+        }
+    }
+
+    /// The manifest lines naming tables of the grant rules, by table.
+    pub fn listed_tables(&self) -> impl Iterator<Item = &Listed> {
+        self.tenancy
+            .iter()
+            .flat_map(|t| &t.writable_global_tables)
+            .chain(self.grants.iter().map(|g| &g.table))
     }
 
     /// The roles of this database: the service role, then the superadmin.

@@ -5,11 +5,13 @@ use super::raw::{
     RawDatabase, RawManifest, RawMembership, RawRbac, RawRole, RawTenancy, RawTenancySetting, S,
 };
 use super::{
-    Database, Manifest, ManifestError, Membership, MembershipStatus, Project, RbacFiles, Role,
-    Secret, Seeds, Tenancy, Timeouts,
+    Database, DeclaredGrant, Listed, Manifest, ManifestError, Membership, MembershipStatus,
+    Project, RbacFiles, Role, Secret, Seeds, Tenancy, Timeouts,
 };
 use pgtenant::seed::placeholder::{self, Segment, SyntaxError};
 use pgtenant_schema::ident::{validate_plain_ident, validate_setting};
+use pgtenant_schema::privileges::{Privileges, TablePrivilege};
+use pgtenant_schema::tenancy::TenancyRules;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
@@ -242,10 +244,66 @@ impl Parser<'_> {
                 .map(|s| self.nonempty(s, &format!("{key}.global_tables")))
                 .collect::<Result<_, _>>()?;
         }
+        if let Some(list) = &raw.writable_global_tables {
+            t.writable_global_tables = list
+                .iter()
+                .map(|s| self.listed(s, &format!("{key}.writable_global_tables")))
+                .collect::<Result<_, _>>()?;
+        }
         if let Some(m) = &raw.membership {
             t.membership = Some(self.membership(m, key)?);
         }
         Ok(t)
+    }
+
+    /// A table name (`table` or `schema.table`) with its line.
+    fn listed(&self, s: &S, key: &str) -> Result<Listed, ManifestError> {
+        let v = self.nonempty(s, key)?;
+        let table = TenancyRules::parse_table_name(&v)
+            .map_err(|e| self.err(Some(s.span()), &format!("{key}: {e}")))?;
+        Ok(Listed {
+            table,
+            line: self.line(&s.span()),
+        })
+    }
+
+    /// `[database.grants]`: `table = ["SELECT", "INSERT"]`, each privilege
+    /// one a login role may hold, the list not empty.
+    fn grants(
+        &self,
+        raw: Option<&BTreeMap<String, Spanned<Vec<S>>>>,
+        db: &str,
+    ) -> Result<Vec<DeclaredGrant>, ManifestError> {
+        let mut out = Vec::new();
+        for (name, list) in raw.into_iter().flatten() {
+            let key = format!("database `{db}`: grants.{name}");
+            let span = list.span();
+            let table = TenancyRules::parse_table_name(name)
+                .map_err(|e| self.err(Some(span.clone()), &format!("{key}: {e}")))?;
+            if list.get_ref().is_empty() {
+                return Err(self.err(
+                    Some(span),
+                    &format!(
+                        "{key} is empty; list the privileges the service role needs (e.g.                          [\"SELECT\"]), or remove the entry"
+                    ),
+                ));
+            }
+            let mut privileges = Privileges::new();
+            for p in list.get_ref() {
+                let v = self.nonempty(p, &key)?;
+                let parsed = TablePrivilege::parse(&v)
+                    .map_err(|e| self.err(Some(p.span()), &format!("{key}: {e}")))?;
+                privileges.insert(parsed);
+            }
+            out.push(DeclaredGrant {
+                table: Listed {
+                    table,
+                    line: self.line(&span),
+                },
+                privileges,
+            });
+        }
+        Ok(out)
     }
 
     fn membership(&self, m: &RawMembership, key: &str) -> Result<Membership, ManifestError> {
@@ -544,6 +602,7 @@ impl Parser<'_> {
             None => pgtenant::module::DEFAULT_SCHEMA.to_owned(),
         };
         let rbac = self.rbac_files(raw.rbac.as_ref(), dir)?;
+        let grants = self.grants(raw.grants.as_ref(), &name)?;
         Ok(Database {
             name,
             schema_dir,
@@ -555,6 +614,7 @@ impl Parser<'_> {
             modules,
             module_schema,
             rbac,
+            grants,
         })
     }
 }

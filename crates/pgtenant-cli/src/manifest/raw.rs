@@ -38,6 +38,7 @@ pub(super) struct RawTenancy {
     pub(super) user_setting: Option<S>,
     pub(super) root_table: Option<S>,
     pub(super) global_tables: Option<Vec<S>>,
+    pub(super) writable_global_tables: Option<Vec<S>>,
     pub(super) membership: Option<RawMembership>,
 }
 
@@ -64,6 +65,8 @@ pub(super) struct RawDatabase {
     pub(super) modules: Option<Spanned<Vec<S>>>,
     pub(super) module_schema: Option<S>,
     pub(super) rbac: Option<RawRbac>,
+    /// `[database.grants]`: table name → privileges.
+    pub(super) grants: Option<std::collections::BTreeMap<String, Spanned<Vec<S>>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -93,24 +93,29 @@ async fn bootstrap_creates_databases_roles_and_grants() {
     .fetch_all(&mut admin)
     .await
     .unwrap();
+    // New tables get SELECT only (a new global table stays read-only);
+    // bootstrap, run again after migrate, grants DML on new tenant tables.
     let expected = [
         ("public S", "SELECT,USAGE"),
         ("public f", "EXECUTE"),
-        ("public r", "DELETE,INSERT,SELECT,UPDATE"),
+        ("public r", "SELECT"),
     ];
     assert_eq!(
         defaults,
         expected.map(|(a, b)| (a.to_owned(), b.to_owned())).to_vec()
     );
 
-    // A table the admin creates afterwards is usable by the service role...
+    // A tenant table the admin creates afterwards is readable by the service
+    // role at once, and writable after the next bootstrap (`up` runs it
+    // after migrate)...
     sqlx::raw_sql(
-        "CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL);
+        "CREATE TABLE notes (id bigserial PRIMARY KEY, tenant_id uuid, body text NOT NULL);
          CREATE FUNCTION note_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM notes';",
     )
     .execute(&mut admin)
     .await
     .unwrap();
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
     let mut svc = p
         .conn_as(&p.svc, SVC_PASSWORD)
         .await
@@ -215,20 +220,20 @@ async fn bootstrap_grants_on_existing_objects_and_revokes_forbidden_ones() {
     for expected in [
         format!("grant USAGE on schema app to {}", p.svc),
         format!(
-            "grant SELECT, INSERT, UPDATE, DELETE on 1 table in app to {}",
-            p.svc
-        ),
-        format!(
             "revoke TRUNCATE, REFERENCES, TRIGGER on 1 table in app from {}",
             p.svc
         ),
         format!(
-            "default privileges: SELECT, INSERT, UPDATE, DELETE on new tables of postgres in public to {}",
+            "default privileges: SELECT on new tables of postgres in public to {}",
             p.svc
         ),
         format!(
-            "default privileges: SELECT, INSERT, UPDATE, DELETE on new tables of postgres in app to {}",
+            "default privileges: SELECT on new tables of postgres in app to {}",
             p.svc
+        ),
+        format!(
+            "grant SELECT, INSERT, UPDATE, DELETE on 1 table in app to {}",
+            p.superadmin
         ),
         format!(
             "default privileges: revoke SELECT on new tables of postgres in every schema from {} (now per schema)",
@@ -241,14 +246,16 @@ async fn bootstrap_grants_on_existing_objects_and_revokes_forbidden_ones() {
             run.stdout
         );
     }
-    let (select, truncate): (bool, bool) = sqlx::query_as(
-        "SELECT has_table_privilege($1, 'app.items', 'SELECT'), has_table_privilege($1, 'app.items', 'TRUNCATE')",
+    // app.items has no tenant column: global, so SELECT only.
+    let (select, insert, truncate): (bool, bool, bool) = sqlx::query_as(
+        "SELECT has_table_privilege($1, 'app.items', 'SELECT'), has_table_privilege($1, 'app.items', 'INSERT'), \
+         has_table_privilege($1, 'app.items', 'TRUNCATE')",
     )
     .bind(&p.svc)
     .fetch_one(&mut admin)
     .await
     .unwrap();
-    assert_eq!((select, truncate), (true, false));
+    assert_eq!((select, insert, truncate), (true, false, false));
     let again = p.run(&["bootstrap"]).await;
     assert!(
         again.stdout.starts_with("bootstrap: nothing to do"),

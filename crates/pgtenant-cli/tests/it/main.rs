@@ -6,6 +6,7 @@ mod codegen;
 mod diff;
 mod doctor;
 mod examples;
+mod grants;
 mod import;
 mod init;
 mod inspect;

@@ -211,7 +211,7 @@ async fn module_privileges_follow_the_manifest_role_not_the_migrations() {
     let migrate = p.must(&["migrate"]).await;
     assert!(
         migrate.stdout.contains(&format!(
-            "{}: warning: the modules' privileges wait for service role {}; run `pgtenant bootstrap` to create it and grant them",
+            "{}: warning: role {} does not exist, so it has no privileges on what the migrations created; run `pgtenant bootstrap`",
             p.db, p.svc
         )),
         "{}",

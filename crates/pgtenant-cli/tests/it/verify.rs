@@ -139,6 +139,10 @@ async fn isolated_quickstart() -> Project {
         .execute(&mut admin)
         .await
         .unwrap();
+    // Bootstrap again, as `up` does after migrate: DML on the new tenant
+    // tables (global ones stay read-only).
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
     let seed = sql_of(&p.dir.path().join("seeds/quickstart/setup"));
     sqlx::raw_sql(&seed).execute(&mut admin).await.unwrap();
     p
@@ -523,11 +527,16 @@ async fn verify_example(example: &str) -> Vec<(String, i32, Vec<String>)> {
                     .map(|a| a.iter().map(table).collect())
                     .unwrap_or_default(),
                 definer_api: Vec::new(),
+                grants: Default::default(),
             };
             pgtenant_schema::tenancy::apply(&mut admin, &cfg)
                 .await
                 .unwrap();
         }
+        // Bootstrap again, as `up` does after migrate: DML on the tenant
+        // tables the schema made.
+        let run = p.run(&["bootstrap", "--db", &p.db]).await;
+        assert_eq!(run.code, 0, "{example}/{name}: {run:?}");
         // Setup and demo seeds: existing rows are what verify copies.
         for kind in ["setup", "demo"] {
             let dir = p.dir.path().join("seeds").join(name).join(kind);

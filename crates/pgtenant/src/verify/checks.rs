@@ -14,8 +14,11 @@ use sqlx::{PgConnection, Row};
 use std::collections::BTreeMap;
 
 /// The service role's privileges on one table.
+/// SELECT, INSERT and UPDATE count when held on any column (a column
+/// grant is a route too); nothing counts without USAGE on the schema.
 #[derive(Default, Clone, Copy)]
 pub(super) struct Privs {
+    pub(super) schema_usable: bool,
     select: bool,
     insert: bool,
     update: bool,
@@ -28,21 +31,25 @@ pub(super) async fn privileges(
     t: &QualName,
 ) -> Result<Privs, VerifyError> {
     let row = sqlx::query(
-        "SELECT has_table_privilege($1, to_regclass($2), 'SELECT'), \
-                has_table_privilege($1, to_regclass($2), 'INSERT'), \
-                has_table_privilege($1, to_regclass($2), 'UPDATE'), \
-                has_table_privilege($1, to_regclass($2), 'DELETE')",
+        "SELECT coalesce(has_schema_privilege($1, $3, 'USAGE'), false), \
+                coalesce(has_any_column_privilege($1, to_regclass($2), 'SELECT'), false), \
+                coalesce(has_any_column_privilege($1, to_regclass($2), 'INSERT'), false), \
+                coalesce(has_any_column_privilege($1, to_regclass($2), 'UPDATE'), false), \
+                coalesce(has_table_privilege($1, to_regclass($2), 'DELETE'), false)",
     )
     .bind(role)
     .bind(t.sql())
+    .bind(&t.schema)
     .fetch_one(&mut *conn)
     .await
     .map_err(qerr(format!("reading the privileges of {role} on {t}")))?;
+    let usable: bool = row.get(0);
     Ok(Privs {
-        select: row.get(0),
-        insert: row.get(1),
-        update: row.get(2),
-        delete: row.get(3),
+        schema_usable: usable,
+        select: usable && row.get::<bool, _>(1),
+        insert: usable && row.get::<bool, _>(2),
+        update: usable && row.get::<bool, _>(3),
+        delete: usable && row.get::<bool, _>(4),
     })
 }
 
@@ -275,12 +282,19 @@ async fn reach_checks(
         ),
     ] {
         if !allowed {
-            let reason = if touch.is_none() {
-                format!("no column of {} can be updated", t.name)
+            let can = if what == "UPDATE" {
+                privs.update
             } else {
-                on.no(&format!("{what} (with SELECT)"))
+                privs.delete
             };
-            out.push(Check::skipped(code, reason));
+            out.push(if touch.is_none() && what == "UPDATE" {
+                Check::skipped(code, format!("no column of {} can be updated", t.name))
+            } else if can {
+                // It can write but not read: the probe cannot aim at B's row.
+                Check::unproven(code, on.no("SELECT, so its probe cannot reach B's row"))
+            } else {
+                Check::skipped(code, on.no(what))
+            });
             continue;
         }
         out.push(match undone(conn, &sql, &on.p.b, None).await? {
@@ -307,7 +321,7 @@ async fn insert_check(conn: &mut PgConnection, on: &TableProbe<'_>) -> Result<Ch
     sql::end_savepoint(conn, SavepointEnd::RollBack).await?;
     Ok(match r {
         Attempt::Refused(e) if is_rls_violation(&e) => Check::proven(code),
-        Attempt::Refused(e) => Check::skipped(
+        Attempt::Refused(e) => Check::unproven(
             code,
             format!(
                 "the insert failed for another reason first: {}",
@@ -338,22 +352,44 @@ async fn move_check(
             ),
         ));
     }
-    if !(on.privs.update && on.privs.select) {
-        return Ok(Check::skipped(code, on.no("UPDATE (with SELECT)")));
+    if !on.privs.update {
+        return Ok(Check::skipped(code, on.no("UPDATE")));
+    }
+    if !on.privs.select {
+        return Ok(Check::unproven(
+            code,
+            on.no("SELECT, so its probe cannot reach A's row"),
+        ));
     }
     let ty = pgtenant_schema::tenancy::policy_cast_type(&s.key_type);
     let sql = sql::move_to_tenant(&t.name, &s.key_column, &ty);
     let b = Some(ids.of(ProbeTenant::B));
     Ok(match undone(conn, &sql, &on.p.a, b).await? {
         Attempt::Refused(e) if is_rls_violation(&e) => Check::proven(code),
-        Attempt::Refused(e) => Check::skipped(
-            code,
-            format!(
-                "the update failed for another reason first: {}",
-                db_message(&e)
-            ),
-        ),
-        Attempt::Done(0) => Check::skipped(code, "A's own probe row was not updatable"),
+        Attempt::Refused(e) => {
+            // The control: the same UPDATE keeping A's tenant. When it is
+            // refused the same way, the table refuses this update whatever
+            // the tenant (an append-only trigger, say): nothing can move.
+            let a = Some(ids.of(ProbeTenant::A));
+            let control = undone(conn, &sql, &on.p.a, a).await?;
+            match control {
+                Attempt::Refused(c) if db_message(&c) == db_message(&e) => Check::skipped(
+                    code,
+                    format!(
+                        "the table refuses this update whatever the tenant: {}",
+                        db_message(&e)
+                    ),
+                ),
+                _ => Check::unproven(
+                    code,
+                    format!(
+                        "the update failed for another reason first: {}",
+                        db_message(&e)
+                    ),
+                ),
+            }
+        }
+        Attempt::Done(0) => Check::unproven(code, "A's own probe row was not updatable"),
         Attempt::Done(_) => Check::failed(code, "as tenant A, moving a row to tenant B succeeded"),
     })
 }

@@ -46,8 +46,14 @@ pub(super) async fn login_checks(
             continue;
         }
         let readable: bool =
-            sqlx::query_scalar("SELECT has_table_privilege(to_regclass($1), 'SELECT')")
+            // A table in a schema the role cannot use has no regclass for it:
+            // not readable (and reported as unproven by the probes).
+            sqlx::query_scalar(
+                "SELECT coalesce(has_schema_privilege($2, 'USAGE') \
+                 AND has_any_column_privilege(to_regclass($1), 'SELECT'), false)",
+            )
                 .bind(s.name.sql())
+                .bind(&s.name.schema)
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(qerr("reading privileges as the service role"))?;

@@ -20,6 +20,7 @@
 //! Nothing is ever committed to the target database.
 
 mod checks;
+mod grants;
 mod login;
 mod probes;
 mod report;
@@ -29,8 +30,10 @@ mod values;
 
 pub use report::{codes, Check, Detail, Failure, Outcome, Probe, Report, TableReport};
 
+use pgtenant_schema::finding::{Finding, FindingCode};
 use pgtenant_schema::lint::{lint, RoleFacts};
 use pgtenant_schema::model::Catalog;
+use pgtenant_schema::model::ObjectRef;
 use pgtenant_schema::tenancy::{scoped_tables, TenancyRules};
 use probes::ProbeRun;
 use sqlx::postgres::PgConnectOptions;
@@ -83,6 +86,41 @@ pub async fn role_info(conn: &mut PgConnection, role: &str) -> Result<RoleInfo, 
         .ok_or_else(|| VerifyError::NoServiceRole(role.to_owned()))
 }
 
+/// A `table-unproven` warning for every table that could not be probed
+/// and every check that could not be run although the service role could
+/// act: isolation there is not proven, whatever the other checks say.
+fn unproven_findings(tables: &[TableReport]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in tables {
+        let mut why: Vec<String> = Vec::new();
+        if let Probe::NotProbed { reason } = &t.probe {
+            why.push(format!("could not probe: {reason}"));
+        }
+        for c in &t.checks {
+            if let Outcome::Unproven { reason } = &c.outcome {
+                why.push(format!("{}: {reason}", c.code));
+            }
+        }
+        if why.is_empty() {
+            continue;
+        }
+        out.push(
+            Finding::warning(
+                FindingCode::TableUnproven,
+                ObjectRef::Table {
+                    name: t.table.clone(),
+                },
+                format!("isolation of {} is not proven: {}", t.table, why.join("; ")),
+            )
+            .suggest(
+                "give verify a row to copy (seed one), grant the service role what its checks \
+                 need, or pass --allow-unproven to accept it",
+            ),
+        );
+    }
+    out
+}
+
 /// Verify one database. `catalog` is its introspected schema.
 pub async fn verify(
     target: &VerifyTarget,
@@ -103,7 +141,9 @@ pub async fn verify(
         service_role: Some(svc.to_owned()),
         member_of: info.member_of.clone(),
     };
-    let findings = lint(catalog, cfg, &facts);
+    let mut findings = lint(catalog, cfg, &facts);
+    findings.extend(grants::grant_findings(&mut admin, catalog, cfg, svc).await?);
+    findings.sort_by(|a, b| (&a.object, a.code).cmp(&(&b.object, b.code)));
     let mut session = vec![checks::service_role_attributes(
         svc,
         info.superuser,
@@ -121,6 +161,7 @@ pub async fn verify(
     let _ = admin.close().await;
 
     session.extend(login::login_checks(target, catalog, cfg, &scoped).await?);
+    findings.extend(unproven_findings(&tables));
     Ok(Report {
         database,
         service_role: svc.to_owned(),

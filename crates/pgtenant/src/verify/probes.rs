@@ -109,7 +109,24 @@ async fn probe_in_tx(
             checks::privileges(admin, run.svc, &s.name).await?,
         );
     }
-    let Some((ids, probes)) = make_all_probes(admin, run, reports, &index).await? else {
+    let made = make_all_probes(admin, run, reports, &index).await?;
+    // A tenant table in a schema the service role cannot use: reported,
+    // not probed (its checks below find every privilege missing).
+    for (name, p) in &privs {
+        if !p.schema_usable {
+            reports[index[name]].probe = Probe::NotProbed {
+                reason: format!(
+                    "service role {} cannot use schema {} (no USAGE); run `pgtenant bootstrap`, \
+                     or GRANT USAGE ON SCHEMA {} TO {}",
+                    run.svc,
+                    name.schema,
+                    quote_ident(&name.schema),
+                    quote_ident(run.svc)
+                ),
+            };
+        }
+    }
+    let Some((ids, probes)) = made else {
         return Ok(());
     };
     let by_table: BTreeMap<QualName, Vec<_>> =

@@ -1,7 +1,7 @@
 //! What `verify` found: checks and their outcomes per table and session,
 //! and the human-readable rendering.
 
-use pgtenant_schema::finding::{Finding, Severity};
+use pgtenant_schema::finding::{Finding, FindingCode, Severity};
 use pgtenant_schema::model::QualName;
 use pgtenant_schema::tenancy::ScopeKind;
 use serde::{Deserialize, Serialize};
@@ -12,8 +12,19 @@ use std::fmt::Write as _;
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     Proven,
-    Failed { detail: String },
-    Skipped { reason: String },
+    Failed {
+        detail: String,
+    },
+    /// Not applicable: the service role cannot do this at all (e.g. it has
+    /// no UPDATE on the table by any route), so there is nothing to prove.
+    Skipped {
+        reason: String,
+    },
+    /// Could not be probed although the service role can do it: isolation
+    /// is not proven (see [`Report::unproven`]).
+    Unproven {
+        reason: String,
+    },
 }
 
 /// One behavioural check, by stable code (e.g. `select-hides-other-tenant`).
@@ -43,6 +54,14 @@ impl Check {
         Check {
             code: code.to_owned(),
             outcome: Outcome::Skipped {
+                reason: reason.into(),
+            },
+        }
+    }
+    pub(super) fn unproven(code: &str, reason: impl Into<String>) -> Check {
+        Check {
+            code: code.to_owned(),
+            outcome: Outcome::Unproven {
                 reason: reason.into(),
             },
         }
@@ -114,6 +133,20 @@ impl Report {
                 .iter()
                 .flat_map(|t| &t.checks)
                 .any(Check::is_failed)
+    }
+
+    /// Proven: passed, and no table is unproven.
+    pub fn proven(&self) -> bool {
+        self.passed() && self.unproven().is_empty()
+    }
+
+    /// The `table-unproven` findings: each names a table isolation could
+    /// not be proven for, and why.
+    pub fn unproven(&self) -> Vec<&Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.code == FindingCode::TableUnproven)
+            .collect()
     }
 
     /// Every failed check, session checks first.
@@ -196,13 +229,16 @@ impl Report {
             .filter(|f| f.severity == Severity::Error)
             .count();
         let failed = self.failures().len();
+        let unproven = self.unproven().len();
         let _ = writeln!(
             s,
-            "{}: {errors} error finding(s), {failed} failed check(s)",
-            if self.passed() {
-                "isolation verified"
-            } else {
+            "{}: {errors} error finding(s), {failed} failed check(s), {unproven} unproven table(s)",
+            if !self.passed() {
                 "isolation NOT verified"
+            } else if unproven > 0 {
+                "isolation NOT proven"
+            } else {
+                "isolation verified"
             }
         );
         s
@@ -223,6 +259,7 @@ fn check_line(c: &Check) -> String {
         Outcome::Proven => format!("ok      {}", c.code),
         Outcome::Failed { detail } => format!("FAILED  {}: {detail}", c.code),
         Outcome::Skipped { reason } => format!("skipped {}: {reason}", c.code),
+        Outcome::Unproven { reason } => format!("UNPROVEN {}: {reason}", c.code),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `verify` on real databases: a transformed schema passes, and each way of
 //! breaking isolation fails naming exactly what broke.
 
-use pgtenant::schema::finding::Severity;
+use pgtenant::schema::finding::{FindingCode, Severity};
 use pgtenant::schema::model::{Catalog, QualName};
 use pgtenant::schema::tenancy::{transform, TenancyRules};
 use pgtenant::verify::{codes, verify, Outcome, Probe, Report, VerifyTarget};
@@ -99,6 +99,14 @@ async fn setup(schema: &str) -> Setup {
         svc.name
     ))
     .await;
+    if schema.contains("CREATE TABLE plans") {
+        // A global table: read-only for the service role, as bootstrap grants.
+        db.exec(&format!(
+            "REVOKE INSERT, UPDATE, DELETE ON plans FROM {}",
+            svc.name
+        ))
+        .await;
+    }
     let cfg = cfg();
     let out = transform(&catalog(&db).await, &cfg);
     assert!(out.findings.is_empty(), "{:#?}", out.findings);
@@ -195,8 +203,9 @@ async fn transformed_uuid_schema_passes_and_everything_is_proven() {
         .unwrap();
     assert_eq!(n, 2);
     assert!(
-        r.render()
-            .ends_with("isolation verified: 0 error finding(s), 0 failed check(s)\n"),
+        r.render().ends_with(
+            "isolation verified: 0 error finding(s), 0 failed check(s), 0 unproven table(s)\n"
+        ),
         "{}",
         r.render()
     );
@@ -266,6 +275,28 @@ async fn a_using_true_policy_fails_statically_and_behaviourally() {
         .map(|f| f.detail)
         .unwrap();
     assert_eq!(detail, "as tenant A, SELECT returns tenant B's row");
+}
+
+#[tokio::test]
+async fn a_write_grant_on_a_read_only_global_table_fails_even_on_one_column() {
+    let s = setup(UUID_SCHEMA).await;
+    s.db.exec(&format!("GRANT UPDATE (name) ON plans TO {}", s.svc.name))
+        .await;
+    let report = s.verify().await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::ServiceRoleGrantTooWide)
+        .expect("a grant-too-wide finding");
+    assert_eq!(
+        f.message,
+        format!(
+            "service role {} can UPDATE on public.plans (a read-only global table); any request \
+             could change rows other tenants depend on",
+            s.svc.name
+        )
+    );
+    assert!(!report.passed());
 }
 
 #[tokio::test]
