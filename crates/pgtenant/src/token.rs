@@ -95,6 +95,16 @@ impl fmt::Debug for Token {
     }
 }
 
+/// Characters of [`random_secret`]: 43 from 62 carry 256 bits.
+pub const SECRET_TEXT_LEN: usize = 43;
+
+/// A secret with no token format: 43 characters drawn uniformly from
+/// `[0-9A-Za-z]` by the operating system's CSPRNG (256 bits), for values a
+/// seed generates (`${NAME:=generate}`).
+pub fn random_secret() -> String {
+    Alphanumeric.sample_string(&mut rand::rngs::OsRng, SECRET_TEXT_LEN)
+}
+
 impl Token {
     /// A new random token with `prefix`.
     pub fn generate(prefix: &str) -> Result<Token, BadPrefix> {

@@ -70,13 +70,24 @@ pub async fn seed_database(
         })
 }
 
+/// The run's line, then one line per secret a `${NAME:=generate}` made:
+/// shown this once, kept nowhere.
 pub fn summary(db: &str, kind: SeedKind, r: &SeedReport) -> String {
-    format!(
+    let mut out = format!(
         "{db}: {} seeds: {} applied, {} unchanged",
         kind.as_str(),
         r.applied.len(),
         r.skipped.len()
-    )
+    );
+    for m in &r.generated {
+        out.push_str(&format!(
+            "\n{db}: {}={} (generated; shown only now, not kept: set {} to choose it)",
+            m.name,
+            m.expose(),
+            m.name
+        ));
+    }
+    out
 }
 
 pub async fn run(ctx: &Context, args: &SeedArgs) -> Result<Report> {
@@ -101,7 +112,12 @@ pub async fn run(ctx: &Context, args: &SeedArgs) -> Result<Report> {
         }
         let r = seed_database(ctx, database, kind, demo).await?;
         human.push(summary(&database.name, kind, &r));
-        json.push(serde_json::json!({"name": database.name, "modules": modules, "applied": r.applied, "unchanged": r.skipped}));
+        let generated: Vec<_> = r
+            .generated
+            .iter()
+            .map(|m| serde_json::json!({"name": m.name, "value": m.expose()}))
+            .collect();
+        json.push(serde_json::json!({"name": database.name, "modules": modules, "applied": r.applied, "unchanged": r.skipped, "generated": generated}));
     }
     Ok(Report::ok(
         serde_json::json!({"command": "seed", "kind": kind.as_str(), "databases": json}),

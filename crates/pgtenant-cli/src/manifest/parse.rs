@@ -30,6 +30,8 @@ pub enum ExpandError {
     Unclosed,
     /// `${...}` whose name is not `[A-Za-z_][A-Za-z0-9_]*`.
     BadName(String),
+    /// `${NAME:=...}`: seed files only.
+    Generate(String),
 }
 
 impl fmt::Display for ExpandError {
@@ -46,6 +48,11 @@ impl fmt::Display for ExpandError {
                 "`${{{n}}}` is not a variable reference; write ${{NAME}} or ${{NAME:-default}} \
                  with NAME made of letters, digits and _"
             ),
+            ExpandError::Generate(v) => write!(
+                f,
+                "`${{{v}:=...}}` generates a secret in seed files only; the manifest needs a value \
+                 that stays the same: write ${{{v}}} or ${{{v}:-default}}"
+            ),
         }
     }
 }
@@ -58,6 +65,9 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
     for segment in placeholder::scan(input) {
         match segment {
             Segment::Text(text) => out.push_str(text),
+            Segment::Var { var, .. } if var.generate => {
+                return Err(ExpandError::Generate(var.name.to_owned()))
+            }
             Segment::Var { var, .. } => match var.value(lookup) {
                 Some(value) => out.push_str(&value),
                 None => return Err(ExpandError::Undefined(var.name.to_owned())),
@@ -66,6 +76,7 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
                 return Err(match error {
                     SyntaxError::Unclosed => ExpandError::Unclosed,
                     SyntaxError::BadName(inner) => ExpandError::BadName(inner),
+                    SyntaxError::BadGenerator(inner) => ExpandError::BadName(format!(":={inner}")),
                 })
             }
         }

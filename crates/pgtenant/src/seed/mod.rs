@@ -11,7 +11,9 @@
 //!   environment first (see [`placeholder`] for the exact, injection-safe
 //!   semantics); the checksum is taken over the filled text, so a new value
 //!   re-runs the file. An unset placeholder without default stops the whole
-//!   run before anything runs.
+//!   run before anything runs. `${VAR:=generate}` makes a secret when VAR
+//!   is unset (the checksum keeps the placeholder, so a re-run makes none);
+//!   the report carries it, to be shown once.
 //! - `*.csv`: loaded with `COPY ... FROM STDIN (FORMAT csv, HEADER)` into the
 //!   table named by the file: `users.csv` → `users`, `auth.users.csv` →
 //!   `auth.users`, and a leading ordering prefix of digits and `_`/`-` is
@@ -123,6 +125,8 @@ pub struct SeedFile {
     pub path: PathBuf,
     pub checksum: String,
     pub content: Content,
+    /// The secrets its `${NAME:=generate}` placeholders made.
+    pub generated: Vec<placeholder::MadeSecret>,
 }
 
 /// What a seed run did.
@@ -130,6 +134,9 @@ pub struct SeedFile {
 pub struct SeedReport {
     pub applied: Vec<String>,
     pub skipped: Vec<String>,
+    /// The secrets made for the applied files (each once): their only
+    /// appearance; nothing keeps them.
+    pub generated: Vec<placeholder::MadeSecret>,
 }
 
 /// What happens, as it happens.
@@ -175,6 +182,7 @@ pub fn load(
     names.sort();
     let mut out = Vec::new();
     let mut placeholder_errors = Vec::new();
+    let mut made = placeholder::Generated::default();
     for name in names {
         let path = dir.join(&name);
         let display = path.display().to_string();
@@ -198,6 +206,7 @@ pub fn load(
                     columns,
                     data: bytes,
                 },
+                generated: Vec::new(),
             });
             continue;
         }
@@ -206,8 +215,8 @@ pub fn load(
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
         })?;
         let text = file::normalize_text(&raw);
-        let text = match placeholder::render(&text, env) {
-            Ok(t) => t,
+        let rendered = match placeholder::render_seed(&text, env, &mut made) {
+            Ok(r) => r,
             Err(errors) => {
                 placeholder_errors.extend(
                     errors
@@ -217,7 +226,7 @@ pub fn load(
                 continue;
             }
         };
-        let statements = split_statements(&text);
+        let statements = split_statements(&rendered.text);
         for s in &statements {
             if let Some(word) = file::transaction_control(&s.sql) {
                 return Err(SeedError::TransactionControl {
@@ -227,9 +236,11 @@ pub fn load(
                 });
             }
         }
+        // Over the text with made secrets left as placeholders: a re-run
+        // finds the file unchanged instead of making a second secret.
         let mut h = Sha256::new();
         h.update(b"pgtenant-seed-v1\n");
-        for s in &statements {
+        for s in &split_statements(&rendered.stable) {
             h.update(lex::canonical(&s.sql).as_bytes());
             h.update(b";\n");
         }
@@ -239,6 +250,7 @@ pub fn load(
             path,
             checksum,
             content: Content::Sql(statements),
+            generated: rendered.generated,
         });
     }
     if !placeholder_errors.is_empty() {
@@ -361,6 +373,11 @@ pub async fn seed_files(
         let rows = run_one(conn, f).await?;
         progress(&SeedEvent::Applied { file: f, rows });
         report.applied.push(f.key.clone());
+        for m in &f.generated {
+            if !report.generated.iter().any(|g| g.name == m.name) {
+                report.generated.push(m.clone());
+            }
+        }
     }
     if !all_done {
         journal::unlock(conn).await?;

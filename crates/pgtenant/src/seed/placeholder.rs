@@ -6,6 +6,14 @@
 //! - `${VAR}` is the value of VAR; unset → an error naming `file:line`, and
 //!   no seed runs. `${VAR:-default}` is VAR's value, or `default` when VAR is
 //!   unset or empty. The default runs to the first `}`.
+//! - `${VAR:=generate}` (seed files only) is VAR's value, or, when VAR is
+//!   unset or empty, a secret made for this run
+//!   ([`crate::token::random_secret`]: 43 alphanumeric characters, 256 bits
+//!   from the operating system's CSPRNG), the same for every use of VAR in
+//!   one seed folder. The seed's checksum is taken over
+//!   the text with the placeholder itself, so a re-run finds the file
+//!   unchanged and makes no second secret; the runner reports the value
+//!   once, when the file is applied (see [`render_seed`]).
 //! - The value is inserted as *data*, escaped for the kind of text the
 //!   placeholder sits in, so that no value can end its string and add SQL:
 //!   - inside `'...'`: `'` is doubled (`'${EMAIL}'` stays one string);
@@ -27,18 +35,24 @@ pub struct PlaceholderError {
     pub message: String,
 }
 
-/// One `${NAME}` or `${NAME:-default}` reference.
+/// One `${NAME}`, `${NAME:-default}` or `${NAME:=generate}` reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Var<'a> {
     pub name: &'a str,
     /// The text after `:-`, up to the first `}` (may be empty).
     pub default: Option<&'a str>,
+    /// `${NAME:=generate}`: a secret made for the run when NAME is unset
+    /// or empty.
+    pub generate: bool,
 }
 
 impl Var<'_> {
     /// The value with shell rules: VAR's value, or the default when VAR is
     /// unset or empty; `None` when VAR is unset and there is no default.
     pub fn value(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        if self.generate {
+            return lookup(self.name).filter(|v| !v.is_empty());
+        }
         match (lookup(self.name), self.default) {
             (Some(v), Some(d)) if v.is_empty() => Some(d.to_owned()),
             (Some(v), _) => Some(v),
@@ -56,6 +70,8 @@ pub enum SyntaxError {
     /// `${...}` whose NAME is not `[A-Za-z_][A-Za-z0-9_]*`; holds the text
     /// between the braces.
     BadName(String),
+    /// `${NAME:=...}` with anything but `generate` after `:=`; holds it.
+    BadGenerator(String),
 }
 
 /// A piece of scanned text.
@@ -90,24 +106,34 @@ pub fn scan(text: &str) -> Vec<Segment<'_>> {
             return out;
         };
         let inner = &after[..close];
-        let (name, default) = match inner.split_once(":-") {
-            Some((n, d)) => (n, Some(d)),
-            None => (inner, None),
+        let (name, default, generator) = match (inner.split_once(":-"), inner.split_once(":=")) {
+            (Some((n, d)), _) => (n, Some(d), None),
+            (None, Some((n, g))) => (n, None, Some(g)),
+            (None, None) => (inner, None, None),
         };
         let valid = name
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        out.push(if valid {
-            Segment::Var {
-                offset: at,
-                var: Var { name, default },
-            }
-        } else {
+        out.push(if !valid {
             Segment::Error {
                 offset: at,
                 error: SyntaxError::BadName(inner.to_owned()),
+            }
+        } else if generator.is_some_and(|g| g != "generate") {
+            Segment::Error {
+                offset: at,
+                error: SyntaxError::BadGenerator(generator.unwrap_or_default().to_owned()),
+            }
+        } else {
+            Segment::Var {
+                offset: at,
+                var: Var {
+                    name,
+                    default,
+                    generate: generator.is_some(),
+                },
             }
         });
         pos = at + 2 + close + 1;
@@ -118,30 +144,132 @@ pub fn scan(text: &str) -> Vec<Segment<'_>> {
     out
 }
 
-/// Fill every placeholder of `text`; all problems are returned, not just the first.
+/// Fill every placeholder of `text`; all problems are returned, not just
+/// the first. `${NAME:=generate}` needs NAME set here (a secret is made
+/// only by [`render_seed`]).
 pub fn render(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, Vec<PlaceholderError>> {
-    let mut out = String::with_capacity(text.len());
+    render_with(text, env, None).map(|r| r.text)
+}
+
+/// The secrets `${NAME:=generate}` made, by name, for one seed folder.
+#[derive(Debug, Default)]
+pub struct Generated {
+    values: std::collections::BTreeMap<String, zeroize::Zeroizing<String>>,
+}
+
+impl Generated {
+    /// NAME's secret, made on first use.
+    fn get(&mut self, name: &str) -> String {
+        self.values
+            .entry(name.to_owned())
+            .or_insert_with(|| zeroize::Zeroizing::new(crate::token::random_secret()))
+            .to_string()
+    }
+}
+
+/// A secret `${NAME:=generate}` made. Its `Debug` hides the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MadeSecret {
+    pub name: String,
+    value: zeroize::Zeroizing<String>,
+}
+
+impl MadeSecret {
+    /// The secret, to show its user once.
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+}
+
+impl std::fmt::Debug for MadeSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MadeSecret({} = ***)", self.name)
+    }
+}
+
+/// A seed file's text, filled.
+#[derive(Debug)]
+pub struct Rendered {
+    /// What runs.
+    pub text: String,
+    /// The same with every made secret left as its placeholder: what the
+    /// checksum is taken over, so a re-run finds the file unchanged.
+    pub stable: String,
+    /// Each secret this text used, in order of first use.
+    pub generated: Vec<MadeSecret>,
+}
+
+/// [`render`] for a seed file: `${NAME:=generate}` takes NAME's value, or
+/// the folder's made secret (`generated`) when NAME is unset or empty.
+pub fn render_seed(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    generated: &mut Generated,
+) -> Result<Rendered, Vec<PlaceholderError>> {
+    render_with(text, env, Some(generated))
+}
+
+fn render_with(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    mut generated: Option<&mut Generated>,
+) -> Result<Rendered, Vec<PlaceholderError>> {
+    let mut out = Rendered {
+        text: String::with_capacity(text.len()),
+        stable: String::with_capacity(text.len()),
+        generated: Vec::new(),
+    };
     let mut errors = Vec::new();
     for t in lex::lex(text) {
         let span = &text[t.start..t.end];
         if matches!(t.kind, Kind::LineComment | Kind::BlockComment) || !span.contains("${") {
-            out.push_str(span);
+            out.text.push_str(span);
+            out.stable.push_str(span);
             continue;
         }
         for segment in scan(span) {
             let (offset, result) = match segment {
                 Segment::Text(s) => {
-                    out.push_str(s);
+                    out.text.push_str(s);
+                    out.stable.push_str(s);
                     continue;
                 }
                 Segment::Error { offset, error } => (offset, Err(syntax_message(&error))),
-                Segment::Var { offset, var } => (offset, fill(&var, env, t.kind, span)),
+                Segment::Var { offset, var } => {
+                    let made = match (&mut generated, var.generate && var.value(env).is_none()) {
+                        (Some(g), true) => Some(g.get(var.name)),
+                        _ => None,
+                    };
+                    let result = match &made {
+                        Some(v) => {
+                            escape(v, t.kind, span).map_err(|m| format!("${{{}}}: {m}", var.name))
+                        }
+                        None => fill(&var, env, t.kind, span),
+                    };
+                    if let (Some(v), Ok(_)) = (made, &result) {
+                        let original =
+                            &span[offset..offset + span[offset..].find('}').unwrap_or(0) + 1];
+                        out.stable.push_str(original);
+                        if !out.generated.iter().any(|m| m.name == var.name) {
+                            out.generated.push(MadeSecret {
+                                name: var.name.to_owned(),
+                                value: zeroize::Zeroizing::new(v),
+                            });
+                        }
+                        out.text.push_str(result.as_deref().unwrap_or_default());
+                        continue;
+                    }
+                    (offset, result)
+                }
             };
             match result {
-                Ok(s) => out.push_str(&s),
+                Ok(s) => {
+                    out.text.push_str(&s);
+                    out.stable.push_str(&s);
+                }
                 Err(message) => errors.push(PlaceholderError {
                     line: line_of(text, t.start + offset),
                     message,
@@ -162,6 +290,9 @@ fn syntax_message(error: &SyntaxError) -> String {
         SyntaxError::BadName(inner) => {
             format!("`${{{inner}}}` is not a placeholder; write ${{NAME}} or ${{NAME:-default}}")
         }
+        SyntaxError::BadGenerator(what) => format!(
+            "`:={what}` is not a generator; write ${{NAME:=generate}} for a secret made when NAME is unset"
+        ),
     }
 }
 
@@ -174,6 +305,11 @@ fn fill(
 ) -> Result<String, String> {
     let name = var.name;
     let Some(v) = var.value(env) else {
+        if var.generate {
+            return Err(format!(
+                "${{{name}:=generate}} is not set; a secret is generated only in seed files, so set {name} here"
+            ));
+        }
         return Err(format!(
             "${{{name}}} is not set and has no default; set {name} in the environment (or .env), or write ${{{name}:-default}}"
         ));
@@ -221,8 +357,86 @@ mod tests {
     fn var(offset: usize, name: &'static str, default: Option<&'static str>) -> Segment<'static> {
         Segment::Var {
             offset,
-            var: Var { name, default },
+            var: Var {
+                name,
+                default,
+                generate: false,
+            },
         }
+    }
+
+    #[test]
+    fn a_generated_secret_is_made_once_per_folder_and_kept_out_of_the_checksum_text() {
+        let mut made = Generated::default();
+        let text = "insert into t values ('${TOKEN:=generate}', sha256('${TOKEN:=generate}'))";
+        let r = render_seed(text, &env, &mut made).unwrap();
+        assert_eq!(r.stable, text);
+        assert_eq!(r.generated.len(), 1);
+        let secret = r.generated[0].expose().to_owned();
+        assert_eq!(secret.len(), crate::token::SECRET_TEXT_LEN);
+        assert!(secret.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(
+            r.text,
+            format!("insert into t values ('{secret}', sha256('{secret}'))")
+        );
+        assert_eq!(format!("{:?}", r.generated[0]), "MadeSecret(TOKEN = ***)");
+        // Another file of the same folder gets the same secret; another
+        // folder (a new Generated) a new one.
+        let again = render_seed("select '${TOKEN:=generate}'", &env, &mut made).unwrap();
+        assert_eq!(again.generated[0].expose(), secret);
+        let other = render_seed(
+            "select '${TOKEN:=generate}'",
+            &env,
+            &mut Generated::default(),
+        )
+        .unwrap();
+        assert_ne!(other.generated[0].expose(), secret);
+    }
+
+    #[test]
+    fn a_set_variable_wins_over_generation_and_enters_the_checksum_text() {
+        let r = render_seed(
+            "select '${EMAIL:=generate}'",
+            &env,
+            &mut Generated::default(),
+        )
+        .unwrap();
+        assert_eq!(r.text, "select 'o''brien@example.com'");
+        assert_eq!(r.stable, r.text);
+        assert!(r.generated.is_empty());
+        // Empty counts as unset, as for defaults.
+        let r = render_seed(
+            "select '${EMPTY:=generate}'",
+            &env,
+            &mut Generated::default(),
+        )
+        .unwrap();
+        assert_eq!(r.generated.len(), 1);
+    }
+
+    #[test]
+    fn only_generate_follows_the_assignment_and_plain_rendering_makes_no_secret() {
+        let e = r("select '${TOKEN:=random}'").unwrap_err();
+        assert_eq!(
+            e[0].message,
+            "`:=random` is not a generator; write ${NAME:=generate} for a secret made when NAME is unset"
+        );
+        let e = r("select '${TOKEN:=generate}'").unwrap_err();
+        assert_eq!(
+            e[0].message,
+            "${TOKEN:=generate} is not set; a secret is generated only in seed files, so set TOKEN here"
+        );
+        assert_eq!(
+            scan("${T:=generate}"),
+            vec![Segment::Var {
+                offset: 0,
+                var: Var {
+                    name: "T",
+                    default: None,
+                    generate: true
+                }
+            }]
+        );
     }
 
     #[test]
@@ -288,7 +502,14 @@ mod tests {
 
     #[test]
     fn values_follow_shell_rules() {
-        let v = |name, default| Var { name, default }.value(&env);
+        let v = |name, default| {
+            Var {
+                name,
+                default,
+                generate: false,
+            }
+            .value(&env)
+        };
         assert_eq!(v("EMPTY", Some("d")), Some("d".into()));
         assert_eq!(v("EMPTY", None), Some(String::new()));
         assert_eq!(v("NOPE", Some("")), Some(String::new()));
