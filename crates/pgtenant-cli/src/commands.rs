@@ -4,6 +4,7 @@
 //! which compose them; shared code lives in the crate's other modules.
 
 pub mod access;
+pub mod audit;
 pub mod backup;
 pub mod bootstrap;
 pub mod check;

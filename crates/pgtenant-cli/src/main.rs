@@ -40,6 +40,9 @@ enum Command {
     /// What the rbac module decides for a user in a tenant: explain one
     /// permission (exit 1 when not allowed) or list the effective ones.
     Access(commands::access::AccessArgs),
+    /// The audit module's log: verify every tenant's hash chain (exit 1 on
+    /// an edited, deleted or reordered row).
+    Audit(commands::audit::AuditArgs),
     /// Create the project's databases, service roles and grants (idempotent).
     Bootstrap(commands::bootstrap::BootstrapArgs),
     /// pg_dump each database (custom format) into backups/<db>-<UTC time>.dump.
@@ -91,6 +94,7 @@ enum Command {
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
     match command {
         Command::Access(args) => commands::access::run(ctx, args).await,
+        Command::Audit(args) => commands::audit::run(ctx, args).await,
         Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
         Command::Backup(args) => commands::backup::run(ctx, args).await,
         Command::Codegen(args) => commands::codegen::run(ctx, args).await,

@@ -281,3 +281,64 @@ pub fn read_rbac_files(
     };
     Ok((catalog, roles))
 }
+
+/// The one database among `selected` that uses `module` (a command's
+/// `--db` picks among several), or a usage error saying what to do.
+pub fn pick<'a>(selected: &[&'a Database], module: &str) -> Result<&'a Database> {
+    let with: Vec<&Database> = selected
+        .iter()
+        .copied()
+        .filter(|d| d.uses_module(module))
+        .collect();
+    match with.as_slice() {
+        [one] => Ok(one),
+        [] => Err(usage(format!(
+            "no selected database uses the {module} module; add modules = [\"{module}\"] to its [[database]]"
+        ))),
+        many => Err(usage(format!(
+            "several databases use the {module} module ({}); pick one with --db",
+            many.iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The tenant column of `db`'s module tables (`[tenancy].column`).
+pub fn tenant_column(db: &Database) -> &str {
+    db.tenancy
+        .as_ref()
+        .map_or("tenant_id", |t| t.column.as_str())
+}
+
+/// The key type of `column` of the module table `table` in the live
+/// database: how a `--tenant` or `--user` value is checked. A missing table
+/// means the module's migration has not run.
+pub async fn live_key_type(
+    conn: &mut sqlx::PgConnection,
+    db: &Database,
+    table: &str,
+    column: &str,
+) -> Result<TenantKeyType> {
+    let schema = &db.module_schema;
+    let t: Option<String> = sqlx::query_scalar(
+        "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped",
+    )
+    .bind(schema)
+    .bind(table)
+    .bind(column)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let t = t.ok_or_else(|| {
+        usage(format!(
+            "database {}: table {schema}.{table} (or its column {column}) does not exist; \
+             run `pgtenant generate` and `pgtenant migrate` to install the module",
+            db.name
+        ))
+    })?;
+    TenantKeyType::from_format_type(&t)
+        .ok_or_else(|| anyhow::anyhow!("unexpected key type {t} in {schema}.{table}.{column}"))
+}

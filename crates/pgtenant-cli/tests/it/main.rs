@@ -1,5 +1,6 @@
 //! Integration tests of the `pgtenant` binary against a real PostgreSQL.
 
+mod audit;
 mod backup;
 mod bootstrap;
 mod codegen;
