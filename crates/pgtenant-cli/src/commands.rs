@@ -11,6 +11,7 @@ pub mod check;
 pub mod codegen;
 pub mod diff;
 pub mod doctor;
+pub mod flags;
 pub mod generate;
 pub mod import;
 pub mod init;

@@ -65,6 +65,9 @@ enum Command {
     /// CI gate: fail on drift, ungenerated schema changes, edited or missing
     /// migrations, tenancy lint errors.
     Check(commands::check::CheckArgs),
+    /// The flags module: list definitions (and a tenant's values, with why),
+    /// set or unset a tenant's override.
+    Flags(commands::flags::FlagsArgs),
     /// Write the next migration from the schema folder (checked on a shadow).
     Generate(commands::generate::GenerateArgs),
     /// Drop the project's databases and roles (guarded by --yes).
@@ -104,6 +107,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Import(args) => commands::import::run(ctx, args).await,
         Command::Init(args) => commands::init::run(ctx, args).await,
         Command::Check(args) => commands::check::run(ctx, args).await,
+        Command::Flags(args) => commands::flags::run(ctx, args).await,
         Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Push(args) => commands::push::run(ctx, args).await,

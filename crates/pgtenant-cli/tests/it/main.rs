@@ -7,6 +7,7 @@ mod codegen;
 mod diff;
 mod doctor;
 mod examples;
+mod flags;
 mod import;
 mod init;
 mod inspect;

@@ -48,7 +48,7 @@ const FLAGS: Module = Module {
     docs: include_str!("../../modules/flags/README.md"),
     requires: &[],
     sql: &[module_file!("flags", "10_flags.sql")],
-    setup: &[],
+    setup: &[module_file!("flags", "setup/10_flags_version.sql")],
     self_policed_tables: &["tenant_plans", "flag_overrides"],
     service_definer_functions: &[],
 };
