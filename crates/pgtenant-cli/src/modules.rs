@@ -143,6 +143,9 @@ pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
         .tenant_setting(&t.setting)
         .root_table(TableName::parse(&t.root_table), &root_key)
         .service_role(&db.service_role.name);
+    if let Some(sa) = &db.superadmin_role {
+        p = p.superadmin_role(&sa.name);
+    }
     if let Some(u) = &t.user_setting {
         p = p.user_setting(u);
     }

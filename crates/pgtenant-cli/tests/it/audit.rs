@@ -4,6 +4,7 @@
 use crate::modules::{TENANT, USER};
 use crate::support::Project;
 use sqlx::PgConnection;
+use std::str::FromStr;
 
 const TENANT_B: &str = "00000000-0000-4000-8000-00000000000b";
 const TENANT_C: &str = "00000000-0000-4000-8000-00000000000c";
@@ -66,12 +67,48 @@ async fn audit_verify_passes_clean_chains_and_names_each_tampering() {
     record(&mut admin, TENANT, 3).await;
     record(&mut admin, TENANT_B, 4).await;
     record(&mut admin, TENANT_C, 3).await;
+    // The manifest's superadmin role may append (the module's grant in the
+    // migration): its transaction's reason joins the system chain.
+    let sa_url = sqlx::ConnectOptions::to_url_lossy(
+        &sqlx::postgres::PgConnectOptions::from_str(&pgtenant_testkit::admin_url())
+            .unwrap()
+            .database(&p.db)
+            .username(&p.superadmin)
+            .password(crate::support::ADMIN_PASSWORD),
+    )
+    .to_string();
+    // The module's grants on the log are in the migration; USAGE on the
+    // default module schema (the journal's, which plans never touch) is
+    // bootstrap's to give, and bootstrap gives it only to the service role
+    // so far.
+    sqlx::raw_sql(&format!(
+        "GRANT USAGE ON SCHEMA pgtenant TO {}",
+        p.superadmin
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let sa = pgtenant::SuperadminDb::connect(&sa_url).await.unwrap();
+    sa.begin("monthly invoice run")
+        .await
+        .unwrap()
+        .commit()
+        .await
+        .unwrap();
+    let reason: String = sqlx::query_scalar(
+        "SELECT metadata->>'reason' FROM pgtenant.audit_log WHERE tenant_id IS NULL",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(reason, "monthly invoice run");
 
     let clean = p.must(&["audit", "verify"]).await;
     assert_eq!(
         clean.stdout,
         format!(
             "{}: audit log\n  \
+             system (superadmin events): 1 row checked, intact (last seq 1)\n  \
              tenant {TENANT}: 3 rows checked, intact (last seq 3)\n  \
              tenant {TENANT_B}: 4 rows checked, intact (last seq 4)\n  \
              tenant {TENANT_C}: 3 rows checked, intact (last seq 3)\n",
@@ -79,8 +116,8 @@ async fn audit_verify_passes_clean_chains_and_names_each_tampering() {
         )
     );
     let json = p.must(&["--json", "audit", "verify"]).await.json();
-    assert_eq!(json["chains"][1]["rows"], 4);
-    assert_eq!(json["chains"][1]["broken"], serde_json::Value::Null);
+    assert_eq!(json["chains"][2]["rows"], 4);
+    assert_eq!(json["chains"][2]["broken"], serde_json::Value::Null);
 
     // Edited in A, a middle row deleted in B, two rows swapped in C.
     let edited = audit_id(&mut admin, TENANT, 2).await;
@@ -104,6 +141,7 @@ async fn audit_verify_passes_clean_chains_and_names_each_tampering() {
         run.stdout,
         format!(
             "{}: audit log\n  \
+             system (superadmin events): 1 row checked, intact (last seq 1)\n  \
              tenant {TENANT}: 3 rows checked, broken at row {edited} (seq 2): edited: \
              its content does not match its hash (edited)\n  \
              tenant {TENANT_B}: 3 rows checked, broken at row {after_gap} (seq 3): deleted: \

@@ -37,6 +37,10 @@ pub struct Module {
     pub requires: &'static [&'static str],
     /// Schema SQL, applied in this order.
     pub sql: &'static [ModuleFile],
+    /// Schema SQL for a database with a superadmin role (the grants that
+    /// role needs), rendered after `sql` only when
+    /// [`ModuleParams::superadmin_role`] is set.
+    pub superadmin_sql: &'static [ModuleFile],
     /// Idempotent setup seeds, applied in this order after the schema.
     pub setup: &'static [ModuleFile],
     /// Tables (in the module schema) that carry the tenant column but
@@ -60,9 +64,14 @@ pub struct RenderedFile {
 }
 
 impl Module {
-    /// The schema SQL with `params` substituted, one entry per file.
+    /// The schema SQL with `params` substituted, one entry per file (the
+    /// superadmin files last, when the params name a superadmin role).
     pub fn render(&self, params: &ModuleParams) -> Result<Vec<RenderedFile>, ModuleError> {
-        self.render_files(self.sql, params)
+        let mut files = self.render_files(self.sql, params)?;
+        if params.superadmin_role.is_some() {
+            files.extend(self.render_files(self.superadmin_sql, params)?);
+        }
+        Ok(files)
     }
 
     /// The setup seeds with `params` substituted.

@@ -24,6 +24,7 @@ const RBAC: Module = Module {
         module_file!("rbac", "30_maintain.sql"),
         module_file!("rbac", "40_access.sql"),
     ],
+    superadmin_sql: &[],
     setup: &[],
     self_policed_tables: &["roles", "role_grants", "effective_permissions"],
     service_definer_functions: &[],
@@ -36,6 +37,7 @@ const AUDIT: Module = Module {
     docs: include_str!("../../modules/audit/README.md"),
     requires: &[],
     sql: &[module_file!("audit", "10_audit.sql")],
+    superadmin_sql: &[module_file!("audit", "20_superadmin.sql")],
     setup: &[],
     self_policed_tables: &["audit_log"],
     service_definer_functions: &[],
@@ -48,6 +50,7 @@ const FLAGS: Module = Module {
     docs: include_str!("../../modules/flags/README.md"),
     requires: &[],
     sql: &[module_file!("flags", "10_flags.sql")],
+    superadmin_sql: &[],
     setup: &[module_file!("flags", "setup/10_flags_version.sql")],
     self_policed_tables: &["tenant_plans", "flag_overrides"],
     service_definer_functions: &[],
@@ -61,6 +64,7 @@ const INVITES: Module = Module {
     docs: include_str!("../../modules/invites/README.md"),
     requires: &["rbac"],
     sql: &[module_file!("invites", "10_invites.sql")],
+    superadmin_sql: &[],
     setup: &[],
     self_policed_tables: &["invites"],
     service_definer_functions: &[
@@ -79,6 +83,7 @@ const SESSIONS: Module = Module {
     docs: include_str!("../../modules/sessions/README.md"),
     requires: &[],
     sql: &[module_file!("sessions", "10_sessions.sql")],
+    superadmin_sql: &[],
     setup: &[],
     self_policed_tables: &["sessions"],
     service_definer_functions: &[
@@ -98,6 +103,7 @@ const API_KEYS: Module = Module {
     docs: include_str!("../../modules/api_keys/README.md"),
     requires: &["rbac"],
     sql: &[module_file!("api_keys", "10_api_keys.sql")],
+    superadmin_sql: &[],
     setup: &[],
     self_policed_tables: &["api_keys"],
     service_definer_functions: &[
