@@ -22,6 +22,7 @@ pub mod push;
 pub mod reset;
 pub mod restore;
 pub mod rollback;
+pub mod secrets;
 pub mod seed;
 pub mod status;
 pub mod up;

@@ -83,6 +83,9 @@ enum Command {
     Status(commands::status::StatusArgs),
     /// Undo the newest migrations with their down sections.
     Rollback(commands::rollback::RollbackArgs),
+    /// Encrypted columns: re-encrypt a column under the newest key of
+    /// [database.secrets], in batches, resumable.
+    Secrets(commands::secrets::SecretsArgs),
     /// Load setup seeds, or demo seeds (gated).
     Seed(commands::seed::SeedArgs),
     /// Drop the databases and rebuild them with `up` (guarded by --yes).
@@ -115,6 +118,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Migrate(args) => commands::migrate::run(ctx, args).await,
         Command::Status(args) => commands::status::run(ctx, args).await,
         Command::Rollback(args) => commands::rollback::run(ctx, args).await,
+        Command::Secrets(args) => commands::secrets::run(ctx, args).await,
         Command::Seed(args) => commands::seed::run(ctx, args).await,
         Command::Reset(args) => commands::reset::run(ctx, args).await,
         Command::Restore(args) => commands::restore::run(ctx, args).await,

@@ -64,6 +64,23 @@ pub(super) struct RawDatabase {
     pub(super) modules: Option<Spanned<Vec<S>>>,
     pub(super) module_schema: Option<S>,
     pub(super) rbac: Option<RawRbac>,
+    pub(super) secrets: Option<Spanned<RawSecrets>>,
+}
+
+/// `[database.secrets]`: `keys = [{ id, env }, ...]` newest first, and an
+/// optional `legacy_env`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecrets {
+    pub(super) keys: Option<Vec<Spanned<RawSecretKey>>>,
+    pub(super) legacy_env: Option<S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecretKey {
+    pub(super) id: Option<S>,
+    pub(super) env: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]

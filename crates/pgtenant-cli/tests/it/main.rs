@@ -15,6 +15,7 @@ mod manifest;
 mod migrate;
 mod modules;
 mod nuke;
+mod secrets;
 mod support;
 mod verify;
 mod workflow;
