@@ -204,16 +204,7 @@ pub async fn run(ctx: &Context, args: &FlagsArgs) -> Result<Report> {
             value,
             expires,
             ..
-        } => {
-            set(
-                &mut target,
-                tenant,
-                key,
-                *value == OnOff::On,
-                expires.as_deref(),
-            )
-            .await?
-        }
+        } => set(&mut target, tenant, key, *value, expires.as_deref()).await?,
         Action::Unset { tenant, key, .. } => unset(&mut target, tenant, key).await?,
     };
     let _ = target.conn.close().await;
@@ -344,9 +335,10 @@ async fn set(
     target: &mut Target<'_>,
     tenant: &str,
     key: &str,
-    on: bool,
+    value: OnOff,
     expires: Option<&str>,
 ) -> Result<Report> {
+    let on = value == OnOff::On;
     let (tenant, ty) = target.tenant(tenant).await?;
     target.known_key(key).await?;
     let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
