@@ -4,12 +4,14 @@
 //! which compose them; shared code lives in the crate's other modules.
 
 pub mod access;
+pub mod audit;
 pub mod backup;
 pub mod bootstrap;
 pub mod check;
 pub mod codegen;
 pub mod diff;
 pub mod doctor;
+pub mod flags;
 pub mod generate;
 pub mod import;
 pub mod init;
@@ -20,6 +22,7 @@ pub mod push;
 pub mod reset;
 pub mod restore;
 pub mod rollback;
+pub mod secrets;
 pub mod seed;
 pub mod status;
 pub mod studio;

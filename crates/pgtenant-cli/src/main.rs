@@ -40,6 +40,9 @@ enum Command {
     /// What the rbac module decides for a user in a tenant: explain one
     /// permission (exit 1 when not allowed) or list the effective ones.
     Access(commands::access::AccessArgs),
+    /// The audit module's log: verify every tenant's hash chain (exit 1 on
+    /// an edited, deleted or reordered row).
+    Audit(commands::audit::AuditArgs),
     /// Create the project's databases, service roles and grants (idempotent).
     Bootstrap(commands::bootstrap::BootstrapArgs),
     /// pg_dump each database (custom format) into backups/<db>-<UTC time>.dump.
@@ -62,6 +65,9 @@ enum Command {
     /// CI gate: fail on drift, ungenerated schema changes, edited or missing
     /// migrations, tenancy lint errors.
     Check(commands::check::CheckArgs),
+    /// The flags module: list definitions (and a tenant's values, with why),
+    /// set or unset a tenant's override.
+    Flags(commands::flags::FlagsArgs),
     /// Write the next migration from the schema folder (checked on a shadow).
     Generate(commands::generate::GenerateArgs),
     /// Drop the project's databases and roles (guarded by --yes).
@@ -80,6 +86,9 @@ enum Command {
     Studio(commands::studio::StudioArgs),
     /// Undo the newest migrations with their down sections.
     Rollback(commands::rollback::RollbackArgs),
+    /// Encrypted columns: re-encrypt a column under the newest key of
+    /// [database.secrets], in batches, resumable.
+    Secrets(commands::secrets::SecretsArgs),
     /// Load setup seeds, or demo seeds (gated).
     Seed(commands::seed::SeedArgs),
     /// Drop the databases and rebuild them with `up` (guarded by --yes).
@@ -94,6 +103,7 @@ enum Command {
 async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
     match command {
         Command::Access(args) => commands::access::run(ctx, args).await,
+        Command::Audit(args) => commands::audit::run(ctx, args).await,
         Command::Bootstrap(args) => commands::bootstrap::run(ctx, args).await,
         Command::Backup(args) => commands::backup::run(ctx, args).await,
         Command::Codegen(args) => commands::codegen::run(ctx, args).await,
@@ -103,6 +113,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Import(args) => commands::import::run(ctx, args).await,
         Command::Init(args) => commands::init::run(ctx, args).await,
         Command::Check(args) => commands::check::run(ctx, args).await,
+        Command::Flags(args) => commands::flags::run(ctx, args).await,
         Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Push(args) => commands::push::run(ctx, args).await,
@@ -111,6 +122,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Status(args) => commands::status::run(ctx, args).await,
         Command::Studio(args) => commands::studio::run(ctx, args).await,
         Command::Rollback(args) => commands::rollback::run(ctx, args).await,
+        Command::Secrets(args) => commands::secrets::run(ctx, args).await,
         Command::Seed(args) => commands::seed::run(ctx, args).await,
         Command::Reset(args) => commands::reset::run(ctx, args).await,
         Command::Restore(args) => commands::restore::run(ctx, args).await,

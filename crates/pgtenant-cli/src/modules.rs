@@ -137,6 +137,9 @@ pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
         .tenant_setting(&t.setting)
         .root_table(TableName::parse(&t.root_table), &root_key)
         .service_role(&db.service_role.name);
+    if let Some(sa) = &db.superadmin_role {
+        p = p.superadmin_role(&sa.name);
+    }
     if let Some(u) = &t.user_setting {
         p = p.user_setting(u);
     }
@@ -276,7 +279,7 @@ pub fn read_rbac_files(
     Ok((catalog, roles))
 }
 
-/// The service role's privileges on the modules' objects, as they stand:
+/// A role's privileges on the modules' objects, as they stand:
 /// one text per (object, privilege), sorted. Compared before and after
 /// [`ensure_grants`] applies them, so an unchanged state reports nothing.
 const MODULE_PRIVILEGES_SQL: &str = "\
@@ -313,7 +316,7 @@ pub enum ModuleGrants {
     RoleMissing,
 }
 
-/// Give `db`'s service role exactly the privileges its modules' grant files
+/// Give `db`'s service role (and superadmin role) exactly the privileges its modules' grant files
 /// name on the objects in the modules' schema, in the caller's transaction:
 /// everything it held there is revoked, then the grants run, so a privilege
 /// a module no longer gives is gone too. Reports one line when the
@@ -332,41 +335,42 @@ pub async fn ensure_grants(
     }
     let schema = db.module_schema.as_str();
     let role = db.service_role.name.as_str();
-    let role_exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
-            .bind(role)
-            .fetch_one(&mut *tx)
-            .await?;
-    if !role_exists {
-        out.push(format!(
-            "warning: the modules' privileges wait for service role {role}; run `pgtenant bootstrap` to create it and grant them"
-        ));
-        return Ok(ModuleGrants::RoleMissing);
+    let superadmin = db.superadmin_role.as_ref().map(|r| r.name.as_str());
+    let roles: Vec<&str> = std::iter::once(role).chain(superadmin).collect();
+    for r in &roles {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+                .bind(r)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !exists {
+            out.push(format!(
+                "warning: the modules' privileges wait for role {r}; run `pgtenant bootstrap` to create it and grant them"
+            ));
+            return Ok(ModuleGrants::RoleMissing);
+        }
     }
     let mut files = Vec::new();
     for m in &modules {
         files.extend(
-            m.render_grants(schema, role)
+            m.render_grants(schema, role, superadmin)
                 .map_err(|e| usage(format!("database {}: module {}: {e}", db.name, m.name)))?,
         );
     }
-    let before: Vec<String> = sqlx::query_scalar(MODULE_PRIVILEGES_SQL)
-        .bind(schema)
-        .bind(role)
-        .fetch_one(&mut *tx)
-        .await?;
+    let before = privileges_of(tx, schema, &roles).await?;
     sqlx::raw_sql("SAVEPOINT pgtenant_module_grants")
         .execute(&mut *tx)
         .await?;
-    let (s, r) = (
-        pgtenant_schema::ident::quote_ident(schema),
-        pgtenant_schema::ident::quote_ident(role),
-    );
-    let mut sql = format!(
-        "REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {r};\n\
-         REVOKE ALL ON ALL SEQUENCES IN SCHEMA {s} FROM {r};\n\
-         REVOKE ALL ON ALL ROUTINES IN SCHEMA {s} FROM {r};\n"
-    );
+    let s = pgtenant_schema::ident::quote_ident(schema);
+    let mut sql = String::new();
+    for r in &roles {
+        let r = pgtenant_schema::ident::quote_ident(r);
+        sql.push_str(&format!(
+            "REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {r};\n\
+             REVOKE ALL ON ALL SEQUENCES IN SCHEMA {s} FROM {r};\n\
+             REVOKE ALL ON ALL ROUTINES IN SCHEMA {s} FROM {r};\n"
+        ));
+    }
     for f in &files {
         sql.push_str(&f.sql);
         sql.push('\n');
@@ -394,25 +398,38 @@ pub async fn ensure_grants(
     sqlx::raw_sql("RELEASE SAVEPOINT pgtenant_module_grants")
         .execute(&mut *tx)
         .await?;
-    let after: Vec<String> = sqlx::query_scalar(MODULE_PRIVILEGES_SQL)
-        .bind(schema)
-        .bind(role)
-        .fetch_one(&mut *tx)
-        .await?;
+    let after = privileges_of(tx, schema, &roles).await?;
     if before == after {
         return Ok(ModuleGrants::Unchanged);
     }
-    {
-        let names: Vec<&str> = modules.iter().map(|m| m.name).collect();
-        out.push(format!(
-            "grant the privileges of module{} {} on schema {schema} to {role} ({} privilege{})",
-            if names.len() == 1 { "" } else { "s" },
-            names.join(", "),
-            after.len(),
-            if after.len() == 1 { "" } else { "s" },
-        ));
-    }
+    let names: Vec<&str> = modules.iter().map(|m| m.name).collect();
+    out.push(format!(
+        "grant the privileges of module{} {} on schema {schema} to {} ({} privilege{})",
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        roles.join(" and "),
+        after.len(),
+        if after.len() == 1 { "" } else { "s" },
+    ));
     Ok(ModuleGrants::Changed)
+}
+
+/// [`MODULE_PRIVILEGES_SQL`] for each of `roles`, prefixed with the role.
+async fn privileges_of(
+    tx: &mut sqlx::PgConnection,
+    schema: &str,
+    roles: &[&str],
+) -> Result<Vec<String>> {
+    let mut all = Vec::new();
+    for r in roles {
+        let held: Vec<String> = sqlx::query_scalar(MODULE_PRIVILEGES_SQL)
+            .bind(schema)
+            .bind(r)
+            .fetch_one(&mut *tx)
+            .await?;
+        all.extend(held.into_iter().map(|p| format!("{r}:{p}")));
+    }
+    Ok(all)
 }
 
 /// What is wrong with `db`'s modules on the live database (empty: nothing):
@@ -459,4 +476,65 @@ pub async fn problems(conn: &mut sqlx::PgConnection, db: &Database) -> Result<Ve
         )),
     }
     Ok(problems)
+}
+
+/// The one database among `selected` that uses `module` (a command's
+/// `--db` picks among several), or a usage error saying what to do.
+pub fn pick<'a>(selected: &[&'a Database], module: &str) -> Result<&'a Database> {
+    let with: Vec<&Database> = selected
+        .iter()
+        .copied()
+        .filter(|d| d.uses_module(module))
+        .collect();
+    match with.as_slice() {
+        [one] => Ok(one),
+        [] => Err(usage(format!(
+            "no selected database uses the {module} module; add modules = [\"{module}\"] to its [[database]]"
+        ))),
+        many => Err(usage(format!(
+            "several databases use the {module} module ({}); pick one with --db",
+            many.iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The tenant column of `db`'s module tables (`[tenancy].column`).
+pub fn tenant_column(db: &Database) -> &str {
+    db.tenancy
+        .as_ref()
+        .map_or("tenant_id", |t| t.column.as_str())
+}
+
+/// The key type of `column` of the module table `table` in the live
+/// database: how a `--tenant` or `--user` value is checked. A missing table
+/// means the module's migration has not run.
+pub async fn live_key_type(
+    conn: &mut sqlx::PgConnection,
+    db: &Database,
+    table: &str,
+    column: &str,
+) -> Result<TenantKeyType> {
+    let schema = &db.module_schema;
+    let t: Option<String> = sqlx::query_scalar(
+        "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped",
+    )
+    .bind(schema)
+    .bind(table)
+    .bind(column)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let t = t.ok_or_else(|| {
+        usage(format!(
+            "database {}: table {schema}.{table} (or its column {column}) does not exist; \
+             run `pgtenant generate` and `pgtenant migrate` to install the module",
+            db.name
+        ))
+    })?;
+    TenantKeyType::from_format_type(&t)
+        .ok_or_else(|| anyhow::anyhow!("unexpected key type {t} in {schema}.{table}.{column}"))
 }

@@ -135,6 +135,19 @@ pub enum Error {
     )]
     MissingReason,
 
+    /// The database uses the audit module but the superadmin role may not
+    /// append to its log, so its transactions could not be recorded.
+    #[error(
+        "the database has the audit log {table}, but the superadmin role {role} lacks {missing}, \
+         so its transactions cannot be recorded; {fix}"
+    )]
+    SuperadminCannotAudit {
+        role: String,
+        table: String,
+        missing: String,
+        fix: String,
+    },
+
     /// An error from the database or the driver.
     #[error(transparent)]
     Database(#[from] sqlx::Error),

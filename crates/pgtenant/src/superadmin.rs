@@ -9,9 +9,15 @@
 //! `tracing` (target `pgtenant::superadmin`) and set as the transaction-local
 //! setting `pgtenant.superadmin_reason` for audit triggers. The URL and its
 //! password are never logged.
+//!
+//! In a database with the audit module, every transaction also begins by
+//! appending one system event (`superadmin.transaction.begin`, actor the
+//! role, metadata `{"reason": …}`) to the hash-chained log, inside the
+//! transaction: committed with the work it explains, gone with it on
+//! rollback. A pool whose role may not append there is refused.
 
 use crate::error::{Error, Result};
-use pgtenant_schema::ident::{quote_literal, quote_setting};
+use pgtenant_schema::ident::{quote_ident, quote_literal, quote_setting};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::fmt;
@@ -21,17 +27,23 @@ use std::ops::{Deref, DerefMut};
 /// transaction.
 pub const REASON_SETTING: &str = "pgtenant.superadmin_reason";
 
+/// The action of the audit event every superadmin transaction begins with.
+pub const AUDIT_ACTION: &str = "superadmin.transaction.begin";
+
 /// A pool logged in as the superadmin (BYPASSRLS) role.
 #[derive(Clone)]
 pub struct SuperadminDb {
     pool: PgPool,
     role: String,
+    /// The INSERT of the begin event, when the database has the audit log.
+    audit_insert: Option<String>,
 }
 
 impl fmt::Debug for SuperadminDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SuperadminDb")
             .field("role", &self.role)
+            .field("audited", &self.audit_insert.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -59,7 +71,68 @@ impl SuperadminDb {
         if !bypass {
             return Err(Error::SuperadminLacksBypassRls { role });
         }
-        Ok(SuperadminDb { pool, role })
+        SuperadminDb {
+            pool,
+            role,
+            audit_insert: None,
+        }
+        .audit_schema(crate::module::DEFAULT_SCHEMA)
+        .await
+    }
+
+    /// Look for the audit module's log in `schema` (the default,
+    /// `pgtenant`, is looked at by [`from_pool`](Self::from_pool)): when it
+    /// is there, every transaction begins with its audit event; when the
+    /// role may not append to it, an error.
+    pub async fn audit_schema(mut self, schema: &str) -> Result<SuperadminDb> {
+        let table = format!("{}.audit_log", quote_ident(schema));
+        let found: Option<(bool, bool)> = sqlx::query_as(
+            "SELECT has_schema_privilege(n.oid, 'USAGE'), has_table_privilege(c.oid, 'INSERT') \
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+              WHERE n.nspname = $1 AND c.relname = 'audit_log' AND c.relkind IN ('r', 'p')",
+        )
+        .bind(schema)
+        .fetch_optional(&self.pool)
+        .await?;
+        let cannot = |missing: String, fix: String| Error::SuperadminCannotAudit {
+            role: self.role.clone(),
+            table: format!("{schema}.audit_log"),
+            missing,
+            fix,
+        };
+        self.audit_insert = match found {
+            None => None,
+            Some((false, _)) => {
+                return Err(cannot(
+                    format!("USAGE on schema {schema}"),
+                    format!(
+                        "grant it as the admin: GRANT USAGE ON SCHEMA {} TO {}",
+                        quote_ident(schema),
+                        quote_ident(&self.role)
+                    ),
+                ))
+            }
+            Some((true, false)) => {
+                return Err(cannot(
+                    format!("INSERT on {schema}.audit_log"),
+                    "give the database a superadmin_role in the manifest, then run `pgtenant \
+                     generate` and `pgtenant migrate` (the audit module grants that role SELECT \
+                     and INSERT on its log)"
+                        .to_owned(),
+                ))
+            }
+            Some((true, true)) => Some(format!(
+                "INSERT INTO {table} (actor, action, metadata) \
+                 VALUES (current_user, {}, jsonb_build_object('reason', $1::text))",
+                quote_literal(AUDIT_ACTION)
+            )),
+        };
+        Ok(self)
+    }
+
+    /// Whether transactions are recorded in the audit log.
+    pub fn audited(&self) -> bool {
+        self.audit_insert.is_some()
     }
 
     /// The role this pool logs in as.
@@ -88,7 +161,11 @@ impl SuperadminDb {
             quote_setting(REASON_SETTING),
             quote_literal(reason)
         );
-        let tx = self.pool.begin_with(sql).await?;
+        let mut tx = self.pool.begin_with(sql).await?;
+        if let Some(insert) = &self.audit_insert {
+            // No tenant setting is in force: the event joins the system chain.
+            sqlx::query(insert).bind(reason).execute(&mut *tx).await?;
+        }
         Ok(SuperadminTx {
             tx,
             reason: reason.to_owned(),

@@ -9,9 +9,9 @@ use crate::context::Context;
 use crate::db;
 use crate::error::{usage, ExitStatus};
 use crate::manifest::Database;
+use crate::modules;
 use crate::output::{Report, Table};
 use anyhow::{Context as _, Result};
-use pgtenant::TenantKeyType;
 use pgtenant_schema::ident::quote_ident;
 use sqlx::{Connection, PgConnection};
 
@@ -64,7 +64,7 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Report> {
         Action::Explain { who, .. } | Action::List { who } => who,
     };
     let manifest = ctx.manifest()?;
-    let database = pick(&manifest.select(who.db.as_deref())?)?;
+    let database = modules::pick(&manifest.select(who.db.as_deref())?, "rbac")?;
     let admin = ctx.admin_url()?;
     let mut conn = db::connect(&admin.url, Some(&database.name), None).await?;
     let s = quote_ident(&database.module_schema);
@@ -79,56 +79,11 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Report> {
     Ok(report)
 }
 
-/// The one database with the rbac module the flags select.
-fn pick<'a>(selected: &[&'a Database]) -> Result<&'a Database> {
-    let with: Vec<&Database> = selected
-        .iter()
-        .copied()
-        .filter(|d| d.uses_module("rbac"))
-        .collect();
-    match with.as_slice() {
-        [one] => Ok(one),
-        [] => Err(usage(
-            "no selected database uses the rbac module; add modules = [\"rbac\"] to its [[database]]",
-        )),
-        many => Err(usage(format!(
-            "several databases use the rbac module ({}); pick one with --db",
-            many.iter()
-                .map(|d| d.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
-}
-
-/// The type of `column` of the module table `effective_permissions`.
-async fn column_type(conn: &mut PgConnection, schema: &str, column: &str) -> Result<TenantKeyType> {
-    let t: Option<String> = sqlx::query_scalar(
-        "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
-         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = $1 AND c.relname = 'effective_permissions' AND a.attname = $2",
-    )
-    .bind(schema)
-    .bind(column)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let t = t.ok_or_else(|| {
-        usage(format!(
-            "the rbac module's tables are not in schema {schema}; run `pgtenant migrate` first"
-        ))
-    })?;
-    TenantKeyType::from_format_type(&t)
-        .ok_or_else(|| anyhow::anyhow!("unexpected key type {t} in {schema}.effective_permissions"))
-}
-
 /// `--user` and `--tenant` checked against the key types, canonical.
 async fn ids(conn: &mut PgConnection, db: &Database, who: &Who) -> Result<(String, String)> {
-    let column = db
-        .tenancy
-        .as_ref()
-        .map_or("tenant_id", |t| t.column.as_str());
-    let user_type = column_type(conn, &db.module_schema, "user_id").await?;
-    let tenant_type = column_type(conn, &db.module_schema, column).await?;
+    let column = modules::tenant_column(db);
+    let user_type = modules::live_key_type(conn, db, "effective_permissions", "user_id").await?;
+    let tenant_type = modules::live_key_type(conn, db, "effective_permissions", column).await?;
     let user = user_type
         .canonical(&who.user)
         .map_err(|why| usage(format!("--user {:?}: {why}", who.user)))?;
@@ -222,10 +177,7 @@ async fn list(
     user: &str,
     tenant: &str,
 ) -> Result<Report> {
-    let column = db
-        .tenancy
-        .as_ref()
-        .map_or("tenant_id", |t| t.column.as_str());
+    let column = modules::tenant_column(db);
     let permissions: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT permission FROM {s}.effective_permissions \
          WHERE {}::text = $2 AND user_id::text = $1 ORDER BY 1",

@@ -138,6 +138,27 @@ pub struct Database {
     /// `[database.grants]`: per-table privileges of the service role,
     /// replacing the defaults (DML on tenant tables, SELECT on global ones).
     pub grants: Vec<DeclaredGrant>,
+    /// `[database.secrets]`: the keys of its encrypted columns.
+    pub secrets: Option<SecretKeys>,
+}
+
+/// `[database.secrets]`: the keys of encrypted columns (`pgtenant::secrets`),
+/// newest first. Only the names are in the manifest; each key is read from
+/// its environment variable (or `.env`) by the command that needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretKeys {
+    /// Newest (the sealing key) first.
+    pub keys: Vec<KeySource>,
+    /// The variable holding the key of values written before pgtenant
+    /// (libsodium's combined secretbox in base64, as Carcosa stores them).
+    pub legacy_env: Option<String>,
+}
+
+/// One key: its id (recorded in envelopes) and its environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySource {
+    pub id: String,
+    pub env: String,
 }
 
 /// `[database.rbac]`: the permission catalog and the global roles

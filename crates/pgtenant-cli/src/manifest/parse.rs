@@ -2,11 +2,12 @@
 //! errors naming `file:line` and the key.
 
 use super::raw::{
-    RawDatabase, RawManifest, RawMembership, RawRbac, RawRole, RawTenancy, RawTenancySetting, S,
+    RawDatabase, RawManifest, RawMembership, RawRbac, RawRole, RawSecrets, RawTenancy,
+    RawTenancySetting, S,
 };
 use super::{
-    Database, DeclaredGrant, Listed, Manifest, ManifestError, Membership, MembershipStatus,
-    Project, RbacFiles, Role, Secret, Seeds, Tenancy, Timeouts,
+    Database, DeclaredGrant, KeySource, Listed, Manifest, ManifestError, Membership,
+    MembershipStatus, Project, RbacFiles, Role, Secret, SecretKeys, Seeds, Tenancy, Timeouts,
 };
 use pgtenant::seed::placeholder::{self, Segment, SyntaxError};
 use pgtenant_schema::ident::{validate_plain_ident, validate_setting};
@@ -400,6 +401,79 @@ impl Parser<'_> {
         })
     }
 
+    /// An environment variable's name: `[A-Za-z_][A-Za-z0-9_]*`.
+    fn env_name(&self, s: &S, key: &str) -> Result<String, ManifestError> {
+        let v = self.nonempty(s, key)?;
+        let ok = v
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()));
+        if ok {
+            Ok(v)
+        } else {
+            Err(self.err(
+                Some(s.span()),
+                &format!(
+                    "{key} = {v:?} is not an environment variable name; write the variable's \
+                     name (letters, digits and _), such as \"APP_SECRET_KEY\", not its value"
+                ),
+            ))
+        }
+    }
+
+    /// `[database.secrets]`: at least one key, valid ids (the library's
+    /// rule), none twice, variable names.
+    fn secrets(
+        &self,
+        raw: Option<Spanned<RawSecrets>>,
+        db: &str,
+    ) -> Result<Option<SecretKeys>, ManifestError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let list = raw.keys.unwrap_or_default();
+        if list.is_empty() {
+            return Err(self.err(
+                Some(span),
+                &format!(
+                    "[database.secrets] of database `{db}` lists no keys; add \
+                     keys = [{{ id = \"k1\", env = \"APP_SECRET_KEY\" }}] (newest first)"
+                ),
+            ));
+        }
+        let mut keys: Vec<KeySource> = Vec::new();
+        for k in list {
+            let k_span = k.span();
+            let k = k.into_inner();
+            let missing = |field: &str| {
+                self.err(
+                    Some(k_span.clone()),
+                    &format!("a key of [database.secrets] of database `{db}` has no `{field}`"),
+                )
+            };
+            let id_s = k.id.as_ref().ok_or_else(|| missing("id"))?;
+            let id = self.string(id_s, "secrets.keys.id")?;
+            if let Err(e) = pgtenant::secrets::validate_key_id(&id) {
+                return Err(self.err(Some(id_s.span()), &format!("secrets.keys.id: {e}")));
+            }
+            if keys.iter().any(|o| o.id == id) {
+                return Err(self.err(
+                    Some(id_s.span()),
+                    &format!("secrets.keys.id {id:?} is listed twice; every key needs its own id"),
+                ));
+            }
+            let env_s = k.env.as_ref().ok_or_else(|| missing("env"))?;
+            let env = self.env_name(env_s, "secrets.keys.env")?;
+            keys.push(KeySource { id, env });
+        }
+        let legacy_env = raw
+            .legacy_env
+            .as_ref()
+            .map(|s| self.env_name(s, "secrets.legacy_env"))
+            .transpose()?;
+        Ok(Some(SecretKeys { keys, legacy_env }))
+    }
+
     /// A custom setting name, by the one rule of
     /// [`pgtenant_schema::ident::validate_setting`].
     fn setting(&self, s: &S, key: &str) -> Result<String, ManifestError> {
@@ -614,6 +688,7 @@ impl Parser<'_> {
         };
         let rbac = self.rbac_files(raw.rbac.as_ref(), dir)?;
         let grants = self.grants(raw.grants.as_ref(), &name)?;
+        let secrets = self.secrets(raw.secrets, &name)?;
         Ok(Database {
             name,
             schema_dir,
@@ -626,6 +701,7 @@ impl Parser<'_> {
             module_schema,
             rbac,
             grants,
+            secrets,
         })
     }
 }

@@ -67,6 +67,23 @@ pub(super) struct RawDatabase {
     pub(super) rbac: Option<RawRbac>,
     /// `[database.grants]`: table name → privileges.
     pub(super) grants: Option<std::collections::BTreeMap<String, Spanned<Vec<S>>>>,
+    pub(super) secrets: Option<Spanned<RawSecrets>>,
+}
+
+/// `[database.secrets]`: `keys = [{ id, env }, ...]` newest first, and an
+/// optional `legacy_env`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecrets {
+    pub(super) keys: Option<Vec<Spanned<RawSecretKey>>>,
+    pub(super) legacy_env: Option<S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecretKey {
+    pub(super) id: Option<S>,
+    pub(super) env: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]

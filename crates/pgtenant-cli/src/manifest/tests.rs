@@ -161,7 +161,7 @@ fn unknown_key_names_file_line_and_key() {
         err(&text),
         "proj/pgtenant.toml:7: unknown key `schemas`, expected one of `name`, `schema`, \
          `migrations`, `seeds`, `tenancy`, `service_role`, `superadmin_role`, `modules`, \
-         `module_schema`, `rbac`, `grants`; remove it or fix its spelling"
+         `module_schema`, `rbac`, `grants`, `secrets`; remove it or fix its spelling"
     );
 }
 
@@ -397,5 +397,58 @@ fn manifest_bad_timeout_names_file_line_and_key() {
         ),
         "{}",
         err(&text)
+    );
+}
+
+#[test]
+fn secrets_name_key_ids_and_variables_newest_first() {
+    let text = format!(
+        "{MINIMAL}\n[database.secrets]\nkeys = [{{ id = \"k2\", env = \"CREDS_V2\" }}, {{ id = \"k1\", env = \"CREDS_V1\" }}]\nlegacy_env = \"CREDENTIALS_ENCRYPTION_KEY\"\n"
+    );
+    let m = parse_with(&text, &[]).unwrap();
+    let s = m.databases[0].secrets.clone().unwrap();
+    assert_eq!(
+        s.keys,
+        [
+            KeySource {
+                id: "k2".into(),
+                env: "CREDS_V2".into()
+            },
+            KeySource {
+                id: "k1".into(),
+                env: "CREDS_V1".into()
+            }
+        ]
+    );
+    assert_eq!(s.legacy_env.as_deref(), Some("CREDENTIALS_ENCRYPTION_KEY"));
+    assert_eq!(parse_with(MINIMAL, &[]).unwrap().databases[0].secrets, None);
+}
+
+#[test]
+fn bad_secrets_name_file_line_and_what_to_write() {
+    let with = |body: &str| err(&format!("{MINIMAL}\n[database.secrets]\n{body}\n"));
+    assert_eq!(
+        with("keys = []"),
+        "proj/pgtenant.toml:9: [database.secrets] of database `app` lists no keys; add \
+         keys = [{ id = \"k1\", env = \"APP_SECRET_KEY\" }] (newest first)"
+    );
+    assert_eq!(
+        with("keys = [{ id = \"K 1\", env = \"A\" }]"),
+        "proj/pgtenant.toml:10: secrets.keys.id: key id \"K 1\" must be 1 to 32 characters of \
+         a-z, 0-9, _ and -"
+    );
+    assert_eq!(
+        with("keys = [{ id = \"k1\", env = \"A\" },\n  { id = \"k1\", env = \"B\" }]"),
+        "proj/pgtenant.toml:11: secrets.keys.id \"k1\" is listed twice; every key needs its own id"
+    );
+    assert_eq!(
+        with("keys = [{ id = \"k1\", env = \"base64:abc=\" }]"),
+        "proj/pgtenant.toml:10: secrets.keys.env = \"base64:abc=\" is not an environment variable \
+         name; write the variable's name (letters, digits and _), such as \"APP_SECRET_KEY\", \
+         not its value"
+    );
+    assert_eq!(
+        with("keys = [{ id = \"k1\" }]"),
+        "proj/pgtenant.toml:10: a key of [database.secrets] of database `app` has no `env`"
     );
 }

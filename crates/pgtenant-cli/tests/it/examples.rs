@@ -211,7 +211,7 @@ impl DatabaseEntry {
             .flat_map(|m| {
                 pgtenant::module::by_name(m)
                     .unwrap()
-                    .render_grants(pgtenant::module::DEFAULT_SCHEMA, role)
+                    .render_grants(pgtenant::module::DEFAULT_SCHEMA, role, None)
                     .unwrap()
             })
             .map(|f| f.sql)

@@ -1,11 +1,13 @@
 //! Integration tests of the `pgtenant` binary against a real PostgreSQL.
 
+mod audit;
 mod backup;
 mod bootstrap;
 mod codegen;
 mod diff;
 mod doctor;
 mod examples;
+mod flags;
 mod grants;
 mod import;
 mod init;
@@ -14,6 +16,7 @@ mod manifest;
 mod migrate;
 mod modules;
 mod nuke;
+mod secrets;
 mod studio;
 mod support;
 mod verify;

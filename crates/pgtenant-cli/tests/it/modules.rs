@@ -19,13 +19,13 @@ CREATE TABLE memberships (
 );
 ";
 
-const TENANT: &str = "00000000-0000-4000-8000-00000000000a";
-const USER: &str = "00000000-0000-4000-8000-0000000000f1";
+pub(crate) const TENANT: &str = "00000000-0000-4000-8000-00000000000a";
+pub(crate) const USER: &str = "00000000-0000-4000-8000-0000000000f1";
 
 impl Project {
     /// The project's manifest with `[tenancy]` set for modules and the
     /// database listing `modules`.
-    fn with_modules(modules: &str) -> Project {
+    pub(crate) fn with_modules(modules: &str) -> Project {
         let p = Project::new();
         let text = p.manifest_text().replacen(
             "[[database]]",
@@ -41,7 +41,7 @@ impl Project {
         p
     }
 
-    async fn must(&self, args: &[&str]) -> Run {
+    pub(crate) async fn must(&self, args: &[&str]) -> Run {
         let run = self.run(args).await;
         assert_eq!(
             run.code, 0,
@@ -220,8 +220,8 @@ async fn module_privileges_follow_the_manifest_role_not_the_migrations() {
     let first = p.must(&["bootstrap"]).await;
     assert!(
         first.stdout.contains(&format!(
-            "grant the privileges of module audit on schema pgtenant to {} (3 privileges)",
-            p.svc
+            "grant the privileges of module audit on schema pgtenant to {} and {} (6 privileges)",
+            p.svc, p.superadmin
         )),
         "{}",
         first.stdout

@@ -33,12 +33,13 @@ CREATE INDEX audit_log_tenant_created_idx ON {{schema}}.audit_log ({{tenant_colu
 COMMENT ON TABLE {{schema}}.audit_log IS
   'Append-only audit events, hash-chained per tenant. Verify with: pgtenant audit verify.';
 
--- The newest row of each chain ('' is the system chain). Only the chain
--- trigger writes it; the service role cannot read or write it (RLS on, no
--- policy).
+-- The newest row of each chain ('' is the system chain): its seq, its hash
+-- and the hash before it. Only the chain trigger writes it; the service
+-- role cannot read or write it (RLS on, no policy).
 CREATE TABLE {{schema}}.audit_heads (
   chain text PRIMARY KEY,
   seq bigint NOT NULL,
+  prev_hash bytea NOT NULL,
   hash bytea NOT NULL
 );
 
@@ -47,39 +48,49 @@ ALTER TABLE {{schema}}.audit_heads ENABLE ROW LEVEL SECURITY;
 -- The bytes a row's hash covers: every field but the hashes, each as
 -- `N` (NULL) or `S<octets>:<text>`, so no two rows encode alike. Rust's
 -- pgtenant::audit::payload is the independent second implementation.
+-- No SET clause, on purpose: a function with one is never inlined, and
+-- inlining these nine calls per row is most of the trigger's speed (it only
+-- uses pg_catalog operators; the trigger that calls it pins search_path).
 CREATE FUNCTION {{schema}}.audit_field(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT coalesce('S' || octet_length(value)::text || ':' || value, 'N') $$;
 
+-- One UPDATE of the head row links the new row: it takes the row lock that
+-- orders concurrent inserts of one tenant, and its SET reads the head as it
+-- was (the right-hand sides see the old row), so the new seq, the previous
+-- hash and the new hash come back in one statement.
 CREATE FUNCTION {{schema}}.audit_chain() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   chain_key text := coalesce(NEW.{{tenant_column}}::text, '');
-  head record;
 BEGIN
-  -- The head row's lock orders concurrent inserts of one tenant.
-  INSERT INTO {{schema}}.audit_heads (chain, seq, hash)
-  VALUES (chain_key, 0, '\x0000000000000000000000000000000000000000000000000000000000000000')
-  ON CONFLICT (chain) DO NOTHING;
-  SELECT h.seq, h.hash INTO head FROM {{schema}}.audit_heads h WHERE h.chain = chain_key FOR UPDATE;
-  NEW.seq := head.seq + 1;
-  NEW.prev_hash := head.hash;
   NEW.created_at := date_trunc('microseconds', NEW.created_at);
-  NEW.hash := sha256(NEW.prev_hash || convert_to(
-       {{schema}}.audit_field(NEW.{{tenant_column}}::text)
-    || {{schema}}.audit_field(NEW.seq::text)
-    || {{schema}}.audit_field(NEW.actor)
-    || {{schema}}.audit_field(NEW.action)
-    || {{schema}}.audit_field(NEW.resource_type)
-    || {{schema}}.audit_field(NEW.resource_id)
-    || {{schema}}.audit_field(NEW.metadata::text)
-    || {{schema}}.audit_field(NEW.ip::text)
-    || {{schema}}.audit_field(to_char(NEW.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
-    'UTF8'));
-  UPDATE {{schema}}.audit_heads SET seq = NEW.seq, hash = NEW.hash WHERE chain = chain_key;
+  LOOP
+    UPDATE {{schema}}.audit_heads h
+       SET seq = h.seq + 1,
+           prev_hash = h.hash,
+           hash = sha256(h.hash || convert_to(
+                {{schema}}.audit_field(NEW.{{tenant_column}}::text)
+             || {{schema}}.audit_field((h.seq + 1)::text)
+             || {{schema}}.audit_field(NEW.actor)
+             || {{schema}}.audit_field(NEW.action)
+             || {{schema}}.audit_field(NEW.resource_type)
+             || {{schema}}.audit_field(NEW.resource_id)
+             || {{schema}}.audit_field(NEW.metadata::text)
+             || {{schema}}.audit_field(NEW.ip::text)
+             || {{schema}}.audit_field(to_char(NEW.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
+             'UTF8'))
+     WHERE h.chain = chain_key
+    RETURNING h.seq, h.prev_hash, h.hash INTO NEW.seq, NEW.prev_hash, NEW.hash;
+    EXIT WHEN FOUND;
+    -- The chain's first row: create its head, then link as above.
+    INSERT INTO {{schema}}.audit_heads (chain, seq, prev_hash, hash)
+    VALUES (chain_key, 0, '\x0000000000000000000000000000000000000000000000000000000000000000',
+            '\x0000000000000000000000000000000000000000000000000000000000000000')
+    ON CONFLICT (chain) DO NOTHING;
+  END LOOP;
   RETURN NEW;
 END
 $$;
@@ -133,10 +144,16 @@ CREATE FUNCTION {{schema}}.audit(
   metadata jsonb DEFAULT '{}',
   ip inet DEFAULT NULL
 ) RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+  new_seq bigint;
+BEGIN
+  -- plpgsql, not sql: its INSERT is planned once per session, not per call.
   INSERT INTO {{schema}}.audit_log (action, resource_type, resource_id, metadata, ip)
-  VALUES (action, resource_type, resource_id, coalesce(metadata, '{}'), ip)
-  RETURNING seq
+  VALUES (audit.action, audit.resource_type, audit.resource_id, coalesce(audit.metadata, '{}'), audit.ip)
+  RETURNING seq INTO new_seq;
+  RETURN new_seq;
+END
 $$;

@@ -55,7 +55,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  UPDATE {{schema}}.flags_version SET version = version + 1;
+  -- An upsert: the counter's row may not exist yet where migrations (which
+  -- carry no data) created the table and setup has not run.
+  INSERT INTO {{schema}}.flags_version AS v (version) VALUES (1)
+  ON CONFLICT (singleton) DO UPDATE SET version = v.version + 1;
   RETURN NULL;
 END
 $$;

@@ -45,6 +45,9 @@ pub struct Module {
     /// statements that use only the `schema` and `service_role`
     /// parameters, applied after the schema SQL.
     pub grants: &'static [ModuleFile],
+    /// Grants to the manifest's superadmin role (`{{superadmin_role}}`),
+    /// applied like `grants` when the database has one.
+    pub superadmin_grants: &'static [ModuleFile],
     /// Idempotent setup seeds, applied in this order after the schema.
     pub setup: &'static [ModuleFile],
     /// Tables (in the module schema) that carry the tenant column but
@@ -74,20 +77,35 @@ impl Module {
         self.render_files(self.sql, params)
     }
 
-    /// The grants of the module's objects in `schema` to `service_role`.
-    /// They need no other parameter, so they can be applied where only the
-    /// manifest is known (bootstrap).
+    /// The grants of the module's objects in `schema` to `service_role`,
+    /// then to `superadmin_role` when there is one. They need no other
+    /// parameter, so they can be applied where only the manifest is known
+    /// (bootstrap).
     pub fn render_grants(
         &self,
         schema: &str,
         service_role: &str,
+        superadmin_role: Option<&str>,
     ) -> Result<Vec<RenderedFile>, ModuleError> {
         // The key types are unused: grant files name only the schema and
-        // the role (a test holds every module to it).
-        let params = ModuleParams::new(crate::TenantKeyType::Uuid, crate::TenantKeyType::Uuid)
+        // the roles (a test holds every module to it).
+        let mut params = ModuleParams::new(crate::TenantKeyType::Uuid, crate::TenantKeyType::Uuid)
             .schema(schema)
             .service_role(service_role);
-        self.render_files(self.grants, &params)
+        if let Some(r) = superadmin_role {
+            params = params.superadmin_role(r);
+        }
+        self.grant_files(&params)
+    }
+
+    /// The grant files rendered with `params`: the superadmin role's only
+    /// when `params` names one.
+    fn grant_files(&self, params: &ModuleParams) -> Result<Vec<RenderedFile>, ModuleError> {
+        let mut files = self.render_files(self.grants, params)?;
+        if params.superadmin_role.is_some() {
+            files.extend(self.render_files(self.superadmin_grants, params)?);
+        }
+        Ok(files)
     }
 
     /// The setup seeds with `params` substituted.
@@ -99,7 +117,7 @@ impl Module {
     /// the module applied by hand, as one client would.
     pub fn render_script(&self, params: &ModuleParams) -> Result<String, ModuleError> {
         let mut files = self.render(params)?;
-        files.extend(self.render_files(self.grants, params)?);
+        files.extend(self.grant_files(params)?);
         let mut out = String::new();
         for f in files {
             out.push_str(&format!("-- module {}\n", f.name));

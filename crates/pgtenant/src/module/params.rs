@@ -52,6 +52,9 @@ pub struct ModuleParams {
     pub membership_status: Option<MembershipStatus>,
     /// `{{service_role}}`: the role the application connects as.
     pub service_role: Option<String>,
+    /// `{{superadmin_role}}`: the BYPASSRLS role of system jobs, when the
+    /// database has one; a module's `superadmin_grants` are rendered only then.
+    pub superadmin_role: Option<String>,
 }
 
 impl ModuleParams {
@@ -69,6 +72,7 @@ impl ModuleParams {
             membership: None,
             membership_status: None,
             service_role: None,
+            superadmin_role: None,
         }
     }
 
@@ -112,12 +116,18 @@ impl ModuleParams {
         self
     }
 
+    pub fn superadmin_role(mut self, role: &str) -> Self {
+        self.superadmin_role = Some(role.to_owned());
+        self
+    }
+
     /// Check every name before any SQL text is built from it.
     pub(crate) fn validate(&self) -> Result<(), ModuleError> {
         let names = [
             ("schema", Some(self.schema.as_str())),
             ("tenant_column", Some(self.tenant_column.as_str())),
             ("service_role", self.service_role.as_deref()),
+            ("superadmin_role", self.superadmin_role.as_deref()),
         ];
         for (field, value) in names {
             if let Some(v) = value {

@@ -25,6 +25,7 @@ const RBAC: Module = Module {
         module_file!("rbac", "40_access.sql"),
     ],
     grants: &[module_file!("rbac", "90_grants.sql")],
+    superadmin_grants: &[],
     setup: &[],
     self_policed_tables: &["roles", "role_grants", "effective_permissions"],
     service_definer_functions: &[],
@@ -38,6 +39,7 @@ const AUDIT: Module = Module {
     requires: &[],
     sql: &[module_file!("audit", "10_audit.sql")],
     grants: &[module_file!("audit", "90_grants.sql")],
+    superadmin_grants: &[module_file!("audit", "91_superadmin_grants.sql")],
     setup: &[],
     self_policed_tables: &["audit_log"],
     service_definer_functions: &[],
@@ -51,7 +53,8 @@ const FLAGS: Module = Module {
     requires: &[],
     sql: &[module_file!("flags", "10_flags.sql")],
     grants: &[module_file!("flags", "90_grants.sql")],
-    setup: &[],
+    superadmin_grants: &[],
+    setup: &[module_file!("flags", "setup/10_flags_version.sql")],
     self_policed_tables: &["tenant_plans", "flag_overrides"],
     service_definer_functions: &[],
 };
@@ -65,6 +68,7 @@ const INVITES: Module = Module {
     requires: &["rbac"],
     sql: &[module_file!("invites", "10_invites.sql")],
     grants: &[module_file!("invites", "90_grants.sql")],
+    superadmin_grants: &[],
     setup: &[],
     self_policed_tables: &["invites"],
     service_definer_functions: &[
@@ -84,6 +88,7 @@ const SESSIONS: Module = Module {
     requires: &[],
     sql: &[module_file!("sessions", "10_sessions.sql")],
     grants: &[module_file!("sessions", "90_grants.sql")],
+    superadmin_grants: &[],
     setup: &[],
     self_policed_tables: &["sessions"],
     service_definer_functions: &[
@@ -104,6 +109,7 @@ const API_KEYS: Module = Module {
     requires: &["rbac"],
     sql: &[module_file!("api_keys", "10_api_keys.sql")],
     grants: &[module_file!("api_keys", "90_grants.sql")],
+    superadmin_grants: &[],
     setup: &[],
     self_policed_tables: &["api_keys"],
     service_definer_functions: &[
@@ -170,22 +176,26 @@ mod tests {
         }
     }
 
-    /// The schema SQL never names the service role (migrations carry it,
-    /// and a role name belongs to an environment); the grant files name
-    /// only the schema and the role, and hold nothing but GRANTs.
+    /// The schema SQL never names a managed role (migrations carry it, and
+    /// a role name belongs to an environment); the grant files name only
+    /// the schema and the roles, and hold nothing but GRANTs.
     #[test]
     fn grants_are_apart_from_the_schema_and_need_only_schema_and_role() {
         for m in all() {
             for f in m.sql.iter().chain(m.setup) {
                 assert!(
-                    !f.text.contains("{{service_role}}"),
-                    "{}/{} names the service role",
+                    !f.text.contains("{{service_role}}") && !f.text.contains("{{superadmin_role}}"),
+                    "{}/{} names a managed role",
                     m.name,
                     f.name
                 );
             }
             assert!(!m.grants.is_empty(), "{}", m.name);
-            for f in m.render_grants("app_modules", "svc_app").unwrap() {
+            let grants = m
+                .render_grants("app_modules", "svc_app", Some("sa_app"))
+                .unwrap();
+            assert_eq!(grants.len(), m.grants.len() + m.superadmin_grants.len());
+            for f in grants {
                 let code: Vec<&str> = f
                     .sql
                     .lines()
@@ -194,7 +204,12 @@ mod tests {
                 let statements = code.join("\n");
                 for s in statements.split(';').filter(|s| !s.trim().is_empty()) {
                     assert!(s.trim_start().starts_with("GRANT "), "{}: {s}", f.name);
-                    assert!(s.trim_end().ends_with("TO svc_app"), "{}: {s}", f.name);
+                    let to = s.trim_end();
+                    assert!(
+                        to.ends_with("TO svc_app") || to.ends_with("TO sa_app"),
+                        "{}: {s}",
+                        f.name
+                    );
                 }
                 assert!(statements.contains("app_modules."), "{}", f.name);
             }

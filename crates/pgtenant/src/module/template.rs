@@ -23,6 +23,7 @@ pub const PARAMETERS: &[&str] = &[
     "membership_tenant",
     "membership_active",
     "service_role",
+    "superadmin_role",
 ];
 
 enum Value {
@@ -145,6 +146,13 @@ fn value(name: &str, p: &ModuleParams) -> Value {
             None => Value::Missing {
                 what: "the service role",
                 hint: "set the database's service_role in the manifest",
+            },
+        },
+        "superadmin_role" => match &p.superadmin_role {
+            Some(r) => Value::Text(quote_ident(r)),
+            None => Value::Missing {
+                what: "the superadmin role",
+                hint: "set the database's superadmin_role in the manifest",
             },
         },
         _ => Value::Unknown,

@@ -100,6 +100,12 @@ impl fmt::Debug for Key {
     }
 }
 
+/// The one rule for key ids: 1 to 32 characters of `a-z`, `0-9`, `_`, `-`
+/// (the manifest checks `[database.secrets]` with it).
+pub fn validate_key_id(id: &str) -> Result<(), SecretError> {
+    check_key_id(id)
+}
+
 fn check_key_id(id: &str) -> Result<(), SecretError> {
     let ok = (1..=32).contains(&id.len())
         && id

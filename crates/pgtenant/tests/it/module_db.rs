@@ -9,11 +9,19 @@ use pgtenant::TenantKeyType;
 impl ServiceDb {
     /// Tenants A and B and the `modules`, rendered for the service role.
     pub async fn with_modules(modules: &[&str]) -> ServiceDb {
+        ServiceDb::with_modules_for(modules, None).await
+    }
+
+    /// The same, rendered for a superadmin role too (which must exist).
+    pub async fn with_modules_for(modules: &[&str], superadmin: Option<&str>) -> ServiceDb {
         ServiceDb::create(|svc| {
-            let params = ModuleParams::new(TenantKeyType::Uuid, TenantKeyType::Uuid)
+            let mut params = ModuleParams::new(TenantKeyType::Uuid, TenantKeyType::Uuid)
                 .user_setting("app.user_id")
                 .root_table("tenants", "id")
                 .service_role(svc);
+            if let Some(sa) = superadmin {
+                params = params.superadmin_role(sa);
+            }
             let mut sql = format!(
                 "CREATE TABLE tenants (id uuid PRIMARY KEY, name text NOT NULL);
                  INSERT INTO tenants VALUES ('{TENANT_A}', 'A'), ('{TENANT_B}', 'B');\n"

@@ -4,6 +4,7 @@ use crate::support::{ServiceDb, ROWS_A, ROWS_B, TENANT_A};
 use pgtenant::{Error, SuperadminDb};
 use pgtenant_testkit::TestRole;
 use sqlx::postgres::PgConnectOptions;
+use sqlx::Connection as _;
 use std::io::Write;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -151,6 +152,125 @@ async fn a_superuser_superadmin_role_is_refused() {
             "the superadmin role {} is a superuser; connect with the NOSUPERUSER BYPASSRLS \
              superadmin role created by `pgtenant bootstrap`",
             root.name
+        )
+    );
+}
+
+/// The superadmin URL of a role without a password (trust or peer auth).
+fn role_url(fx: &ServiceDb, role: &TestRole) -> String {
+    let opts = PgConnectOptions::from_str(&fx.db.url)
+        .unwrap()
+        .username(&role.name);
+    sqlx::ConnectOptions::to_url_lossy(&opts).to_string()
+}
+
+/// tenant, seq, actor, action, reason.
+type EventRow = (Option<String>, i64, Option<String>, String, String);
+
+/// With the audit module, every superadmin transaction begins with a system
+/// event carrying its reason, chained like any other; a rolled-back one
+/// leaves none; nobody can change the log.
+#[tokio::test]
+async fn superadmin_transactions_write_their_reason_into_the_audit_chain() {
+    // Declared first, dropped last: the database holds grants to it.
+    let sa = TestRole::new("pgt_sa", "LOGIN NOSUPERUSER BYPASSRLS").await;
+    let fx = ServiceDb::with_modules_for(&["audit"], Some(&sa.name)).await;
+    let db = SuperadminDb::connect(&role_url(&fx, &sa)).await.unwrap();
+    assert!(db.audited());
+
+    for reason in ["nightly billing export", "support ticket 4711"] {
+        let tx = db.begin(reason).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let tx = db.begin("abandoned job").await.unwrap();
+    tx.rollback().await.unwrap();
+
+    let mut admin = fx.admin().await;
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT tenant_id::text, seq, actor, action, metadata->>'reason'
+           FROM pgtenant.audit_log ORDER BY seq",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    let action = pgtenant::superadmin::AUDIT_ACTION.to_owned();
+    assert_eq!(
+        rows,
+        [
+            (
+                None,
+                1,
+                Some(sa.name.clone()),
+                action.clone(),
+                "nightly billing export".to_owned()
+            ),
+            (
+                None,
+                2,
+                Some(sa.name.clone()),
+                action,
+                "support ticket 4711".to_owned()
+            ),
+        ]
+    );
+    let reports = pgtenant::audit::verify(&mut admin, "pgtenant", "tenant_id", None)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(
+        (&reports[0].tenant, reports[0].rows, &reports[0].broken),
+        (&None, 2, &None)
+    );
+
+    // Neither the service role nor the superadmin can change the log.
+    let mut svc = fx.svc_conn().await;
+    let mut sa_conn = sqlx::PgConnection::connect(&role_url(&fx, &sa))
+        .await
+        .unwrap();
+    for conn in [&mut svc, &mut sa_conn] {
+        for statement in [
+            "UPDATE pgtenant.audit_log SET metadata = '{}'",
+            "DELETE FROM pgtenant.audit_log",
+        ] {
+            assert_eq!(
+                crate::support::refused(conn, statement).await,
+                "permission denied for table audit_log",
+                "{statement}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_superadmin_role_that_cannot_append_to_the_audit_log_is_refused() {
+    let sa = TestRole::new("pgt_sa", "LOGIN NOSUPERUSER BYPASSRLS").await;
+    let fx = ServiceDb::with_modules(&["audit"]).await;
+    let err = SuperadminDb::connect(&role_url(&fx, &sa))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the database has the audit log pgtenant.audit_log, but the superadmin role {0} lacks \
+             USAGE on schema pgtenant, so its transactions cannot be recorded; grant it as the \
+             admin: GRANT USAGE ON SCHEMA pgtenant TO {0}",
+            sa.name
+        )
+    );
+    fx.db
+        .exec(&format!("GRANT USAGE ON SCHEMA pgtenant TO {}", sa.name))
+        .await;
+    let err = SuperadminDb::connect(&role_url(&fx, &sa))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the database has the audit log pgtenant.audit_log, but the superadmin role {} lacks \
+             INSERT on pgtenant.audit_log, so its transactions cannot be recorded; give the \
+             database a superadmin_role in the manifest, then run `pgtenant generate` and \
+             `pgtenant migrate` (the audit module grants that role SELECT and INSERT on its log)",
+            sa.name
         )
     );
 }
