@@ -32,6 +32,36 @@ fn state_text(s: &State) -> String {
     }
 }
 
+/// How many migrations are applied, pending, and need attention: the one
+/// reading of a status report (`status` and the studio's project page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub applied: usize,
+    /// Pending, out of order, or partially applied.
+    pub pending: usize,
+    /// Checksum changed, missing file, or out of order.
+    pub problems: usize,
+}
+
+pub fn counts(status: &migrate::StatusReport) -> Counts {
+    let count = |f: &dyn Fn(&State) -> bool| status.entries.iter().filter(|e| f(&e.state)).count();
+    Counts {
+        applied: count(&|s| matches!(s, State::Applied)),
+        pending: count(&|s| {
+            matches!(
+                s,
+                State::Pending | State::OutOfOrder | State::Partial { .. }
+            )
+        }),
+        problems: count(&|s| {
+            matches!(
+                s,
+                State::ChecksumChanged { .. } | State::MissingFile | State::OutOfOrder
+            )
+        }),
+    }
+}
+
 pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<Report> {
     let manifest = ctx.manifest()?;
     let admin = ctx.admin_url()?;
@@ -67,24 +97,15 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> Result<Report> {
                 "applied_by": applied.map(|a| a.applied_by.clone()),
             }));
         }
-        let count =
-            |f: &dyn Fn(&State) -> bool| status.entries.iter().filter(|e| f(&e.state)).count();
-        let pending = count(&|s| {
-            matches!(
-                s,
-                State::Pending | State::OutOfOrder | State::Partial { .. }
-            )
-        });
-        let problems = count(&|s| {
-            matches!(
-                s,
-                State::ChecksumChanged { .. } | State::MissingFile | State::OutOfOrder
-            )
-        });
+        let Counts {
+            applied,
+            pending,
+            problems,
+        } = counts(&status);
         let head = format!(
             "{}: {} applied, {pending} pending{}",
             database.name,
-            count(&|s| matches!(s, State::Applied)),
+            applied,
             if problems > 0 {
                 format!(", {problems} need attention")
             } else {

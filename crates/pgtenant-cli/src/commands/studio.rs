@@ -8,6 +8,8 @@
 //!   [`pgtenant::TenantDb`]s, and [`state::Scope`], the role and tenant a
 //!   view runs under (every data query goes through `Scope::begin`);
 //! - `catalog.rs`: what a page shows about the schema (read as the admin);
+//! - `drift.rs`: the drift page, computed on shadow databases only when
+//!   asked for;
 //! - `rows.rs`: the data view's SQL (keyset pages, sort, filters), pure, and
 //!   its execution under the scope; `export.rs`: the streamed CSV export;
 //! - `server.rs`: the router and the error page; `pages.rs`: the handlers;
@@ -17,6 +19,7 @@
 //! transaction is opened `READ ONLY`.
 
 mod catalog;
+mod drift;
 mod export;
 mod guard;
 mod pages;
@@ -73,6 +76,10 @@ pub async fn run(ctx: &Context, args: &StudioArgs) -> Result<Report> {
     if args.open {
         open_browser(ctx, &url);
     }
+    tokio::spawn({
+        let app = app.clone();
+        async move { app.warm().await }
+    });
     let router = server::router(app, guard);
     axum::serve(listener, router)
         .with_graceful_shutdown(async {

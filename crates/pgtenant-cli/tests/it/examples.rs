@@ -1193,10 +1193,27 @@ async fn startkit_audit_log_is_append_only_but_follows_deletions() {
 
 /// A copy of an example's manifest with unique names, in a temporary
 /// folder; `nuke --yes` and removal on drop.
-struct RenamedProject {
-    dir: tempfile::TempDir,
+pub(crate) struct RenamedProject {
+    pub(crate) dir: tempfile::TempDir,
     /// original database name -> unique name
-    names: BTreeMap<String, String>,
+    pub(crate) names: BTreeMap<String, String>,
+}
+
+/// Every example under unique names (not brought up): its folder name, the
+/// project, and its databases' unique names in manifest order.
+pub(crate) fn renamed_examples() -> Result<Vec<(String, RenamedProject, Vec<String>)>> {
+    let mut out = Vec::new();
+    for ex in load_examples()? {
+        let project = RenamedProject::new(&ex)?;
+        let names = ex
+            .manifest
+            .database
+            .iter()
+            .map(|d| project.names[&d.name].clone())
+            .collect();
+        out.push((ex.name, project, names));
+    }
+    Ok(out)
 }
 
 fn pgtenant(project: &Path, args: &[&str]) -> std::process::Output {
@@ -1251,6 +1268,20 @@ impl RenamedProject {
             s.insert("setup".into(), abs(&setup).into());
             s.insert("demo".into(), abs(&demo).into());
             t.insert("seeds".into(), s.into());
+            // The rbac module's catalog files, relative to the project too.
+            let mut rbac = t
+                .get("rbac")
+                .and_then(toml::Value::as_table)
+                .cloned()
+                .unwrap_or_default();
+            for (key, default) in [
+                ("permissions", "rbac/permissions.txt"),
+                ("roles", "rbac/roles.txt"),
+            ] {
+                let rel = get(&rbac, key).unwrap_or_else(|| default.to_owned());
+                rbac.insert(key.into(), abs(&rel).into());
+            }
+            t.insert("rbac".into(), rbac.into());
             for key in ["service_role", "superadmin_role"] {
                 if let Some(role) = t.get_mut(key).and_then(toml::Value::as_table_mut) {
                     role.insert(

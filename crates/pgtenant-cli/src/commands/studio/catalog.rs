@@ -490,16 +490,37 @@ pub async fn table(
             db.name
         )));
     };
-    let relation = relations(pool, db, Some((schema, name)))
-        .await?
+    // The parts are independent: read them at once, each on its own
+    // pooled connection.
+    let primary_key_sql = format!(
+        "SELECT {} FROM pg_constraint con WHERE con.conrelid = $1 AND con.contype = 'p'",
+        key_names("conkey", "conrelid")
+    );
+    let (relation, columns, primary_key, indexes, foreign_keys, referenced_by, policies) = tokio::try_join!(
+        relations(pool, db, Some((schema, name))),
+        async {
+            sqlx::query_as::<_, ColumnRow>(COLUMNS)
+                .bind(oid)
+                .fetch_all(pool)
+                .await
+                .map_err(internal)
+        },
+        async {
+            sqlx::query_scalar::<_, Vec<String>>(&primary_key_sql)
+                .bind(oid)
+                .fetch_optional(pool)
+                .await
+                .map_err(internal)
+        },
+        indexes(pool, oid),
+        foreign_keys(pool, oid, Direction::Outgoing),
+        foreign_keys(pool, oid, Direction::Incoming),
+        policies(pool, Some((schema, name))),
+    )?;
+    let relation = relation
         .into_iter()
         .next()
         .ok_or_else(|| PageError::NotFound(format!("{schema}.{name} is gone")))?;
-    let columns: Vec<ColumnRow> = sqlx::query_as(COLUMNS)
-        .bind(oid)
-        .fetch_all(pool)
-        .await
-        .map_err(internal)?;
     let columns = columns
         .into_iter()
         .map(
@@ -536,24 +557,16 @@ pub async fn table(
             },
         )
         .collect();
-    let primary_key: Option<Vec<String>> = sqlx::query_scalar(&format!(
-        "SELECT {} FROM pg_constraint con WHERE con.conrelid = $1 AND con.contype = 'p'",
-        key_names("conkey", "conrelid")
-    ))
-    .bind(oid)
-    .fetch_optional(pool)
-    .await
-    .map_err(internal)?;
     Ok(Table {
         schema: schema.to_owned(),
         name: name.to_owned(),
         kind: relation.kind,
         columns,
         primary_key: primary_key.unwrap_or_default(),
-        indexes: indexes(pool, oid).await?,
-        foreign_keys: foreign_keys(pool, oid, Direction::Outgoing).await?,
-        referenced_by: foreign_keys(pool, oid, Direction::Incoming).await?,
-        policies: policies(pool, Some((schema, name))).await?,
+        indexes,
+        foreign_keys,
+        referenced_by,
+        policies,
         rls: relation.rls,
         forced: relation.forced,
         tenant_scoped: relation.tenant_scoped,

@@ -24,33 +24,31 @@ fn scope_of(pairs: &[(String, String)]) -> Scope {
 }
 
 pub async fn project(State(app): State<App>) -> Result<Markup, PageError> {
-    let mut databases = Vec::new();
-    for entry in app.databases() {
-        databases.push(DbStatus {
+    // The databases' journals at once.
+    let databases = futures::future::join_all(app.databases().iter().map(|entry| async move {
+        DbStatus {
             name: entry.db.name.clone(),
             tenancy: entry.db.tenancy.as_ref().map(|t| t.column.clone()),
             service_role: entry.db.service_role.name.clone(),
             migrations: migrations(entry).await,
-        });
-    }
+        }
+    }))
+    .await;
     Ok(views::project_page(&app, &databases))
 }
 
-/// Applied / pending / problem counts from the journal and the files (the
-/// same reconciliation `pgtenant status` prints).
+/// Applied / pending / problem counts from the journal and the files: the
+/// reconciliation and the reading `pgtenant status` uses.
 async fn migrations(entry: &DbEntry) -> Migrations {
-    use pgtenant::migrate::State;
     match pgtenant::migrate::status(&entry.admin_options, &entry.db.migrations_dir).await {
         Ok(status) => {
-            let mut m = Migrations::default();
-            for e in &status.entries {
-                match e.state {
-                    State::Applied => m.applied += 1,
-                    State::Pending | State::OutOfOrder => m.pending += 1,
-                    _ => m.problems += 1,
-                }
+            let counts = crate::commands::status::counts(&status);
+            Migrations {
+                applied: counts.applied,
+                pending: counts.pending,
+                problems: counts.problems,
+                unreadable: false,
             }
-            m
         }
         Err(e) => {
             tracing::warn!("studio: migrations of database {}: {e:#}", entry.db.name);
@@ -69,8 +67,10 @@ async fn chrome<'a>(
     path: String,
     keep: Vec<(String, String)>,
 ) -> Result<Chrome<'a>, PageError> {
-    let relations = catalog::relations(&entry.admin, &entry.db, None).await?;
-    let tenants = catalog::tenants(&entry.admin, &entry.db).await?;
+    let (relations, tenants) = tokio::try_join!(
+        catalog::relations(&entry.admin, &entry.db, None),
+        catalog::tenants(&entry.admin, &entry.db),
+    )?;
     Ok(Chrome {
         app,
         entry,
@@ -118,26 +118,32 @@ pub async fn rows(
     let params = ViewParams::parse(&pairs);
     let table = catalog::table(&entry.admin, &entry.db, &schema, &name).await?;
     let view = View::new(&table, &params)?;
-    // Everything the page shows of the rows comes from this one
-    // transaction, under the page's scope.
-    let mut tx = entry.begin(&scope).await?;
-    let in_force = state::in_force(entry, &mut tx).await?;
-    let page = rows::page(&mut tx, &view).await?;
-    let count = rows::count(&mut tx, &view).await?;
-    tx.finish().await;
-    // The one figure read as the admin in a tenant view, and labelled so:
-    // how many rows the table holds in all.
-    let total = if scope.tenant().is_some() && table.tenant_scoped {
+    let path = views::table_path(&db, &schema, &name, "/rows");
+    // Three independent reads at once (the two capped counts dominate a
+    // page's time): everything the page shows of the rows comes from one
+    // transaction under the page's scope; the one figure read as the admin
+    // in a tenant view, labelled so, is how many rows the table holds in
+    // all; the chrome is schema, read as the admin.
+    let scoped = async {
+        let mut tx = entry.begin(&scope).await?;
+        let in_force = state::in_force(entry, &mut tx).await?;
+        let page = rows::page(&mut tx, &view).await?;
+        let count = rows::count(&mut tx, &view).await?;
+        tx.finish().await;
+        Ok::<_, PageError>((in_force, page, count))
+    };
+    let total = async {
+        if scope.tenant().is_none() || !table.tenant_scoped {
+            return Ok(None);
+        }
         let all = View::new(&table, &ViewParams::default())?;
         let mut admin = entry.begin(&Scope::Admin).await?;
         let total = rows::count(&mut admin, &all).await?;
         admin.finish().await;
-        Some(total)
-    } else {
-        None
+        Ok(Some(total))
     };
-    let path = views::table_path(&db, &schema, &name, "/rows");
-    let mut chrome = chrome(&app, entry, scope, path, params.link_params()).await?;
+    let chrome = chrome(&app, entry, scope.clone(), path, params.link_params());
+    let ((in_force, page, count), total, mut chrome) = tokio::try_join!(scoped, total, chrome)?;
     chrome.in_force = Some(in_force);
     Ok(views::rows_page(
         &chrome,

@@ -223,15 +223,23 @@ impl<'t> View<'t> {
         sql
     }
 
-    fn order_by(&self) -> String {
+    /// `ORDER BY` the keys, qualified by `relation` when given.
+    fn order_by(&self, relation: Option<&str>) -> String {
         if self.keys.is_empty() {
             return String::new();
         }
         let dir = if self.desc { " DESC" } else { "" };
+        let prefix = relation.map(|r| format!("{}.", quote_ident(r)));
         let keys: Vec<String> = self
             .keys
             .iter()
-            .map(|k| format!("{}{dir}", quote_ident(&k.name)))
+            .map(|k| {
+                format!(
+                    "{}{}{dir}",
+                    prefix.as_deref().unwrap_or(""),
+                    quote_ident(&k.name)
+                )
+            })
             .collect();
         format!(" ORDER BY {}", keys.join(", "))
     }
@@ -256,11 +264,16 @@ impl<'t> View<'t> {
         // The page is picked in a subquery and only its rows are cast and
         // cut: with the casts beside the LIMIT the planner prices them for
         // every row and sorts the whole table instead of reading the index.
-        let order = self.order_by();
+        // The outer ORDER BY names `page.`'s columns: a bare name would
+        // match the output column of the same name, the `::text` cast, and
+        // order the page as text (row 10 before row 9, and the cursor taken
+        // from the wrong row).
         let sql = format!(
-            "SELECT {} FROM (SELECT *{from}{order} LIMIT {}) AS page{order}",
+            "SELECT {} FROM (SELECT *{from}{} LIMIT {}) AS page{}",
             cells.join(", "),
-            PAGE_SIZE + 1
+            self.order_by(None),
+            PAGE_SIZE + 1,
+            self.order_by(Some("page")),
         );
         (sql, binds)
     }
@@ -276,7 +289,7 @@ impl<'t> View<'t> {
         let mut binds = Vec::new();
         let from = self.source_sql(&mut binds, false);
         (
-            format!("SELECT {}{from}{}", cells.join(", "), self.order_by()),
+            format!("SELECT {}{from}{}", cells.join(", "), self.order_by(None)),
             binds,
         )
     }
@@ -304,10 +317,17 @@ impl<'t> View<'t> {
 }
 
 /// A failed data query: a value that does not fit its column's type is the
-/// user's (class 22, data exception, names the type); anything else is
-/// internal.
+/// user's (class 22, data exception, names the type); a privilege the role
+/// in force lacks is the answer itself (the application could not read it
+/// either); anything else is internal.
 pub fn query_error(e: sqlx::Error) -> PageError {
     if let sqlx::Error::Database(db) = &e {
+        if db.code().as_deref() == Some("42501") {
+            return PageError::Forbidden(format!(
+                "{}: the role in force may not read it, so the application cannot either",
+                db.message()
+            ));
+        }
         if db.code().is_some_and(|c| c.starts_with("22")) {
             return PageError::BadRequest(format!(
                 "a filter or cursor value does not fit its column: {}",
@@ -459,7 +479,7 @@ mod tests {
             sql,
             "SELECT tenant_id::text, id::text, left(name::text, 201), created_by::text \
              FROM (SELECT * FROM public.projects ORDER BY tenant_id, id LIMIT 51) AS page \
-             ORDER BY tenant_id, id"
+             ORDER BY page.tenant_id, page.id"
         );
         assert!(binds.is_empty());
     }
@@ -481,7 +501,7 @@ mod tests {
              FROM public.projects WHERE created_by = CAST($1 AS pg_catalog.uuid) AND \
              (name, tenant_id, id) < (CAST($2 AS pg_catalog.text), CAST($3 AS pg_catalog.uuid), \
              CAST($4 AS pg_catalog.uuid)) ORDER BY name DESC, tenant_id DESC, id DESC LIMIT 51) \
-             AS page ORDER BY name DESC, tenant_id DESC, id DESC"
+             AS page ORDER BY page.name DESC, page.tenant_id DESC, page.id DESC"
         );
         assert_eq!(binds, ["u1", "b", "t1", "p1"]);
         let (count, binds) = v.count_sql();

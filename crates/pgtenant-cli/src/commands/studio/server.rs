@@ -3,7 +3,7 @@
 
 use super::guard::{self, Guard};
 use super::state::App;
-use super::{pages, views};
+use super::{drift, pages, views};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,6 +18,9 @@ pub enum PageError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// The role in force may not read this (a privilege, not a bug).
+    #[error("{0}")]
+    Forbidden(String),
     /// A database or role cannot be used (missing, refused).
     #[error("{0}")]
     Unavailable(String),
@@ -58,6 +61,7 @@ impl IntoResponse for PageError {
         let (status, message) = match self {
             PageError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            PageError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             PageError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             PageError::Internal(e) => {
                 tracing::warn!("studio: {e:#}");
@@ -77,6 +81,7 @@ pub fn router(app: App, guard: Guard) -> Router {
     Router::new()
         .route("/", get(pages::project))
         .route("/db/{db}", get(pages::database))
+        .route("/db/{db}/drift", get(drift::page))
         .route("/db/{db}/t/{schema}/{table}", get(pages::table))
         .route("/db/{db}/t/{schema}/{table}/rows", get(pages::rows))
         .route("/db/{db}/t/{schema}/{table}/rows.csv", get(pages::export))

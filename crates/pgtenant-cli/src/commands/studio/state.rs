@@ -28,6 +28,8 @@ pub struct App(Arc<Inner>);
 
 struct Inner {
     project: String,
+    /// For the shadow databases of the drift page (never shown).
+    admin_url: String,
     databases: Vec<DbEntry>,
 }
 
@@ -67,8 +69,26 @@ impl App {
         }
         Ok(App(Arc::new(Inner {
             project: manifest.project.name.clone(),
+            admin_url: admin_url.to_owned(),
             databases,
         })))
+    }
+
+    /// Open one connection of every pool, all databases at once, so the
+    /// first page does not pay for connecting. Failures are left to the
+    /// page that needs the pool: it says what is wrong.
+    pub async fn warm(&self) {
+        futures::future::join_all(self.databases().iter().map(|entry| async move {
+            drop(entry.admin.acquire().await);
+            if entry.db.tenancy.is_some() {
+                drop(entry.service().await);
+            }
+        }))
+        .await;
+    }
+
+    pub fn admin_url(&self) -> &str {
+        &self.0.admin_url
     }
 
     pub fn project(&self) -> &str {

@@ -77,7 +77,7 @@ impl Chrome<'_> {
     }
 }
 
-fn document(title: &str, sidebar: Markup, main: Markup) -> Markup {
+pub fn document(title: &str, sidebar: Markup, main: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -96,7 +96,7 @@ fn document(title: &str, sidebar: Markup, main: Markup) -> Markup {
     }
 }
 
-fn brand(app: &App) -> Markup {
+pub fn brand(app: &App) -> Markup {
     html! {
         a.brand href="/" { "pgtenant " span { "studio" } }
         div.project { "project " strong { (app.project()) } }
@@ -258,7 +258,7 @@ pub fn project_page(app: &App, databases: &[DbStatus]) -> Markup {
         h1 { "Databases" }
         table.grid {
             thead { tr { th { "database" } th { "tenancy" } th { "service role" }
-                th.num { "applied" } th.num { "pending" } th { "state" } } }
+                th.num { "applied" } th.num { "pending" } th { "state" } th { "drift" } } }
             tbody {
                 @for d in databases {
                     tr {
@@ -281,13 +281,15 @@ pub fn project_page(app: &App, databases: &[DbStatus]) -> Markup {
                                 span.warn { "pending: run " code { "pgtenant migrate" } }
                             } @else { span.good { "up to date" } } }
                         }
+                        td { a.drift href=(format!("{}/drift", db_path(&d.name))) { "check drift" } }
                     }
                 }
             }
         }
-        p.muted { "Drift, " code { "check" } " and " code { "verify" }
-            " results and pending schema changes are not shown here yet: run "
-            code { "pgtenant status" } ", " code { "pgtenant check" } " and " code { "pgtenant verify" } "." }
+        p.muted { "Drift (the live database against its applied migrations) and the schema changes "
+            code { "generate" } " would write need shadow databases, so they are computed only on "
+            "request: " strong { "check drift" } " in a database's row. "
+            code { "verify" } " results are not shown here: run " code { "pgtenant verify" } "." }
     };
     let sidebar = html! {
         (brand(app))
