@@ -1,15 +1,22 @@
-//! `pgtenant import --from drizzle|prisma DIR [--db NAME]`: translate another
-//! tool's migration folder into pgtenant migrations in the database's
-//! migrations folder, in the other tool's order, each file's SQL kept byte
-//! for byte (only the file name changes: `<version>_<slug>.sql`).
+//! `pgtenant import --from TOOL DIR [--db NAME]`: translate another tool's
+//! migration folder into pgtenant migrations in the database's migrations
+//! folder, in the other tool's order, each file's SQL kept byte for byte
+//! (the file name changes to `<version>_<slug>.sql`; a tool's down file or
+//! section follows `-- pgtenant:down`, its no-transaction marker becomes
+//! `-- pgtenant:no-transaction`).
 //!
 //! Everything is read and checked first (each file must parse as a pgtenant
 //! migration), then written into a temporary sibling folder that is renamed
 //! into place: a refused import writes nothing. The target folder must be
 //! missing or empty; import never mixes its files with existing ones.
 
+mod dbmate;
 mod drizzle;
+mod golang_migrate;
+mod numbered;
 mod prisma;
+mod refinery;
+mod sqlx;
 
 use crate::context::Context;
 use crate::error::usage;
@@ -28,6 +35,17 @@ pub enum Format {
     Drizzle,
     /// Prisma Migrate: `DIR/<yyyymmddHHMMSS>_<name>/migration.sql`.
     Prisma,
+    /// sqlx: `DIR/<version>_<description>.sql`, or reversible
+    /// `<version>_<description>.up.sql` + `.down.sql`.
+    Sqlx,
+    /// refinery: `DIR/V<n>__<name>.sql` (and unversioned `U<n>__<name>.sql`),
+    /// in sub-folders too.
+    Refinery,
+    /// golang-migrate: `DIR/<version>_<title>.up.sql` + `.down.sql`.
+    GolangMigrate,
+    /// dbmate: `DIR/<version>_<name>.sql` with `-- migrate:up` and
+    /// `-- migrate:down` sections.
+    Dbmate,
 }
 
 impl Format {
@@ -35,6 +53,10 @@ impl Format {
         match self {
             Format::Drizzle => "drizzle",
             Format::Prisma => "prisma",
+            Format::Sqlx => "sqlx",
+            Format::Refinery => "refinery",
+            Format::GolangMigrate => "golang-migrate",
+            Format::Dbmate => "dbmate",
         }
     }
 }
@@ -60,6 +82,9 @@ pub struct Source {
     pub version: i64,
     /// The slug of its new name.
     pub slug: String,
+    /// What the other tool's journal records for it (its version, name or
+    /// time), to tell which migrations it applied.
+    pub key: String,
     /// Where it was read (for messages and the report).
     pub path: PathBuf,
     /// Its bytes, unchanged.
@@ -73,6 +98,8 @@ pub struct Imported {
     pub name: String,
     pub file: String,
     pub source: String,
+    /// The migration's version, name or time in the other tool's journal.
+    pub tool_version: String,
 }
 
 /// A slug for a pgtenant file name from another tool's name: letters,
@@ -95,6 +122,11 @@ pub fn slug_of(name: &str) -> String {
     }
 }
 
+/// A refusal naming a file.
+pub fn usage_at(path: &Path, reason: &str) -> anyhow::Error {
+    usage(format!("{}: {reason}", path.display()))
+}
+
 /// Read a migration's bytes; they must be UTF-8 to be SQL.
 pub fn read_sql(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -102,6 +134,31 @@ pub fn read_sql(path: &Path) -> Result<Vec<u8>> {
         return Err(usage(format!("{} is not UTF-8 text", path.display())));
     }
     Ok(bytes)
+}
+
+/// The files of a folder (not its sub-folders), by name.
+pub fn files_of(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in
+        std::fs::read_dir(dir).map_err(|e| usage(format!("cannot read {} ({e})", dir.display())))?
+    {
+        let entry = entry.map_err(|e| usage(format!("cannot read {} ({e})", dir.display())))?;
+        let path = entry.path();
+        if path.is_file() {
+            out.push((entry.file_name().to_string_lossy().into_owned(), path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The digits a name starts with, and the rest after them.
+pub fn leading_digits(name: &str) -> (&str, &str) {
+    let end = name
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(name.len());
+    name.split_at(end)
 }
 
 /// The folder must exist and hold something.
@@ -206,6 +263,7 @@ fn write_all(target: &Path, sources: &[Source]) -> Result<Vec<Imported>> {
                 name: s.slug.clone(),
                 file: target.join(&name).display().to_string(),
                 source: s.path.display().to_string(),
+                tool_version: s.key.clone(),
             });
         }
         let loaded =
@@ -242,6 +300,10 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<Report> {
     let sources = match args.from {
         Format::Drizzle => drizzle::read(&args.dir)?,
         Format::Prisma => prisma::read(&args.dir)?,
+        Format::Sqlx => sqlx::read(&args.dir)?,
+        Format::Refinery => refinery::read(&args.dir)?,
+        Format::GolangMigrate => golang_migrate::read(&args.dir)?,
+        Format::Dbmate => dbmate::read(&args.dir)?,
     };
     check_sources(&sources)?;
     let target = &database.migrations_dir;

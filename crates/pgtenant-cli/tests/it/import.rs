@@ -5,19 +5,19 @@
 use crate::support::Project;
 use std::path::{Path, PathBuf};
 
-fn write(root: &Path, rel: &str, text: &str) {
+pub(crate) fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
     std::fs::write(p, text).expect("write");
 }
 
-fn target(p: &Project) -> PathBuf {
+pub(crate) fn target(p: &Project) -> PathBuf {
     p.dir.path().join("migrations").join(&p.db)
 }
 
 /// Run a refused import; returns its error text, after checking that the
 /// exit code is 2 and that nothing was written.
-async fn refused(p: &Project, args: &[&str]) -> String {
+pub(crate) async fn refused(p: &Project, args: &[&str]) -> String {
     let mut all = vec!["--json", "import"];
     all.extend_from_slice(args);
     let run = p.run(&all).await;
@@ -139,7 +139,7 @@ fn prisma_folder(root: &Path) -> PathBuf {
     dir
 }
 
-fn listing(dir: &Path) -> Vec<String> {
+pub(crate) fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("read target")
         .flatten()
@@ -160,7 +160,7 @@ fn assert_same_bytes(dir: &Path, pairs: &[(&str, &str)]) {
     }
 }
 
-async fn bootstrap_and_migrate(p: &Project) -> String {
+pub(crate) async fn bootstrap_and_migrate(p: &Project) -> String {
     let run = p.run(&["bootstrap"]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let run = p.run(&["migrate", "--db", &p.db]).await;
@@ -168,7 +168,7 @@ async fn bootstrap_and_migrate(p: &Project) -> String {
     run.stdout
 }
 
-async fn columns(p: &Project, table: &str) -> Vec<String> {
+pub(crate) async fn columns(p: &Project, table: &str) -> Vec<String> {
     let mut conn = p.admin_conn().await;
     sqlx::query_scalar::<_, String>(
         "SELECT column_name::text || ' ' || udt_name::text FROM information_schema.columns
