@@ -15,6 +15,7 @@ mod drizzle;
 mod golang_migrate;
 mod numbered;
 mod prisma;
+mod record;
 mod refinery;
 mod sqlx;
 
@@ -22,9 +23,10 @@ use crate::context::Context;
 use crate::error::usage;
 use crate::output::{Report, Table};
 use anyhow::{Context as _, Result};
-use pgtenant::migrate::file;
+use pgtenant::migrate::{file, MigrationFile};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The tools whose migration folders import reads.
@@ -73,6 +75,11 @@ pub struct ImportArgs {
     /// files (may be omitted when the manifest has one database).
     #[arg(long, value_name = "NAME")]
     pub db: Option<String>,
+    /// Also record in pgtenant's journal the migrations the other tool has
+    /// already applied to that database, read from the tool's own journal
+    /// table, so the next `migrate` applies only the rest.
+    #[arg(long)]
+    pub record: bool,
 }
 
 /// One migration read from the other tool's folder, before writing.
@@ -240,7 +247,7 @@ fn check_target(target: &Path, db: &str) -> Result<()> {
 
 /// Write the files into a temporary sibling of `target`, check that they
 /// load, then rename it into place.
-fn write_all(target: &Path, sources: &[Source]) -> Result<Vec<Imported>> {
+fn write_all(target: &Path, sources: &[Source]) -> Result<(Vec<Imported>, Vec<MigrationFile>)> {
     let parent = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -250,7 +257,7 @@ fn write_all(target: &Path, sources: &[Source]) -> Result<Vec<Imported>> {
         .file_name()
         .map_or_else(|| "migrations".into(), |n| n.to_string_lossy().into_owned());
     let tmp = parent.join(format!(".{leaf}.import-{}", std::process::id()));
-    let result = (|| -> Result<Vec<Imported>> {
+    let result = (|| -> Result<(Vec<Imported>, Vec<MigrationFile>)> {
         std::fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         let mut out = Vec::new();
         for s in sources {
@@ -279,12 +286,24 @@ fn write_all(target: &Path, sources: &[Source]) -> Result<Vec<Imported>> {
         }
         std::fs::rename(&tmp, target)
             .with_context(|| format!("moving the imported files into {}", target.display()))?;
-        Ok(out)
+        Ok((out, loaded))
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
     result
+}
+
+/// Journal the files at the positions `applied` as applied; their versions.
+async fn record_applied(
+    conn: &mut ::sqlx::PgConnection,
+    files: &[MigrationFile],
+    applied: &BTreeSet<usize>,
+) -> Result<Vec<i64>> {
+    let chosen: Vec<&MigrationFile> = applied.iter().filter_map(|i| files.get(*i)).collect();
+    // Versions journaled already with the same checksum count as recorded.
+    pgtenant::migrate::record_applied(conn, &chosen, std::time::Duration::from_secs(60)).await?;
+    Ok(chosen.iter().map(|f| f.version).collect())
 }
 
 pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<Report> {
@@ -308,12 +327,39 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<Report> {
     check_sources(&sources)?;
     let target = &database.migrations_dir;
     check_target(target, &database.name)?;
+    let existed = target.exists();
+    // The other journal is read before anything is written.
+    let mut record_on = None;
+    if args.record {
+        let admin = ctx.admin_url()?;
+        let mut conn = crate::db::connect(&admin.url, Some(&database.name), None).await?;
+        let applied =
+            record::applied(&mut conn, args.from, &database.name, &args.dir, &sources).await?;
+        record_on = Some((conn, applied));
+    }
     ctx.progress(format_args!(
         "import: writing {} migrations into {}",
         sources.len(),
         target.display()
     ));
-    let imported = write_all(target, &sources)?;
+    let (imported, files) = write_all(target, &sources)?;
+    let mut recorded = Vec::new();
+    if let Some((mut conn, applied)) = record_on {
+        match record_applied(&mut conn, &files, &applied).await {
+            Ok(r) => recorded = r,
+            Err(e) => {
+                // Back to the folder as it was: missing or empty.
+                let _ = std::fs::remove_dir_all(target);
+                if existed {
+                    let _ = std::fs::create_dir(target);
+                }
+                return Err(e.context(format!(
+                    "recording the applied migrations in database {}; nothing was imported",
+                    database.name
+                )));
+            }
+        }
+    }
     let mut t = Table::new(["version", "file", "from"]);
     for i in &imported {
         t.row([i.version.to_string(), i.file.clone(), i.source.clone()]);
@@ -325,14 +371,25 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<Report> {
             "database": database.name,
             "folder": target.display().to_string(),
             "migrations": imported,
+            "recorded": recorded,
         }),
         format!(
-            "import: {} {} migration{} into {} (run `pgtenant migrate --db {}` to apply them)\n{}",
+            "import: {} {} migration{} into {}{} (run `pgtenant migrate --db {}` to apply {})\n{}",
             imported.len(),
             args.from.name(),
             if imported.len() == 1 { "" } else { "s" },
             target.display(),
+            if args.record {
+                format!(
+                    "; {} recorded as applied, from {}",
+                    recorded.len(),
+                    record::table(args.from)
+                )
+            } else {
+                String::new()
+            },
             database.name,
+            if args.record { "the others" } else { "them" },
             t.render(2)
         ),
     ))

@@ -25,12 +25,12 @@ fn imported(p: &Project, name: &str) -> String {
     std::fs::read_to_string(target(p).join(name)).expect("imported file")
 }
 
-async fn rollback_one(p: &Project) {
+pub(crate) async fn rollback_one(p: &Project) {
     let run = p.run(&["rollback", "--db", &p.db, "--steps", "1"]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
 
-async fn table_exists(p: &Project, name: &str) -> bool {
+pub(crate) async fn table_exists(p: &Project, name: &str) -> bool {
     let mut conn = p.admin_conn().await;
     sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
         .bind(format!("public.{name}"))
@@ -39,17 +39,18 @@ async fn table_exists(p: &Project, name: &str) -> bool {
         .expect("to_regclass")
 }
 
-const SQLX_USERS_UP: &str = "-- Add migration script here\nCREATE TABLE users (\n    id bigserial PRIMARY KEY,\n    email text NOT NULL UNIQUE\n);\n";
-const SQLX_USERS_DOWN: &str = "-- Add down migration script here\nDROP TABLE users;\n";
-const SQLX_POSTS_UP: &str =
+pub(crate) const SQLX_USERS_UP: &str = "-- Add migration script here\nCREATE TABLE users (\n    id bigserial PRIMARY KEY,\n    email text NOT NULL UNIQUE\n);\n";
+pub(crate) const SQLX_USERS_DOWN: &str = "-- Add down migration script here\nDROP TABLE users;\n";
+pub(crate) const SQLX_POSTS_UP: &str =
     "CREATE TABLE posts (id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id), title text NOT NULL);";
-const SQLX_POSTS_DOWN: &str = "DROP TABLE posts;\n";
-const SQLX_INDEX_UP: &str =
+pub(crate) const SQLX_POSTS_DOWN: &str = "DROP TABLE posts;\n";
+pub(crate) const SQLX_INDEX_UP: &str =
     "-- no-transaction\nCREATE INDEX CONCURRENTLY posts_user_idx ON posts (user_id);\n";
-const SQLX_INDEX_DOWN: &str = "-- no-transaction\nDROP INDEX CONCURRENTLY posts_user_idx;\n";
+pub(crate) const SQLX_INDEX_DOWN: &str =
+    "-- no-transaction\nDROP INDEX CONCURRENTLY posts_user_idx;\n";
 
 /// A folder as `sqlx migrate add -r` leaves it.
-fn sqlx_reversible(root: &Path) -> PathBuf {
+pub(crate) fn sqlx_reversible(root: &Path) -> PathBuf {
     let dir = root.join("migrations-sqlx");
     write(&dir, "20240105093000_create_users.up.sql", SQLX_USERS_UP);
     write(
@@ -289,12 +290,12 @@ async fn import_refinery_versioned_and_unversioned_in_subfolders() {
     );
 }
 
-const GM_USERS_UP: &str = "CREATE TABLE IF NOT EXISTS users(\n   user_id serial PRIMARY KEY,\n   username VARCHAR (50) UNIQUE NOT NULL\n);\n";
-const GM_USERS_DOWN: &str = "DROP TABLE IF EXISTS users;\n";
-const GM_EMAIL_UP: &str = "ALTER TABLE users ADD COLUMN email VARCHAR (300);\n";
+pub(crate) const GM_USERS_UP: &str = "CREATE TABLE IF NOT EXISTS users(\n   user_id serial PRIMARY KEY,\n   username VARCHAR (50) UNIQUE NOT NULL\n);\n";
+pub(crate) const GM_USERS_DOWN: &str = "DROP TABLE IF EXISTS users;\n";
+pub(crate) const GM_EMAIL_UP: &str = "ALTER TABLE users ADD COLUMN email VARCHAR (300);\n";
 
 /// A folder as `migrate create -ext sql -dir db/migrations -seq` leaves it.
-fn golang_migrate_folder(root: &Path) -> PathBuf {
+pub(crate) fn golang_migrate_folder(root: &Path) -> PathBuf {
     let dir = root.join("db").join("migrations");
     write(&dir, "000001_create_users_table.up.sql", GM_USERS_UP);
     write(&dir, "000001_create_users_table.down.sql", GM_USERS_DOWN);
@@ -371,10 +372,10 @@ async fn import_golang_migrate_pairs_up_and_down_files_then_rolls_back() {
     assert!(!table_exists(&p, "users").await);
 }
 
-const DBMATE_USERS: &str = "-- migrate:up\ncreate table users (\n  id integer,\n  name varchar(255),\n  email varchar(255) not null\n);\n\n-- migrate:down\ndrop table users;\n";
-const DBMATE_INDEX_UP: &str =
+pub(crate) const DBMATE_USERS: &str = "-- migrate:up\ncreate table users (\n  id integer,\n  name varchar(255),\n  email varchar(255) not null\n);\n\n-- migrate:down\ndrop table users;\n";
+pub(crate) const DBMATE_INDEX_UP: &str =
     "-- migrate:up transaction:false\ncreate index concurrently users_email_idx on users (email);\n\n";
-const DBMATE_INDEX_DOWN: &str =
+pub(crate) const DBMATE_INDEX_DOWN: &str =
     "-- migrate:down transaction:false\ndrop index concurrently users_email_idx;\n";
 
 #[tokio::test]

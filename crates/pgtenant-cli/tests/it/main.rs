@@ -8,6 +8,7 @@ mod doctor;
 mod examples;
 mod grants;
 mod import;
+mod import_record;
 mod import_tools;
 mod init;
 mod inspect;
