@@ -415,6 +415,7 @@ pub async fn ensure_grants(
     Ok(ModuleGrants::Changed)
 }
 
+
 /// What is wrong with `db`'s modules on the live database (empty: nothing):
 /// each self-policed table exists with row level security enabled and a
 /// policy, and the service role holds exactly the privileges the modules'
