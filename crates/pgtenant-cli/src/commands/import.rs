@@ -1,23 +1,32 @@
-//! `pgtenant import --from drizzle|prisma DIR [--db NAME]`: translate another
-//! tool's migration folder into pgtenant migrations in the database's
-//! migrations folder, in the other tool's order, each file's SQL kept byte
-//! for byte (only the file name changes: `<version>_<slug>.sql`).
+//! `pgtenant import --from TOOL DIR [--db NAME]`: translate another tool's
+//! migration folder into pgtenant migrations in the database's migrations
+//! folder, in the other tool's order, each file's SQL kept byte for byte
+//! (the file name changes to `<version>_<slug>.sql`; a tool's down file or
+//! section follows `-- pgtenant:down`, its no-transaction marker becomes
+//! `-- pgtenant:no-transaction`).
 //!
 //! Everything is read and checked first (each file must parse as a pgtenant
 //! migration), then written into a temporary sibling folder that is renamed
 //! into place: a refused import writes nothing. The target folder must be
 //! missing or empty; import never mixes its files with existing ones.
 
+mod dbmate;
 mod drizzle;
+mod golang_migrate;
+mod numbered;
 mod prisma;
+mod record;
+mod refinery;
+mod sqlx;
 
 use crate::context::Context;
 use crate::error::usage;
 use crate::output::{Report, Table};
 use anyhow::{Context as _, Result};
-use pgtenant::migrate::file;
+use pgtenant::migrate::{file, MigrationFile};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The tools whose migration folders import reads.
@@ -28,6 +37,17 @@ pub enum Format {
     Drizzle,
     /// Prisma Migrate: `DIR/<yyyymmddHHMMSS>_<name>/migration.sql`.
     Prisma,
+    /// sqlx: `DIR/<version>_<description>.sql`, or reversible
+    /// `<version>_<description>.up.sql` + `.down.sql`.
+    Sqlx,
+    /// refinery: `DIR/V<n>__<name>.sql` (and unversioned `U<n>__<name>.sql`),
+    /// in sub-folders too.
+    Refinery,
+    /// golang-migrate: `DIR/<version>_<title>.up.sql` + `.down.sql`.
+    GolangMigrate,
+    /// dbmate: `DIR/<version>_<name>.sql` with `-- migrate:up` and
+    /// `-- migrate:down` sections.
+    Dbmate,
 }
 
 impl Format {
@@ -35,6 +55,10 @@ impl Format {
         match self {
             Format::Drizzle => "drizzle",
             Format::Prisma => "prisma",
+            Format::Sqlx => "sqlx",
+            Format::Refinery => "refinery",
+            Format::GolangMigrate => "golang-migrate",
+            Format::Dbmate => "dbmate",
         }
     }
 }
@@ -51,6 +75,11 @@ pub struct ImportArgs {
     /// files (may be omitted when the manifest has one database).
     #[arg(long, value_name = "NAME")]
     pub db: Option<String>,
+    /// Also record in pgtenant's journal the migrations the other tool has
+    /// already applied to that database, read from the tool's own journal
+    /// table, so the next `migrate` applies only the rest.
+    #[arg(long)]
+    pub record: bool,
 }
 
 /// One migration read from the other tool's folder, before writing.
@@ -60,6 +89,9 @@ pub struct Source {
     pub version: i64,
     /// The slug of its new name.
     pub slug: String,
+    /// What the other tool's journal records for it (its version, name or
+    /// time), to tell which migrations it applied.
+    pub key: String,
     /// Where it was read (for messages and the report).
     pub path: PathBuf,
     /// Its bytes, unchanged.
@@ -73,6 +105,8 @@ pub struct Imported {
     pub name: String,
     pub file: String,
     pub source: String,
+    /// The migration's version, name or time in the other tool's journal.
+    pub tool_version: String,
 }
 
 /// A slug for a pgtenant file name from another tool's name: letters,
@@ -95,6 +129,11 @@ pub fn slug_of(name: &str) -> String {
     }
 }
 
+/// A refusal naming a file.
+pub fn usage_at(path: &Path, reason: &str) -> anyhow::Error {
+    usage(format!("{}: {reason}", path.display()))
+}
+
 /// Read a migration's bytes; they must be UTF-8 to be SQL.
 pub fn read_sql(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -102,6 +141,31 @@ pub fn read_sql(path: &Path) -> Result<Vec<u8>> {
         return Err(usage(format!("{} is not UTF-8 text", path.display())));
     }
     Ok(bytes)
+}
+
+/// The files of a folder (not its sub-folders), by name.
+pub fn files_of(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in
+        std::fs::read_dir(dir).map_err(|e| usage(format!("cannot read {} ({e})", dir.display())))?
+    {
+        let entry = entry.map_err(|e| usage(format!("cannot read {} ({e})", dir.display())))?;
+        let path = entry.path();
+        if path.is_file() {
+            out.push((entry.file_name().to_string_lossy().into_owned(), path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The digits a name starts with, and the rest after them.
+pub fn leading_digits(name: &str) -> (&str, &str) {
+    let end = name
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(name.len());
+    name.split_at(end)
 }
 
 /// The folder must exist and hold something.
@@ -183,7 +247,7 @@ fn check_target(target: &Path, db: &str) -> Result<()> {
 
 /// Write the files into a temporary sibling of `target`, check that they
 /// load, then rename it into place.
-fn write_all(target: &Path, sources: &[Source]) -> Result<Vec<Imported>> {
+fn write_all(target: &Path, sources: &[Source]) -> Result<(Vec<Imported>, Vec<MigrationFile>)> {
     let parent = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -193,7 +257,7 @@ fn write_all(target: &Path, sources: &[Source]) -> Result<Vec<Imported>> {
         .file_name()
         .map_or_else(|| "migrations".into(), |n| n.to_string_lossy().into_owned());
     let tmp = parent.join(format!(".{leaf}.import-{}", std::process::id()));
-    let result = (|| -> Result<Vec<Imported>> {
+    let result = (|| -> Result<(Vec<Imported>, Vec<MigrationFile>)> {
         std::fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         let mut out = Vec::new();
         for s in sources {
@@ -206,6 +270,7 @@ fn write_all(target: &Path, sources: &[Source]) -> Result<Vec<Imported>> {
                 name: s.slug.clone(),
                 file: target.join(&name).display().to_string(),
                 source: s.path.display().to_string(),
+                tool_version: s.key.clone(),
             });
         }
         let loaded =
@@ -221,12 +286,24 @@ fn write_all(target: &Path, sources: &[Source]) -> Result<Vec<Imported>> {
         }
         std::fs::rename(&tmp, target)
             .with_context(|| format!("moving the imported files into {}", target.display()))?;
-        Ok(out)
+        Ok((out, loaded))
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
     result
+}
+
+/// Journal the files at the positions `applied` as applied; their versions.
+async fn record_applied(
+    conn: &mut ::sqlx::PgConnection,
+    files: &[MigrationFile],
+    applied: &BTreeSet<usize>,
+) -> Result<Vec<i64>> {
+    let chosen: Vec<&MigrationFile> = applied.iter().filter_map(|i| files.get(*i)).collect();
+    // Versions journaled already with the same checksum count as recorded.
+    pgtenant::migrate::record_applied(conn, &chosen, std::time::Duration::from_secs(60)).await?;
+    Ok(chosen.iter().map(|f| f.version).collect())
 }
 
 pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<Report> {
@@ -242,16 +319,47 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<Report> {
     let sources = match args.from {
         Format::Drizzle => drizzle::read(&args.dir)?,
         Format::Prisma => prisma::read(&args.dir)?,
+        Format::Sqlx => sqlx::read(&args.dir)?,
+        Format::Refinery => refinery::read(&args.dir)?,
+        Format::GolangMigrate => golang_migrate::read(&args.dir)?,
+        Format::Dbmate => dbmate::read(&args.dir)?,
     };
     check_sources(&sources)?;
     let target = &database.migrations_dir;
     check_target(target, &database.name)?;
+    let existed = target.exists();
+    // The other journal is read before anything is written.
+    let mut record_on = None;
+    if args.record {
+        let admin = ctx.admin_url()?;
+        let mut conn = crate::db::connect(&admin.url, Some(&database.name), None).await?;
+        let applied =
+            record::applied(&mut conn, args.from, &database.name, &args.dir, &sources).await?;
+        record_on = Some((conn, applied));
+    }
     ctx.progress(format_args!(
         "import: writing {} migrations into {}",
         sources.len(),
         target.display()
     ));
-    let imported = write_all(target, &sources)?;
+    let (imported, files) = write_all(target, &sources)?;
+    let mut recorded = Vec::new();
+    if let Some((mut conn, applied)) = record_on {
+        match record_applied(&mut conn, &files, &applied).await {
+            Ok(r) => recorded = r,
+            Err(e) => {
+                // Back to the folder as it was: missing or empty.
+                let _ = std::fs::remove_dir_all(target);
+                if existed {
+                    let _ = std::fs::create_dir(target);
+                }
+                return Err(e.context(format!(
+                    "recording the applied migrations in database {}; nothing was imported",
+                    database.name
+                )));
+            }
+        }
+    }
     let mut t = Table::new(["version", "file", "from"]);
     for i in &imported {
         t.row([i.version.to_string(), i.file.clone(), i.source.clone()]);
@@ -263,14 +371,25 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<Report> {
             "database": database.name,
             "folder": target.display().to_string(),
             "migrations": imported,
+            "recorded": recorded,
         }),
         format!(
-            "import: {} {} migration{} into {} (run `pgtenant migrate --db {}` to apply them)\n{}",
+            "import: {} {} migration{} into {}{} (run `pgtenant migrate --db {}` to apply {})\n{}",
             imported.len(),
             args.from.name(),
             if imported.len() == 1 { "" } else { "s" },
             target.display(),
+            if args.record {
+                format!(
+                    "; {} recorded as applied, from {}",
+                    recorded.len(),
+                    record::table(args.from)
+                )
+            } else {
+                String::new()
+            },
             database.name,
+            if args.record { "the others" } else { "them" },
             t.render(2)
         ),
     ))

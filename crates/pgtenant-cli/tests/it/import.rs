@@ -5,19 +5,19 @@
 use crate::support::Project;
 use std::path::{Path, PathBuf};
 
-fn write(root: &Path, rel: &str, text: &str) {
+pub(crate) fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
     std::fs::write(p, text).expect("write");
 }
 
-fn target(p: &Project) -> PathBuf {
+pub(crate) fn target(p: &Project) -> PathBuf {
     p.dir.path().join("migrations").join(&p.db)
 }
 
 /// Run a refused import; returns its error text, after checking that the
 /// exit code is 2 and that nothing was written.
-async fn refused(p: &Project, args: &[&str]) -> String {
+pub(crate) async fn refused(p: &Project, args: &[&str]) -> String {
     let mut all = vec!["--json", "import"];
     all.extend_from_slice(args);
     let run = p.run(&all).await;
@@ -34,7 +34,7 @@ async fn refused(p: &Project, args: &[&str]) -> String {
     run.json()["error"].as_str().expect("error text").to_owned()
 }
 
-const DRIZZLE_0000: &str = r#"CREATE TABLE IF NOT EXISTS "users" (
+pub(crate) const DRIZZLE_0000: &str = r#"CREATE TABLE IF NOT EXISTS "users" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"email" text NOT NULL,
 	"created_at" timestamp DEFAULT now() NOT NULL,
@@ -54,12 +54,12 @@ EXCEPTION
 END $$;
 "#;
 
-const DRIZZLE_0001: &str =
+pub(crate) const DRIZZLE_0001: &str =
     "ALTER TABLE \"posts\" ADD COLUMN \"published\" boolean DEFAULT false NOT NULL;";
 
-const DRIZZLE_0002: &str = "CREATE TABLE IF NOT EXISTS \"comments\" (\r\n\t\"id\" serial PRIMARY KEY NOT NULL,\r\n\t\"post_id\" integer NOT NULL REFERENCES \"posts\"(\"id\"),\r\n\t\"body\" text\r\n);\r\n--> statement-breakpoint\r\nCREATE INDEX IF NOT EXISTS \"comments_post_idx\" ON \"comments\" USING btree (\"post_id\");\r\n";
+pub(crate) const DRIZZLE_0002: &str = "CREATE TABLE IF NOT EXISTS \"comments\" (\r\n\t\"id\" serial PRIMARY KEY NOT NULL,\r\n\t\"post_id\" integer NOT NULL REFERENCES \"posts\"(\"id\"),\r\n\t\"body\" text\r\n);\r\n--> statement-breakpoint\r\nCREATE INDEX IF NOT EXISTS \"comments_post_idx\" ON \"comments\" USING btree (\"post_id\");\r\n";
 
-const DRIZZLE_JOURNAL: &str = r#"{
+pub(crate) const DRIZZLE_JOURNAL: &str = r#"{
   "version": "7",
   "dialect": "postgresql",
   "entries": [
@@ -71,7 +71,7 @@ const DRIZZLE_JOURNAL: &str = r#"{
 "#;
 
 /// A drizzle-kit `out` folder as `drizzle-kit generate` leaves it.
-fn drizzle_folder(root: &Path) -> PathBuf {
+pub(crate) fn drizzle_folder(root: &Path) -> PathBuf {
     let dir = root.join("drizzle");
     write(&dir, "0000_wise_scarlet_witch.sql", DRIZZLE_0000);
     write(&dir, "0001_published_flag.sql", DRIZZLE_0001);
@@ -85,7 +85,7 @@ fn drizzle_folder(root: &Path) -> PathBuf {
     dir
 }
 
-const PRISMA_INIT: &str = r#"-- CreateEnum
+pub(crate) const PRISMA_INIT: &str = r#"-- CreateEnum
 CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
 
 -- CreateTable
@@ -101,7 +101,7 @@ CREATE TABLE "User" (
 CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
 "#;
 
-const PRISMA_POSTS: &str = r#"-- CreateTable
+pub(crate) const PRISMA_POSTS: &str = r#"-- CreateTable
 CREATE TABLE "Post" (
     "id" SERIAL NOT NULL,
     "title" TEXT NOT NULL,
@@ -114,7 +114,7 @@ CREATE TABLE "Post" (
 ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 "#;
 
-const PRISMA_STATUS: &str = r#"-- CreateEnum
+pub(crate) const PRISMA_STATUS: &str = r#"-- CreateEnum
 CREATE TYPE "PostStatus" AS ENUM ('DRAFT', 'PUBLISHED');
 
 -- AlterTable
@@ -122,7 +122,7 @@ ALTER TABLE "Post" ADD COLUMN     "status" "PostStatus" NOT NULL DEFAULT 'DRAFT'
 "#;
 
 /// A `prisma/migrations` folder as `prisma migrate dev` leaves it.
-fn prisma_folder(root: &Path) -> PathBuf {
+pub(crate) fn prisma_folder(root: &Path) -> PathBuf {
     let dir = root.join("prisma").join("migrations");
     write(&dir, "20240301090000_init/migration.sql", PRISMA_INIT);
     write(&dir, "20240302101500_add_posts/migration.sql", PRISMA_POSTS);
@@ -139,7 +139,7 @@ fn prisma_folder(root: &Path) -> PathBuf {
     dir
 }
 
-fn listing(dir: &Path) -> Vec<String> {
+pub(crate) fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("read target")
         .flatten()
@@ -160,7 +160,7 @@ fn assert_same_bytes(dir: &Path, pairs: &[(&str, &str)]) {
     }
 }
 
-async fn bootstrap_and_migrate(p: &Project) -> String {
+pub(crate) async fn bootstrap_and_migrate(p: &Project) -> String {
     let run = p.run(&["bootstrap"]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let run = p.run(&["migrate", "--db", &p.db]).await;
@@ -168,7 +168,7 @@ async fn bootstrap_and_migrate(p: &Project) -> String {
     run.stdout
 }
 
-async fn columns(p: &Project, table: &str) -> Vec<String> {
+pub(crate) async fn columns(p: &Project, table: &str) -> Vec<String> {
     let mut conn = p.admin_conn().await;
     sqlx::query_scalar::<_, String>(
         "SELECT column_name::text || ' ' || udt_name::text FROM information_schema.columns

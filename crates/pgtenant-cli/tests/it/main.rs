@@ -10,6 +10,8 @@ mod examples;
 mod flags;
 mod grants;
 mod import;
+mod import_record;
+mod import_tools;
 mod init;
 mod inspect;
 mod manifest;

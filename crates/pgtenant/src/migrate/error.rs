@@ -76,6 +76,8 @@ pub enum MigrateError {
     RollbackPartial { file: String },
     #[error("--to {version}: no applied migration has that version; see `pgtenant status` for the applied versions")]
     RollbackTargetUnknown { version: i64 },
+    #[error("migration {version} ({name}) is already in the journal with another checksum; the journal and the files disagree: see `pgtenant status`")]
+    RecordConflict { version: i64, name: String },
     #[error("the journal query failed")]
     Journal(#[source] sqlx::Error),
 }

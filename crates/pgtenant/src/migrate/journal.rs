@@ -209,6 +209,24 @@ pub(crate) fn insert_sql(f: &MigrationFile) -> String {
     )
 }
 
+/// The journal row `migrate` leaves once `f` has run, for recording it as
+/// applied without running it (adoption, baselines): a transactional file's
+/// row as [`insert_sql`] writes it, a no-transaction file's with every step
+/// done, as its last step leaves it.
+pub(crate) fn recorded_sql(f: &MigrationFile) -> String {
+    if !f.no_transaction {
+        return insert_sql(f);
+    }
+    let steps = i32::try_from(f.up.len()).unwrap_or(i32::MAX);
+    format!(
+        "INSERT INTO pgtenant.migrations (version, name, checksum, duration_ms, steps_done, steps_total, complete) \
+         VALUES ({}, {}, {}, 0, {steps}, {steps}, true)",
+        f.version,
+        quote_literal(&f.name),
+        quote_literal(&f.checksum)
+    )
+}
+
 /// Removes the journal row of a rolled back migration, in the transaction
 /// of its down section.
 pub(crate) fn delete_sql(version: i64) -> String {

@@ -5,6 +5,7 @@
 //! - [`history`]: the pure history check (journal × files → plan or problems).
 //! - [`journal`]: the journal tables and the migrate lock (why it is a
 //!   session lock on a dedicated connection is explained there).
+//! - `record`: journal migrations as applied without running them.
 //! - `exec`: one round trip per transactional migration; no-transaction
 //!   files statement by statement.
 //!
@@ -21,6 +22,7 @@ mod apply;
 mod error;
 mod event;
 pub(crate) mod exec;
+mod record;
 mod rollback;
 mod status;
 
@@ -29,5 +31,6 @@ pub use error::{MigrateError, StatementError};
 pub use event::{Event, Progress, Quiet};
 pub use file::{load_dir, MigrationFile};
 pub use history::{AppliedMigration, Entry, OutOfOrder, Problem, Problems, State};
+pub use record::{record_applied, RecordReport};
 pub use rollback::{rollback, rollback_files, RollbackOptions, RollbackTarget};
 pub use status::{status, StatusReport};

@@ -640,3 +640,89 @@ async fn a_failed_run_releases_the_lock_even_while_its_connection_stays_open() {
     .unwrap();
     assert_eq!(held, 0);
 }
+
+/// The journal row of each migration, every column but the times.
+async fn rows_without_times(
+    db: &TestDb,
+) -> Vec<(i64, String, String, String, Option<i32>, Option<i32>, bool)> {
+    let mut c = db.conn().await;
+    sqlx::query_as(
+        "SELECT version, name, checksum, applied_by, steps_done, steps_total, complete FROM pgtenant.migrations ORDER BY version",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn migrate_after_record_applied_runs_only_the_rest_and_the_rows_match_what_migrate_writes() {
+    let files = Files::new();
+    files.write(
+        "20240101000001_a.sql",
+        "create table a (id int primary key);\n",
+    );
+    files.write(
+        "20240101000002_i.sql",
+        "-- pgtenant:no-transaction\ncreate index concurrently a_i on a (id);\n",
+    );
+    files.write("20240101000003_b.sql", "create table b (id int);\n");
+    let loaded = migrate::load_dir(&files.dir).unwrap();
+
+    // The reference: migrate runs the first two.
+    let ran = TestDb::new().await;
+    let first_two = Files::new();
+    first_two.write(
+        "20240101000001_a.sql",
+        "create table a (id int primary key);\n",
+    );
+    first_two.write(
+        "20240101000002_i.sql",
+        "-- pgtenant:no-transaction\ncreate index concurrently a_i on a (id);\n",
+    );
+    check(&ran, &first_two, &MigrateOptions::default())
+        .await
+        .unwrap();
+
+    // Recorded without running them (the schema made by other means).
+    let db = TestDb::new().await;
+    let mut c = db.conn().await;
+    sqlx::raw_sql("create table a (id int primary key); create index a_i on a (id);")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let mut conn = migrate::connect(&connect_options(&db.url)).await.unwrap();
+    let chosen: Vec<_> = loaded.iter().take(2).collect();
+    let r = migrate::record_applied(&mut conn, &chosen, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(r.recorded, [20240101000001, 20240101000002]);
+    assert_eq!(
+        rows_without_times(&db).await,
+        rows_without_times(&ran).await
+    );
+    // Again: already there, nothing changes.
+    let r = migrate::record_applied(&mut conn, &chosen, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!((r.recorded.len(), r.already.len()), (0, 2));
+
+    let applied = check(&db, &files, &MigrateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(applied, [20240101000003]);
+
+    // Another checksum for a journaled version is refused.
+    let edited = Files::new();
+    edited.write(
+        "20240101000001_a.sql",
+        "create table a (id bigint primary key);\n",
+    );
+    let other = migrate::load_dir(&edited.dir).unwrap();
+    let err = migrate::record_applied(&mut conn, &[&other[0]], Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "migration 20240101000001 (a) is already in the journal with another checksum; the journal and the files disagree: see `pgtenant status`"
+    );
+}

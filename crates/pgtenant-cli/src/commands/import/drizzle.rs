@@ -111,6 +111,7 @@ pub fn read(dir: &Path) -> Result<Vec<Source>> {
         sources.push(Source {
             version,
             slug: slug_of_tag(&e.tag),
+            key: e.when.to_string(),
             bytes: read_sql(&path)?,
             path,
         });

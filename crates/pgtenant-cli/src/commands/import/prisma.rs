@@ -72,6 +72,7 @@ pub fn read(dir: &Path) -> Result<Vec<Source>> {
         sources.push(Source {
             version,
             slug: slug_of(rest),
+            key: name.clone(),
             bytes: read_sql(&sql)?,
             path: sql,
         });
