@@ -1,0 +1,168 @@
+//! The examples' token flows on the building-block modules, through the
+//! library as the service role, on each example loaded from its migrations:
+//! the CRM's sessions (`sessions`), Carcosa's API keys (`api_keys`),
+//! Hoolsy's workstation invitations (`invites`).
+
+use super::PolicyFixture;
+use pgtenant::module::DEFAULT_SCHEMA;
+use pgtenant::sessions::{SessionError, SessionPolicy, Sessions};
+
+const CRM_WORKSPACE: &str = "DemoWorkspace01";
+const CRM_OTHER_WORKSPACE: &str = "OtherWorkspace02";
+const CRM_OWNER: &str = "00000000-0000-4000-8000-0000000c0001";
+const CRM_MEMBER: &str = "00000000-0000-4000-8000-0000000c0002";
+const CRM_OTHER_OWNER: &str = "00000000-0000-4000-8000-0000000c0003";
+
+/// How many of the CRM's sessions are revoked, and why (admin's view).
+async fn crm_revoked(t: &mut PolicyFixture) -> Vec<(i64, String)> {
+    sqlx::query_as(
+        "SELECT session_id, revoked_reason FROM pgtenant.sessions
+          WHERE revoked_at IS NOT NULL ORDER BY session_id",
+    )
+    .fetch_all(&mut t.conn)
+    .await
+    .unwrap()
+}
+
+/// The seed's flow: a member of a workspace signs in (a session in that
+/// workspace), refreshes (each refresh rotates the token), a rotated token
+/// presented again revokes the whole family; idle and absolute expiry are
+/// the database's; another workspace can neither see nor revoke the
+/// sessions.
+#[tokio::test]
+async fn core_sessions_rotate_detect_reuse_expire_and_stay_in_their_workspace() {
+    let mut t = PolicyFixture::new("core", "core_crm").await;
+    t.admin(&format!(
+        "INSERT INTO users (id, email, password_hash, name)
+           VALUES ('{CRM_OTHER_OWNER}', 'other@core.test', '!disabled', 'Other Owner');
+         INSERT INTO workspaces (id, name, created_by)
+           VALUES ('{CRM_OTHER_WORKSPACE}', 'Other', '{CRM_OTHER_OWNER}');
+         INSERT INTO workspace_members (workspace_id, user_id, role)
+           VALUES ('{CRM_OTHER_WORKSPACE}', '{CRM_OTHER_OWNER}', 'owner');"
+    ))
+    .await;
+    let s = Sessions::new(DEFAULT_SCHEMA, SessionPolicy::default());
+
+    // Sign-in and refresh run before any workspace or user is known.
+    t.enter(&[]).await;
+    let t1 = s
+        .create(&mut t.conn, CRM_MEMBER, Some(CRM_WORKSPACE), "crm-web/1")
+        .await
+        .unwrap();
+    assert!(t1.refresh_token.expose().starts_with("pgr_"));
+    let t2 = s
+        .refresh(&mut t.conn, t1.refresh_token.expose())
+        .await
+        .unwrap();
+    assert_eq!(
+        (t2.session_id, t2.user_id.as_str(), t2.tenant.as_deref()),
+        (t1.session_id, CRM_MEMBER, Some(CRM_WORKSPACE))
+    );
+    assert_ne!(t2.refresh_token.expose(), t1.refresh_token.expose());
+    let t3 = s
+        .refresh(&mut t.conn, t2.refresh_token.expose())
+        .await
+        .unwrap();
+    // The first token again, two rotations on: theft. The family dies.
+    let err = s
+        .refresh(&mut t.conn, t1.refresh_token.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "invalid or expired session; log in again");
+    assert!(matches!(
+        s.refresh(&mut t.conn, t3.refresh_token.expose()).await,
+        Err(SessionError::Invalid)
+    ));
+    t.leave().await;
+    assert_eq!(
+        crm_revoked(&mut t).await,
+        [(t1.session_id, "reused".into())]
+    );
+
+    // Idle and absolute expiry, by the database's clock.
+    t.enter(&[]).await;
+    let idle = s
+        .create(&mut t.conn, CRM_MEMBER, Some(CRM_WORKSPACE), "crm-web/1")
+        .await
+        .unwrap();
+    let old = s
+        .create(&mut t.conn, CRM_MEMBER, Some(CRM_WORKSPACE), "crm-web/1")
+        .await
+        .unwrap();
+    let live = s
+        .create(&mut t.conn, CRM_MEMBER, Some(CRM_WORKSPACE), "crm-mobile/2")
+        .await
+        .unwrap();
+    t.leave().await;
+    t.admin(&format!(
+        "UPDATE pgtenant.sessions SET last_used_at = now() - interval '8 days'
+          WHERE session_id = {};
+         UPDATE pgtenant.sessions SET expires_at = now() - interval '1 second'
+          WHERE session_id = {};",
+        idle.session_id, old.session_id
+    ))
+    .await;
+    t.enter(&[]).await;
+    for gone in [&idle, &old] {
+        assert!(matches!(
+            s.refresh(&mut t.conn, gone.refresh_token.expose()).await,
+            Err(SessionError::Invalid)
+        ));
+    }
+    // The member's session list: only the live one.
+    t.enter(&[("app.user_id", CRM_MEMBER)]).await;
+    let listed: Vec<(i64, String)> = s
+        .list(&mut t.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.session_id, i.user_agent))
+        .collect();
+    assert_eq!(listed, [(live.session_id, "crm-mobile/2".to_owned())]);
+
+    // The other workspace's owner sees none of them and revokes none.
+    let other = [
+        ("app.workspace_id", CRM_OTHER_WORKSPACE),
+        ("app.user_id", CRM_OTHER_OWNER),
+    ];
+    t.enter(&other).await;
+    assert!(s.list(&mut t.conn).await.unwrap().is_empty());
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM pgtenant.sessions")
+        .fetch_one(&mut t.conn)
+        .await
+        .unwrap();
+    assert_eq!(seen, 0);
+    let tokens = sqlx::query("SELECT 1 FROM pgtenant.refresh_tokens")
+        .execute(&mut t.conn)
+        .await
+        .unwrap_err();
+    assert!(tokens.to_string().contains("permission denied"), "{tokens}");
+    let err = s.revoke(&mut t.conn, live.session_id).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("no active session {} here", live.session_id)
+    );
+    assert_eq!(s.revoke_user(&mut t.conn, CRM_MEMBER).await.unwrap(), 0);
+    assert_eq!(s.revoke_tenant(&mut t.conn).await.unwrap(), 0);
+    t.enter(&[]).await;
+    let live2 = s
+        .refresh(&mut t.conn, live.refresh_token.expose())
+        .await
+        .unwrap();
+
+    // The member's own workspace's owner can sign the member out (the
+    // count includes the two expired, never revoked, sessions).
+    let own = [
+        ("app.workspace_id", CRM_WORKSPACE),
+        ("app.user_id", CRM_OWNER),
+    ];
+    t.enter(&own).await;
+    assert_eq!(s.revoke_user(&mut t.conn, CRM_MEMBER).await.unwrap(), 3);
+    t.enter(&[]).await;
+    assert!(matches!(
+        s.refresh(&mut t.conn, live2.refresh_token.expose()).await,
+        Err(SessionError::Invalid)
+    ));
+    t.leave().await;
+    t.finish().await;
+}
