@@ -4,6 +4,7 @@
 //! Hoolsy's workstation invitations (`invites`).
 
 use super::PolicyFixture;
+use pgtenant::api_keys::{ApiKeyError, ApiKeys, NewApiKey};
 use pgtenant::module::DEFAULT_SCHEMA;
 use pgtenant::sessions::{SessionError, SessionPolicy, Sessions};
 
@@ -163,6 +164,109 @@ async fn core_sessions_rotate_detect_reuse_expire_and_stay_in_their_workspace() 
         s.refresh(&mut t.conn, live2.refresh_token.expose()).await,
         Err(SessionError::Invalid)
     ));
+    t.leave().await;
+    t.finish().await;
+}
+
+const ACME: &str = "demo_org_acme";
+const GLOBEX: &str = "demo_org_globex";
+const ALICE: &str = "demo_user_alice";
+const BOB: &str = "demo_user_bob";
+const GINA: &str = "demo_user_gina";
+
+/// Carcosa's keys: scopes are catalog permissions (the seed's 17 types)
+/// the creator holds through their organization role; a key verifies
+/// with its organization, creator and scopes; revoke kills it; another
+/// organization can neither list nor revoke it.
+#[tokio::test]
+async fn carcosa_api_keys_hold_at_most_their_creators_permissions_and_stay_in_their_organization() {
+    let mut t = PolicyFixture::new("carcosa", "carcosa").await;
+    let keys = ApiKeys::new(DEFAULT_SCHEMA, "ck").unwrap();
+    let acme_bob = [("app.organization_id", ACME), ("app.user_id", BOB)];
+
+    // Bob is a MEMBER of Acme: files.read and uploads.create are his.
+    t.enter(&acme_bob).await;
+    let upload = keys
+        .create(
+            &mut t.conn,
+            &NewApiKey::new("web uploads", &["files.read", "uploads.create"]),
+        )
+        .await
+        .unwrap();
+    assert!(upload.key.expose().starts_with("ck_"));
+    // Deleting files is not: neither is a key that would.
+    let err = keys
+        .create(
+            &mut t.conn,
+            &NewApiKey::new("cleanup", &["files.read", "files.delete"]),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiKeyError::NotAllowed(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "an API key cannot hold what its creator does not: files.delete"
+    );
+    // Alice, the OWNER, may grant buckets.admin; a permission outside the
+    // catalog no one may.
+    t.enter(&[("app.organization_id", ACME), ("app.user_id", ALICE)])
+        .await;
+    let admin = keys
+        .create(&mut t.conn, &NewApiKey::new("ops", &["buckets.admin"]))
+        .await
+        .unwrap();
+    let err = keys
+        .create(&mut t.conn, &NewApiKey::new("odd", &["FILES_READ"]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiKeyError::BadArgument(_)), "{err:?}");
+
+    // A request presents the key: no organization is known yet.
+    t.enter(&[]).await;
+    let v = keys.verify(&mut t.conn, upload.key.expose()).await.unwrap();
+    assert_eq!(
+        (v.key_id, v.tenant.as_str(), v.created_by.as_str()),
+        (upload.key_id, ACME, BOB)
+    );
+    assert_eq!(v.scopes, ["files.read", "uploads.create"]);
+    assert!(v.has_scope("uploads.create") && !v.has_scope("files.write"));
+
+    // Globex's owner sees no Acme key and revokes none.
+    t.enter(&[("app.organization_id", GLOBEX), ("app.user_id", GINA)])
+        .await;
+    assert!(keys.list(&mut t.conn).await.unwrap().is_empty());
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM pgtenant.api_keys")
+        .fetch_one(&mut t.conn)
+        .await
+        .unwrap();
+    assert_eq!(seen, 0);
+    let err = keys.revoke(&mut t.conn, upload.key_id).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("no active API key {} in this tenant", upload.key_id)
+    );
+    t.enter(&[]).await;
+    keys.verify(&mut t.conn, upload.key.expose()).await.unwrap();
+
+    // Acme lists both keys and revokes one: it no longer verifies.
+    t.enter(&acme_bob).await;
+    let mut listed: Vec<String> = keys
+        .list(&mut t.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    listed.sort();
+    assert_eq!(listed, ["ops", "web uploads"]);
+    keys.revoke(&mut t.conn, upload.key_id).await.unwrap();
+    t.enter(&[]).await;
+    let err = keys
+        .verify(&mut t.conn, upload.key.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "invalid or expired API key");
+    keys.verify(&mut t.conn, admin.key.expose()).await.unwrap();
     t.leave().await;
     t.finish().await;
 }
