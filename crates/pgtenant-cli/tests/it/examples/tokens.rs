@@ -3,8 +3,9 @@
 //! the CRM's sessions (`sessions`), Carcosa's API keys (`api_keys`),
 //! Hoolsy's workstation invitations (`invites`).
 
-use super::PolicyFixture;
+use super::{PolicyFixture, DEMO_TENANT, USER_U, USER_V};
 use pgtenant::api_keys::{ApiKeyError, ApiKeys, NewApiKey};
+use pgtenant::invites::{InviteError, Invites, NewInvite};
 use pgtenant::module::DEFAULT_SCHEMA;
 use pgtenant::sessions::{SessionError, SessionPolicy, Sessions};
 
@@ -268,5 +269,112 @@ async fn carcosa_api_keys_hold_at_most_their_creators_permissions_and_stay_in_th
     assert_eq!(err.to_string(), "invalid or expired API key");
     keys.verify(&mut t.conn, admin.key.expose()).await.unwrap();
     t.leave().await;
+    t.finish().await;
+}
+
+const HOOLSY_LATE: &str = "00000000-0000-4000-8000-00000000f003";
+
+/// A user's roles in the Demo Workspace, and their membership status
+/// (admin's view).
+async fn hoolsy_member(t: &mut PolicyFixture, user: &str) -> (Vec<String>, Option<String>) {
+    let roles = sqlx::query_scalar(&format!(
+        "SELECT r.name FROM pgtenant.role_grants g JOIN pgtenant.roles r USING (role_id)
+          WHERE g.tenant_id = '{DEMO_TENANT}' AND g.user_id = '{user}' ORDER BY r.name"
+    ))
+    .fetch_all(&mut t.conn)
+    .await
+    .unwrap();
+    let status = sqlx::query_scalar(&format!(
+        "SELECT status FROM ws_memberships WHERE tenant_id = '{DEMO_TENANT}' AND user_id = '{user}'"
+    ))
+    .fetch_optional(&mut t.conn)
+    .await
+    .unwrap();
+    (roles, status)
+}
+
+/// An admin of a workstation tenant invites someone as `member`: the first
+/// accept makes them an active member holding the role, a second accept
+/// of the same token fails, and so does an expired invite.
+#[tokio::test]
+async fn hoolsy_invites_accept_once_with_the_role_and_never_after_expiry() {
+    let mut t = PolicyFixture::new("hoolsy", "hoolsy_workstation").await;
+    t.admin(&format!(
+        "INSERT INTO ws_memberships (tenant_id, user_id) VALUES ('{DEMO_TENANT}', '{USER_U}');
+         INSERT INTO pgtenant.role_grants (tenant_id, user_id, role_id)
+         SELECT '{DEMO_TENANT}', '{USER_U}', role_id FROM pgtenant.roles
+          WHERE tenant_id IS NULL AND name = 'admin';"
+    ))
+    .await;
+    let invites = Invites::new(DEFAULT_SCHEMA);
+    t.enter(&[("app.tenant_id", DEMO_TENANT), ("app.user_id", USER_U)])
+        .await;
+    let new = invites
+        .create(&mut t.conn, &NewInvite::new("new@hoolsy.test", "member"))
+        .await
+        .unwrap();
+    assert!(new.token.expose().starts_with("pgi_"));
+    let late = invites
+        .create(&mut t.conn, &NewInvite::new("late@hoolsy.test", "member"))
+        .await
+        .unwrap();
+    // The admin cannot hand out more than it holds.
+    let err = invites
+        .create(&mut t.conn, &NewInvite::new("boss@hoolsy.test", "owner"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, InviteError::NotAllowed(_)), "{err:?}");
+
+    // The invitee, signed in to the users database, accepts: no tenant is
+    // known until the invite names it.
+    t.enter(&[]).await;
+    let accepted = invites
+        .accept(&mut t.conn, new.token.expose(), USER_V, "new@hoolsy.test")
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            accepted.invite_id,
+            accepted.tenant.as_str(),
+            accepted.role.as_str()
+        ),
+        (new.invite_id, DEMO_TENANT, "member")
+    );
+    let again = invites
+        .accept(&mut t.conn, new.token.expose(), USER_V, "new@hoolsy.test")
+        .await
+        .unwrap_err();
+    assert_eq!(again.to_string(), "invalid or expired invite");
+    t.leave().await;
+    assert_eq!(
+        hoolsy_member(&mut t, USER_V).await,
+        (vec!["member".to_owned()], Some("active".to_owned()))
+    );
+    assert!(t.allowed(DEMO_TENANT, USER_V, "content.nodes.view").await);
+    assert!(
+        !t.allowed(DEMO_TENANT, USER_V, "content.projects.delete")
+            .await
+    );
+
+    // Expiry is the database's: an invite past it is refused like any other.
+    t.admin(&format!(
+        "UPDATE pgtenant.invites SET expires_at = now() - interval '1 second'
+          WHERE invite_id = {}",
+        late.invite_id
+    ))
+    .await;
+    t.enter(&[]).await;
+    let err = invites
+        .accept(
+            &mut t.conn,
+            late.token.expose(),
+            HOOLSY_LATE,
+            "late@hoolsy.test",
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, InviteError::Invalid), "{err:?}");
+    t.leave().await;
+    assert_eq!(hoolsy_member(&mut t, HOOLSY_LATE).await, (vec![], None));
     t.finish().await;
 }
