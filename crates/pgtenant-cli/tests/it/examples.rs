@@ -43,6 +43,8 @@ use sqlx::{Connection, PgConnection, Row};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod tokens;
+
 /// The examples that model the seed systems; each must exist.
 const SEED_EXAMPLES: [&str; 5] = ["hoolsy", "core", "carcosa", "tasks", "startkit"];
 
@@ -869,6 +871,48 @@ impl PolicyFixture {
         let settings = [("app.tenant_id", tenant), ("app.user_id", user)];
         let sql = format!("SELECT pgtenant.has_permission('{permission}')");
         self.as_role(&settings, &sql).await.unwrap() == ["true"]
+    }
+
+    /// Act as the role on the fixture's own connection, outside any
+    /// transaction (what the module functions commit stays), with exactly
+    /// these settings (session-level) in force. [`Self::admin`] works again
+    /// after [`Self::leave`].
+    async fn enter(&mut self, settings: &[(&str, &str)]) {
+        self.leave().await;
+        let set_role = format!("SET ROLE {}", quote_ident(&self.role.name));
+        sqlx::raw_sql(&set_role)
+            .execute(&mut self.conn)
+            .await
+            .unwrap();
+        for (name, value) in settings {
+            sqlx::query("SELECT set_config($1, $2, false)")
+                .bind(name)
+                .bind(value)
+                .execute(&mut self.conn)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Back to the admin, every `app.*` setting cleared.
+    async fn leave(&mut self) {
+        sqlx::raw_sql("RESET ROLE")
+            .execute(&mut self.conn)
+            .await
+            .unwrap();
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM pg_settings WHERE name LIKE 'app.%' AND setting <> ''",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+        .unwrap();
+        for name in names {
+            sqlx::query("SELECT set_config($1, '', false)")
+                .bind(name)
+                .execute(&mut self.conn)
+                .await
+                .unwrap();
+        }
     }
 
     async fn finish(self) {

@@ -10,23 +10,6 @@ CREATE TYPE "UploadStatus" AS ENUM ('PENDING', 'UPLOADING', 'PROCESSING', 'COMPL
 
 CREATE TYPE "InvitationStatus" AS ENUM ('PENDING', 'ACCEPTED', 'DECLINED', 'EXPIRED', 'REVOKED');
 
--- The 17 API key permission types (migration 20250819181400_add_api_key_permissions).
-CREATE TYPE "ApiKeyPermission" AS ENUM (
-  'READ',
-  'WRITE',
-  'DELETE',
-  'ADMIN',
-  'FILES_READ',
-  'FILES_WRITE',
-  'FILES_DELETE',
-  'UPLOADS_CREATE',
-  'UPLOADS_READ',
-  'UPLOADS_MANAGE',
-  'TRANSFORMS_READ',
-  'TRANSFORMS_CREATE',
-  'TRANSFORMS_MANAGE',
-  'TENANTS_READ',
-  'TENANTS_WRITE',
-  'TENANTS_DELETE',
-  'AUDIT_READ'
-);
+-- The seed's 17 API key permission types ("ApiKeyPermission", migration
+-- 20250819181400_add_api_key_permissions) are permissions of the rbac
+-- module's catalog: rbac/permissions.txt.

@@ -45,32 +45,4 @@ CREATE UNIQUE INDEX "Tenant_organizationId_id_key" ON "Tenant"("organizationId",
 ALTER TABLE "Tenant" ADD CONSTRAINT "Tenant_organizationId_projectId_fkey"
   FOREIGN KEY ("organizationId", "projectId") REFERENCES "Project"("organizationId", "id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- API keys: only a hash is stored. The public key prefix names the
--- organization, so a request is resolved inside that organization's context.
-CREATE TABLE "ApiKey" (
-  "id" TEXT NOT NULL,
-  "organizationId" TEXT NOT NULL,
-  "projectId" TEXT NOT NULL,
-  "userId" TEXT,
-  "name" TEXT NOT NULL,
-  "keyPrefix" TEXT NOT NULL,
-  "keyHash" TEXT NOT NULL,
-  "permissions" "ApiKeyPermission"[] NOT NULL DEFAULT ARRAY['READ']::"ApiKeyPermission"[],
-  "isActive" BOOLEAN NOT NULL DEFAULT true,
-  "lastUsedAt" TIMESTAMP(3),
-  "expiresAt" TIMESTAMP(3),
-  "revokedAt" TIMESTAMP(3),
-  "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  "updatedAt" TIMESTAMP(3) NOT NULL,
-  CONSTRAINT "ApiKey_pkey" PRIMARY KEY ("id")
-);
-
-CREATE UNIQUE INDEX "ApiKey_organizationId_keyHash_key" ON "ApiKey"("organizationId", "keyHash");
-CREATE INDEX "ApiKey_organizationId_projectId_idx" ON "ApiKey"("organizationId", "projectId");
-CREATE INDEX "ApiKey_organizationId_userId_idx" ON "ApiKey"("organizationId", "userId");
-CREATE INDEX "ApiKey_organizationId_isActive_idx" ON "ApiKey"("organizationId", "isActive");
-
-ALTER TABLE "ApiKey" ADD CONSTRAINT "ApiKey_organizationId_projectId_fkey"
-  FOREIGN KEY ("organizationId", "projectId") REFERENCES "Project"("organizationId", "id") ON DELETE CASCADE ON UPDATE CASCADE;
-ALTER TABLE "ApiKey" ADD CONSTRAINT "ApiKey_userId_fkey"
-  FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+-- API keys are the api_keys module (pgtenant.api_keys): see README.md.

@@ -23,7 +23,7 @@ CREATE TABLE workspace_members (
   role varchar(50) NOT NULL DEFAULT 'member',
   joined_at timestamp NOT NULL DEFAULT now(),
   -- One membership per user and workspace (leads with workspace_id: it is
-  -- also the tenant index and the target of the sessions foreign key).
+  -- also the tenant index).
   CONSTRAINT workspace_members_workspace_id_user_id_unique UNIQUE (workspace_id, user_id),
   CONSTRAINT workspace_members_role_check CHECK (role IN ('owner', 'admin', 'member'))
 );

@@ -4,6 +4,12 @@
 -- Changes:
 --   SET check_function_bodies = off
 --   CREATE OR REPLACE FUNCTION pgtenant.has_permission(permission text)
+--   CREATE OR REPLACE FUNCTION pgtenant.invite_accept(p_lookup_id text, p_token_hash bytea, p_user text, ...
+--   CREATE OR REPLACE FUNCTION pgtenant.invite_create(p_email text, p_role text, p_lookup_id text, p_tok ...
+--   CREATE OR REPLACE FUNCTION pgtenant.invite_resend(p_invite_id bigint, p_lookup_id text, p_token_hash ...
+--   CREATE OR REPLACE FUNCTION pgtenant.invite_revoke(p_invite_id bigint)
+--   CREATE OR REPLACE FUNCTION pgtenant.invites_context(OUT tenant uuid, OUT actor uuid)
+--   CREATE OR REPLACE FUNCTION pgtenant.invites_pending()
 --   CREATE OR REPLACE FUNCTION pgtenant.rbac_bump(p_catalog boolean)
 --   CREATE OR REPLACE FUNCTION pgtenant.rbac_compute(p_user uuid, p_tenant uuid)
 --   CREATE OR REPLACE FUNCTION pgtenant.rbac_decide(p_user text, p_tenant text, p_permission text)
@@ -26,6 +32,7 @@
 --   CREATE OR REPLACE FUNCTION pgtenant.rbac_valid_permission(name text)
 --   CREATE OR REPLACE FUNCTION public.set_updated_at()
 --   CREATE TABLE pgtenant.effective_permissions
+--   CREATE TABLE pgtenant.invites
 --   CREATE TABLE pgtenant.permissions
 --   CREATE TABLE pgtenant.rbac_version
 --   CREATE TABLE pgtenant.role_grants
@@ -38,6 +45,12 @@
 --   CREATE TABLE public.ws_members
 --   CREATE TABLE public.ws_memberships
 --   ALTER TABLE pgtenant.effective_permissions ADD CONSTRAINT effective_permissions_pkey PRIMARY KEY
+--   ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_email_check CHECK
+--   ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_lookup_id_check CHECK
+--   ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_lookup_id_key UNIQUE
+--   ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_pkey PRIMARY KEY
+--   ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_token_hash_check CHECK
+--   ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_used_check CHECK
 --   ALTER TABLE pgtenant.permissions ADD CONSTRAINT permissions_name_check CHECK
 --   ALTER TABLE pgtenant.permissions ADD CONSTRAINT permissions_pkey PRIMARY KEY
 --   ALTER TABLE pgtenant.rbac_version ADD CONSTRAINT rbac_version_pkey PRIMARY KEY
@@ -71,6 +84,8 @@
 --   ALTER TABLE public.ws_memberships ADD CONSTRAINT ws_memberships_pkey PRIMARY KEY
 --   ALTER TABLE public.ws_memberships ADD CONSTRAINT ws_memberships_status_check CHECK
 --   ALTER TABLE public.ws_memberships ADD CONSTRAINT ws_memberships_tenant_id_user_id_key UNIQUE
+--   ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_role_id_fkey FOREIGN KEY
+--   ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_tenant_id_fkey FOREIGN KEY
 --   ALTER TABLE pgtenant.role_grants ADD CONSTRAINT role_grants_membership_fkey FOREIGN KEY
 --   ALTER TABLE pgtenant.role_grants ADD CONSTRAINT role_grants_role_id_fkey FOREIGN KEY
 --   ALTER TABLE pgtenant.roles ADD CONSTRAINT roles_tenant_id_fkey FOREIGN KEY
@@ -82,6 +97,8 @@
 --   ALTER TABLE public.ws_media_variants ADD CONSTRAINT ws_media_variants_asset_fkey FOREIGN KEY
 --   ALTER TABLE public.ws_members ADD CONSTRAINT ws_members_membership_fkey FOREIGN KEY
 --   ALTER TABLE public.ws_memberships ADD CONSTRAINT ws_memberships_tenant_id_fkey FOREIGN KEY
+--   CREATE UNIQUE INDEX invites_open_email_key ON pgtenant.invites USING btree
+--   CREATE INDEX invites_role_id_idx ON pgtenant.invites USING btree
 --   CREATE INDEX role_grants_role_id_idx ON pgtenant.role_grants USING btree
 --   CREATE UNIQUE INDEX ws_content_sibling_slug_key ON public.ws_content USING btree
 --   CREATE INDEX ws_content_tenant_parent_position_idx ON public.ws_content USING btree
@@ -98,6 +115,7 @@
 --   CREATE TRIGGER pgtenant_rbac_membership_changed AFTER INSERT OR DELETE OR UPDATE ON public.ws_member ...
 --   CREATE TRIGGER ws_memberships_set_updated_at BEFORE UPDATE ON public.ws_memberships FOR EACH ROW EXE ...
 --   ALTER TABLE pgtenant.effective_permissions ENABLE ROW LEVEL SECURITY
+--   ALTER TABLE pgtenant.invites ENABLE ROW LEVEL SECURITY
 --   ALTER TABLE pgtenant.role_grants ENABLE ROW LEVEL SECURITY
 --   ALTER TABLE pgtenant.roles ENABLE ROW LEVEL SECURITY
 --   ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY
@@ -113,6 +131,7 @@
 --   ALTER TABLE public.ws_memberships ENABLE ROW LEVEL SECURITY
 --   ALTER TABLE public.ws_memberships FORCE ROW LEVEL SECURITY
 --   CREATE POLICY effective_permissions_own ON pgtenant.effective_permissions AS PERMISSIVE FOR SELECT T ...
+--   CREATE POLICY invites_read ON pgtenant.invites AS PERMISSIVE FOR SELECT TO PUBLIC USING
 --   CREATE POLICY role_grants_tenant ON pgtenant.role_grants AS PERMISSIVE FOR ALL TO PUBLIC USING
 --   CREATE POLICY roles_read ON pgtenant.roles AS PERMISSIVE FOR SELECT TO PUBLIC USING
 --   CREATE POLICY roles_tenant_write ON pgtenant.roles AS PERMISSIVE FOR ALL TO PUBLIC USING
@@ -124,6 +143,12 @@
 --   CREATE POLICY pgtenant_tenant_isolation ON public.ws_members AS PERMISSIVE FOR ALL TO PUBLIC USING
 --   CREATE POLICY pgtenant_tenant_isolation ON public.ws_memberships AS PERMISSIVE FOR ALL TO PUBLIC USI ...
 --   CREATE POLICY ws_memberships_own_rows ON public.ws_memberships AS PERMISSIVE FOR SELECT TO PUBLIC US ...
+--   REVOKE EXECUTE ON FUNCTION pgtenant.invite_accept(p_lookup_id text, p_token_hash bytea, p_user text, ...
+--   REVOKE EXECUTE ON FUNCTION pgtenant.invite_create(p_email text, p_role text, p_lookup_id text, p_tok ...
+--   REVOKE EXECUTE ON FUNCTION pgtenant.invite_resend(p_invite_id bigint, p_lookup_id text, p_token_hash ...
+--   REVOKE EXECUTE ON FUNCTION pgtenant.invite_revoke(p_invite_id bigint) FROM PUBLIC
+--   REVOKE EXECUTE ON FUNCTION pgtenant.invites_context(OUT tenant uuid, OUT actor uuid) FROM PUBLIC
+--   REVOKE EXECUTE ON FUNCTION pgtenant.invites_pending() FROM PUBLIC
 --   REVOKE EXECUTE ON FUNCTION pgtenant.rbac_bump(p_catalog boolean) FROM PUBLIC
 --   REVOKE EXECUTE ON FUNCTION pgtenant.rbac_membership_changed() FROM PUBLIC
 --   REVOKE EXECUTE ON FUNCTION pgtenant.rbac_permissions_changed() FROM PUBLIC
@@ -140,6 +165,7 @@
 --
 -- Hazards:
 --   AUTHZ_CHANGE: enabling row level security on pgtenant.effective_permissions
+--   AUTHZ_CHANGE: enabling row level security on pgtenant.invites
 --   AUTHZ_CHANGE: enabling row level security on pgtenant.role_grants
 --   AUTHZ_CHANGE: enabling row level security on pgtenant.roles
 --   AUTHZ_CHANGE: enabling row level security on public.tenants
@@ -155,6 +181,7 @@
 --   AUTHZ_CHANGE: enabling row level security on public.ws_memberships
 --   AUTHZ_CHANGE: forcing row level security on public.ws_memberships (applies to the owner)
 --   AUTHZ_CHANGE: creating policy effective_permissions_own on pgtenant.effective_permissions
+--   AUTHZ_CHANGE: creating policy invites_read on pgtenant.invites
 --   AUTHZ_CHANGE: creating policy role_grants_tenant on pgtenant.role_grants
 --   AUTHZ_CHANGE: creating policy roles_read on pgtenant.roles
 --   AUTHZ_CHANGE: creating policy roles_tenant_write on pgtenant.roles
@@ -166,6 +193,12 @@
 --   AUTHZ_CHANGE: creating policy pgtenant_tenant_isolation on public.ws_members
 --   AUTHZ_CHANGE: creating policy pgtenant_tenant_isolation on public.ws_memberships
 --   AUTHZ_CHANGE: creating policy ws_memberships_own_rows on public.ws_memberships
+--   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invite_accept(p_lookup_id text, p_token_hash bytea, p_user text, p_email text) from PUBLIC
+--   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invite_create(p_email text, p_role text, p_lookup_id text, p_token_hash bytea, p_ttl interval, p_user text) from PUBLIC
+--   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invite_resend(p_invite_id bigint, p_lookup_id text, p_token_hash bytea, p_ttl interval) from PUBLIC
+--   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invite_revoke(p_invite_id bigint) from PUBLIC
+--   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invites_context(OUT tenant uuid, OUT actor uuid) from PUBLIC
+--   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invites_pending() from PUBLIC
 --   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.rbac_bump(p_catalog boolean) from PUBLIC
 --   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.rbac_membership_changed() from PUBLIC
 --   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.rbac_permissions_changed() from PUBLIC
@@ -189,6 +222,194 @@ AS $function$
      WHERE e.tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid
        AND e.user_id = NULLIF(current_setting('app.user_id', true), '')::uuid
        AND e.permission = has_permission.permission)
+$function$;
+CREATE OR REPLACE FUNCTION pgtenant.invite_accept(p_lookup_id text, p_token_hash bytea, p_user text, p_email text)
+ RETURNS TABLE(invite_id bigint, tenant uuid, role_name text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+DECLARE
+  inv record;
+  prior text := current_setting('app.tenant_id', true);
+BEGIN
+  UPDATE pgtenant.invites i
+     SET used_at = now(), accepted_by = p_user::uuid
+   WHERE i.lookup_id = p_lookup_id
+     AND i.token_hash = p_token_hash
+     AND lower(i.email) = lower(p_email)
+     AND i.used_at IS NULL AND i.revoked_at IS NULL
+     AND i.expires_at > now()
+     AND p_user IS NOT NULL
+  RETURNING i.invite_id, i.tenant_id AS tenant, i.role_id INTO inv;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'invalid or expired invite'
+      USING ERRCODE = 'PT001';
+  END IF;
+  -- The membership table may be under a forced tenant policy: write it
+  -- in the invite's tenant, then put the caller's setting back.
+  PERFORM set_config('app.tenant_id', inv.tenant::text, true);
+  INSERT INTO public.ws_memberships (user_id, tenant_id)
+  VALUES (p_user::uuid, inv.tenant)
+  ON CONFLICT DO NOTHING;
+  INSERT INTO pgtenant.role_grants (tenant_id, user_id, role_id)
+  VALUES (inv.tenant, p_user::uuid, inv.role_id)
+  ON CONFLICT DO NOTHING;
+  PERFORM set_config('app.tenant_id', coalesce(prior, ''), true);
+  RETURN QUERY
+  SELECT inv.invite_id, inv.tenant, r.name FROM pgtenant.roles r WHERE r.role_id = inv.role_id;
+END
+$function$;
+CREATE OR REPLACE FUNCTION pgtenant.invite_create(p_email text, p_role text, p_lookup_id text, p_token_hash bytea, p_ttl interval DEFAULT '7 days'::interval, p_user text DEFAULT NULL::text)
+ RETURNS TABLE(invite_id bigint, expires_at timestamp with time zone)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+DECLARE
+  ctx record;
+  v_role record;
+  missing text;
+BEGIN
+  SELECT * INTO ctx FROM pgtenant.invites_context();
+  IF p_ttl IS NULL OR p_ttl <= interval '0' OR p_ttl > interval '90 days' THEN
+    RAISE EXCEPTION 'an invite lasts more than 0 and at most 90 days'
+      USING ERRCODE = 'PT007';
+  END IF;
+  IF p_email IS NULL OR p_email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
+    RAISE EXCEPTION 'invite email % is not an address', quote_literal(coalesce(p_email, ''))
+      USING ERRCODE = 'PT007';
+  END IF;
+  IF NOT pgtenant.rbac_member_active(ctx.actor, ctx.tenant) THEN
+    RAISE EXCEPTION 'only an active member of the tenant can invite'
+      USING ERRCODE = 'PT005';
+  END IF;
+  SELECT r.role_id, r.name, r.allow, r.deny INTO v_role
+    FROM pgtenant.roles r
+   WHERE r.name = p_role AND (r.tenant_id = ctx.tenant OR r.tenant_id IS NULL)
+   ORDER BY r.tenant_id IS NULL
+   LIMIT 1;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no role % in this tenant', quote_literal(coalesce(p_role, ''))
+      USING ERRCODE = 'PT007',
+            HINT = 'Invite with a global role or one of this tenant''s own roles.';
+  END IF;
+  -- Nobody hands out more than they hold.
+  SELECT string_agg(p.name, ', ' ORDER BY p.name) INTO missing
+    FROM pgtenant.permissions p
+   WHERE EXISTS (SELECT 1 FROM unnest(v_role.allow) a WHERE pgtenant.rbac_pattern_matches(a, p.name))
+     AND NOT EXISTS (SELECT 1 FROM unnest(v_role.deny) d WHERE pgtenant.rbac_pattern_matches(d, p.name))
+     AND NOT EXISTS (SELECT 1 FROM pgtenant.effective_permissions e
+                      WHERE e.tenant_id = ctx.tenant AND e.user_id = ctx.actor
+                        AND e.permission = p.name);
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION 'role % gives permissions the inviter does not hold: %', v_role.name, missing
+      USING ERRCODE = 'PT005',
+            HINT = 'Invite with a role at most as strong as your own.';
+  END IF;
+  IF (p_user IS NOT NULL AND pgtenant.rbac_member_active(p_user::uuid, ctx.tenant))
+     OR EXISTS (SELECT 1 FROM pgtenant.invites i
+                 WHERE i.tenant_id = ctx.tenant AND lower(i.email) = lower(p_email)
+                   AND i.accepted_by IS NOT NULL
+                   AND pgtenant.rbac_member_active(i.accepted_by, ctx.tenant)) THEN
+    RAISE EXCEPTION '% is already a member of this tenant', p_email
+      USING ERRCODE = 'PT003',
+            HINT = 'Change the member''s roles instead of inviting them again.';
+  END IF;
+  -- An expired open invite no longer blocks a new one.
+  UPDATE pgtenant.invites i SET revoked_at = now()
+   WHERE i.tenant_id = ctx.tenant AND lower(i.email) = lower(p_email)
+     AND i.used_at IS NULL AND i.revoked_at IS NULL AND i.expires_at <= now();
+  BEGIN
+    RETURN QUERY
+    INSERT INTO pgtenant.invites AS i
+           (tenant_id, email, role_id, invited_by, lookup_id, token_hash, expires_at)
+    VALUES (ctx.tenant, p_email, v_role.role_id, ctx.actor, p_lookup_id, p_token_hash, now() + p_ttl)
+    RETURNING i.invite_id, i.expires_at;
+  EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION '% already has a pending invite to this tenant', p_email
+      USING ERRCODE = 'PT004',
+            HINT = 'Resend the pending invite, or revoke it first.';
+  END;
+END
+$function$;
+CREATE OR REPLACE FUNCTION pgtenant.invite_resend(p_invite_id bigint, p_lookup_id text, p_token_hash bytea, p_ttl interval DEFAULT '7 days'::interval)
+ RETURNS timestamp with time zone
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+DECLARE
+  ctx record;
+  v_expires timestamptz;
+BEGIN
+  SELECT * INTO ctx FROM pgtenant.invites_context();
+  IF p_ttl IS NULL OR p_ttl <= interval '0' OR p_ttl > interval '90 days' THEN
+    RAISE EXCEPTION 'an invite lasts more than 0 and at most 90 days'
+      USING ERRCODE = 'PT007';
+  END IF;
+  UPDATE pgtenant.invites i
+     SET lookup_id = p_lookup_id, token_hash = p_token_hash, expires_at = now() + p_ttl
+   WHERE i.invite_id = p_invite_id AND i.tenant_id = ctx.tenant
+     AND i.used_at IS NULL AND i.revoked_at IS NULL
+  RETURNING i.expires_at INTO v_expires;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no pending invite % in this tenant', p_invite_id
+      USING ERRCODE = 'PT002';
+  END IF;
+  RETURN v_expires;
+END
+$function$;
+CREATE OR REPLACE FUNCTION pgtenant.invite_revoke(p_invite_id bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+DECLARE
+  ctx record;
+BEGIN
+  SELECT * INTO ctx FROM pgtenant.invites_context();
+  UPDATE pgtenant.invites i SET revoked_at = now()
+   WHERE i.invite_id = p_invite_id AND i.tenant_id = ctx.tenant
+     AND i.used_at IS NULL AND i.revoked_at IS NULL;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no pending invite % in this tenant', p_invite_id
+      USING ERRCODE = 'PT002';
+  END IF;
+END
+$function$;
+CREATE OR REPLACE FUNCTION pgtenant.invites_context(OUT tenant uuid, OUT actor uuid)
+ RETURNS record
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+  tenant := NULLIF(current_setting('app.tenant_id', true), '')::uuid;
+  actor := NULLIF(current_setting('app.user_id', true), '')::uuid;
+  IF tenant IS NULL OR actor IS NULL THEN
+    RAISE EXCEPTION 'invites need a tenant and a user in the settings'
+      USING ERRCODE = 'PT006',
+            HINT = 'Call it inside a tenant transaction that names the acting user.';
+  END IF;
+END
+$function$;
+CREATE OR REPLACE FUNCTION pgtenant.invites_pending()
+ RETURNS TABLE(invite_id bigint, email text, role_name text, invited_by uuid, created_at timestamp with time zone, expires_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  SELECT i.invite_id, i.email, r.name, i.invited_by, i.created_at, i.expires_at
+    FROM pgtenant.invites i
+    JOIN pgtenant.roles r ON r.role_id = i.role_id
+   WHERE i.used_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()
+   ORDER BY i.created_at, i.invite_id
 $function$;
 CREATE OR REPLACE FUNCTION pgtenant.rbac_bump(p_catalog boolean)
  RETURNS void
@@ -462,6 +683,20 @@ CREATE TABLE pgtenant.effective_permissions (
     user_id uuid NOT NULL,
     permission text NOT NULL
 );
+CREATE TABLE pgtenant.invites (
+    invite_id bigint GENERATED ALWAYS AS IDENTITY (START WITH 1 INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1 NO CYCLE) NOT NULL,
+    tenant_id uuid NOT NULL,
+    email text NOT NULL,
+    role_id bigint NOT NULL,
+    invited_by uuid NOT NULL,
+    lookup_id text NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    accepted_by uuid,
+    revoked_at timestamp with time zone
+);
 CREATE TABLE pgtenant.permissions (
     name text NOT NULL,
     description text DEFAULT ''::text NOT NULL
@@ -573,6 +808,12 @@ CREATE TABLE public.ws_memberships (
     updated_at timestamp without time zone DEFAULT now()
 );
 ALTER TABLE pgtenant.effective_permissions ADD CONSTRAINT effective_permissions_pkey PRIMARY KEY (tenant_id, user_id, permission);
+ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_email_check CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text);
+ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_lookup_id_check CHECK (lookup_id ~ '^[A-Za-z0-9]{12}$'::text);
+ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_lookup_id_key UNIQUE (lookup_id);
+ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_pkey PRIMARY KEY (invite_id);
+ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_token_hash_check CHECK (length(token_hash) = 32);
+ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_used_check CHECK ((used_at IS NULL) = (accepted_by IS NULL));
 ALTER TABLE pgtenant.permissions ADD CONSTRAINT permissions_name_check CHECK (pgtenant.rbac_valid_permission(name));
 ALTER TABLE pgtenant.permissions ADD CONSTRAINT permissions_pkey PRIMARY KEY (name);
 ALTER TABLE pgtenant.rbac_version ADD CONSTRAINT rbac_version_pkey PRIMARY KEY (singleton);
@@ -606,6 +847,8 @@ ALTER TABLE public.ws_members ADD CONSTRAINT ws_members_tenant_id_user_id_key UN
 ALTER TABLE public.ws_memberships ADD CONSTRAINT ws_memberships_pkey PRIMARY KEY (membership_id);
 ALTER TABLE public.ws_memberships ADD CONSTRAINT ws_memberships_status_check CHECK (status = ANY (ARRAY['active'::text, 'invited'::text, 'suspended'::text]));
 ALTER TABLE public.ws_memberships ADD CONSTRAINT ws_memberships_tenant_id_user_id_key UNIQUE (tenant_id, user_id);
+ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_role_id_fkey FOREIGN KEY (role_id) REFERENCES pgtenant.roles(role_id) ON DELETE CASCADE;
+ALTER TABLE pgtenant.invites ADD CONSTRAINT invites_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id) ON DELETE CASCADE;
 ALTER TABLE pgtenant.role_grants ADD CONSTRAINT role_grants_membership_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.ws_memberships(tenant_id, user_id) ON DELETE CASCADE;
 ALTER TABLE pgtenant.role_grants ADD CONSTRAINT role_grants_role_id_fkey FOREIGN KEY (role_id) REFERENCES pgtenant.roles(role_id) ON DELETE CASCADE;
 ALTER TABLE pgtenant.roles ADD CONSTRAINT roles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id) ON DELETE CASCADE;
@@ -617,6 +860,8 @@ ALTER TABLE public.ws_media_kinds ADD CONSTRAINT ws_media_kinds_parent_code_fkey
 ALTER TABLE public.ws_media_variants ADD CONSTRAINT ws_media_variants_asset_fkey FOREIGN KEY (tenant_id, media_asset_id) REFERENCES public.ws_media_assets(tenant_id, media_asset_id) ON DELETE CASCADE;
 ALTER TABLE public.ws_members ADD CONSTRAINT ws_members_membership_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.ws_memberships(tenant_id, user_id) ON DELETE CASCADE;
 ALTER TABLE public.ws_memberships ADD CONSTRAINT ws_memberships_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id) ON DELETE CASCADE;
+CREATE UNIQUE INDEX invites_open_email_key ON pgtenant.invites USING btree (tenant_id, lower(email)) WHERE ((used_at IS NULL) AND (revoked_at IS NULL));
+CREATE INDEX invites_role_id_idx ON pgtenant.invites USING btree (role_id);
 CREATE INDEX role_grants_role_id_idx ON pgtenant.role_grants USING btree (role_id);
 CREATE UNIQUE INDEX ws_content_sibling_slug_key ON public.ws_content USING btree (tenant_id, parent_id, slug) NULLS NOT DISTINCT WHERE (slug IS NOT NULL);
 CREATE INDEX ws_content_tenant_parent_position_idx ON public.ws_content USING btree (tenant_id, parent_id, "position");
@@ -634,6 +879,8 @@ CREATE TRIGGER pgtenant_rbac_membership_changed AFTER INSERT OR DELETE OR UPDATE
 CREATE TRIGGER ws_memberships_set_updated_at BEFORE UPDATE ON public.ws_memberships FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 -- hazard: AUTHZ_CHANGE: enabling row level security on pgtenant.effective_permissions
 ALTER TABLE pgtenant.effective_permissions ENABLE ROW LEVEL SECURITY;
+-- hazard: AUTHZ_CHANGE: enabling row level security on pgtenant.invites
+ALTER TABLE pgtenant.invites ENABLE ROW LEVEL SECURITY;
 -- hazard: AUTHZ_CHANGE: enabling row level security on pgtenant.role_grants
 ALTER TABLE pgtenant.role_grants ENABLE ROW LEVEL SECURITY;
 -- hazard: AUTHZ_CHANGE: enabling row level security on pgtenant.roles
@@ -664,6 +911,8 @@ ALTER TABLE public.ws_memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.ws_memberships FORCE ROW LEVEL SECURITY;
 -- hazard: AUTHZ_CHANGE: creating policy effective_permissions_own on pgtenant.effective_permissions
 CREATE POLICY effective_permissions_own ON pgtenant.effective_permissions AS PERMISSIVE FOR SELECT TO PUBLIC USING (((tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif")) AND (user_id = ( SELECT (NULLIF(current_setting('app.user_id'::text, true), ''::text))::uuid AS "nullif"))));
+-- hazard: AUTHZ_CHANGE: creating policy invites_read on pgtenant.invites
+CREATE POLICY invites_read ON pgtenant.invites AS PERMISSIVE FOR SELECT TO PUBLIC USING ((tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif")));
 -- hazard: AUTHZ_CHANGE: creating policy role_grants_tenant on pgtenant.role_grants
 CREATE POLICY role_grants_tenant ON pgtenant.role_grants AS PERMISSIVE FOR ALL TO PUBLIC USING ((tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))) WITH CHECK ((tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif")));
 -- hazard: AUTHZ_CHANGE: creating policy roles_read on pgtenant.roles
@@ -688,6 +937,18 @@ CREATE POLICY pgtenant_tenant_isolation ON public.ws_members AS PERMISSIVE FOR A
 CREATE POLICY pgtenant_tenant_isolation ON public.ws_memberships AS PERMISSIVE FOR ALL TO PUBLIC USING ((tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))) WITH CHECK ((tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif")));
 -- hazard: AUTHZ_CHANGE: creating policy ws_memberships_own_rows on public.ws_memberships
 CREATE POLICY ws_memberships_own_rows ON public.ws_memberships AS PERMISSIVE FOR SELECT TO PUBLIC USING ((user_id = ( SELECT (NULLIF(current_setting('app.user_id'::text, true), ''::text))::uuid AS "nullif")));
+-- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invite_accept(p_lookup_id text, p_token_hash bytea, p_user text, p_email text) from PUBLIC
+REVOKE EXECUTE ON FUNCTION pgtenant.invite_accept(p_lookup_id text, p_token_hash bytea, p_user text, p_email text) FROM PUBLIC;
+-- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invite_create(p_email text, p_role text, p_lookup_id text, p_token_hash bytea, p_ttl interval, p_user text) from PUBLIC
+REVOKE EXECUTE ON FUNCTION pgtenant.invite_create(p_email text, p_role text, p_lookup_id text, p_token_hash bytea, p_ttl interval, p_user text) FROM PUBLIC;
+-- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invite_resend(p_invite_id bigint, p_lookup_id text, p_token_hash bytea, p_ttl interval) from PUBLIC
+REVOKE EXECUTE ON FUNCTION pgtenant.invite_resend(p_invite_id bigint, p_lookup_id text, p_token_hash bytea, p_ttl interval) FROM PUBLIC;
+-- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invite_revoke(p_invite_id bigint) from PUBLIC
+REVOKE EXECUTE ON FUNCTION pgtenant.invite_revoke(p_invite_id bigint) FROM PUBLIC;
+-- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invites_context(OUT tenant uuid, OUT actor uuid) from PUBLIC
+REVOKE EXECUTE ON FUNCTION pgtenant.invites_context(OUT tenant uuid, OUT actor uuid) FROM PUBLIC;
+-- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.invites_pending() from PUBLIC
+REVOKE EXECUTE ON FUNCTION pgtenant.invites_pending() FROM PUBLIC;
 -- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.rbac_bump(p_catalog boolean) from PUBLIC
 REVOKE EXECUTE ON FUNCTION pgtenant.rbac_bump(p_catalog boolean) FROM PUBLIC;
 -- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.rbac_membership_changed() from PUBLIC
@@ -712,6 +973,8 @@ COMMENT ON COLUMN public.ws_media_variants.variant_kind IS 'e.g. thumbnail, prox
 COMMENT ON COLUMN public.ws_memberships.user_id IS 'users.user_id in the hoolsy_users database (no cross-database foreign key).';
 
 -- pgtenant:down
+ALTER TABLE pgtenant.invites DROP CONSTRAINT invites_role_id_fkey;
+ALTER TABLE pgtenant.invites DROP CONSTRAINT invites_tenant_id_fkey;
 ALTER TABLE pgtenant.role_grants DROP CONSTRAINT role_grants_membership_fkey;
 ALTER TABLE pgtenant.role_grants DROP CONSTRAINT role_grants_role_id_fkey;
 ALTER TABLE pgtenant.roles DROP CONSTRAINT roles_tenant_id_fkey;
@@ -725,6 +988,8 @@ ALTER TABLE public.ws_members DROP CONSTRAINT ws_members_membership_fkey;
 ALTER TABLE public.ws_memberships DROP CONSTRAINT ws_memberships_tenant_id_fkey;
 -- hazard: DELETES_DATA: dropping table pgtenant.effective_permissions
 DROP TABLE pgtenant.effective_permissions;
+-- hazard: DELETES_DATA: dropping table pgtenant.invites
+DROP TABLE pgtenant.invites;
 -- hazard: DELETES_DATA: dropping table pgtenant.permissions
 DROP TABLE pgtenant.permissions;
 -- hazard: DELETES_DATA: dropping table pgtenant.rbac_version
@@ -768,4 +1033,10 @@ DROP FUNCTION pgtenant.rbac_explain(p_user text, p_tenant text, p_permission tex
 DROP FUNCTION pgtenant.rbac_decide(p_user text, p_tenant text, p_permission text);
 DROP FUNCTION pgtenant.rbac_compute(p_user uuid, p_tenant uuid);
 DROP FUNCTION pgtenant.rbac_bump(p_catalog boolean);
+DROP FUNCTION pgtenant.invites_pending();
+DROP FUNCTION pgtenant.invites_context(OUT tenant uuid, OUT actor uuid);
+DROP FUNCTION pgtenant.invite_revoke(p_invite_id bigint);
+DROP FUNCTION pgtenant.invite_resend(p_invite_id bigint, p_lookup_id text, p_token_hash bytea, p_ttl interval);
+DROP FUNCTION pgtenant.invite_create(p_email text, p_role text, p_lookup_id text, p_token_hash bytea, p_ttl interval, p_user text);
+DROP FUNCTION pgtenant.invite_accept(p_lookup_id text, p_token_hash bytea, p_user text, p_email text);
 DROP FUNCTION pgtenant.has_permission(permission text);

@@ -55,12 +55,15 @@ INSERT INTO "Tenant" ("id", "organizationId", "projectId", "slug", "name", "upda
   ('demo_tenant_blue', 'demo_org_acme', 'demo_proj_web', 'blue-shop', 'Blue Shop', CURRENT_TIMESTAMP)
 ON CONFLICT ("id") DO NOTHING;
 
--- keyHash is the SHA-256 of a key nobody has: create real keys in the app.
-INSERT INTO "ApiKey" ("id", "organizationId", "projectId", "userId", "name", "keyPrefix", "keyHash", "permissions", "updatedAt") VALUES
-  ('demo_key_web', 'demo_org_acme', 'demo_proj_web', 'demo_user_alice', 'Demo upload key', 'ck_demo',
-   encode(sha256('demo key with no secret'::bytea), 'hex'),
-   ARRAY['FILES_READ', 'FILES_WRITE', 'UPLOADS_CREATE', 'TRANSFORMS_READ']::"ApiKeyPermission"[], CURRENT_TIMESTAMP)
-ON CONFLICT ("id") DO NOTHING;
+-- The members' roles in the rbac module, as "OrganizationMember"."role"
+-- says. No demo API key: a key is minted and shown once by the app
+-- (pgtenant::api_keys, or api_key_create with its lookup id and hash).
+INSERT INTO pgtenant.role_grants ("organizationId", user_id, role_id)
+SELECT m."organizationId", m."userId", r.role_id
+  FROM "OrganizationMember" m
+  JOIN pgtenant.roles r ON r."organizationId" IS NULL AND r.name = lower(m."role"::text)
+ WHERE m."id" IN ('demo_om_alice', 'demo_om_bob', 'demo_om_gina')
+ON CONFLICT DO NOTHING;
 
 INSERT INTO "Upload" ("id", "organizationId", "projectId", "tenantId", "userId", "status", "fileName", "fileSize",
                       "mimeType", "path", "bytesUploaded", "completedAt", "updatedAt") VALUES
