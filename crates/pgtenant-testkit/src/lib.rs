@@ -7,7 +7,10 @@
 //! takes the server, the admin role and its password from.
 //!
 //! Every name a test creates starts with [`PREFIX`], so a run can check
-//! afterwards that nothing was left behind ([`leftovers`]).
+//! afterwards that nothing was left behind ([`leftovers`]). With
+//! [`RUN_VAR`] set (`.ci/run` sets it), every name also carries that run's
+//! tag, and the sweep counts and drops only the run's own objects: test
+//! runs of other checkouts on the same server are left alone.
 //!
 //! Identifiers in the DDL here are quoted by the server (`format('%I')`),
 //! so this crate depends on no pgtenant crate and every crate can use it.
@@ -26,6 +29,23 @@ pub const PREFIX: &str = "pgt_";
 /// The prefix of the shadow databases the schema engine creates (and drops);
 /// equal to `pgtenant_schema::shadow::SHADOW_PREFIX` (a test there checks).
 pub const SHADOW_PREFIX: &str = "pgtenant_shadow_";
+
+/// The environment variable naming this test run: 1 to 8 lower-case hex
+/// digits, the start of every [`unique_name`]'s random part.
+pub const RUN_VAR: &str = "PGTENANT_TEST_RUN";
+
+/// This run's tag ([`RUN_VAR`]), if set; a malformed one is a setup error.
+pub fn run_tag() -> Option<String> {
+    let tag = std::env::var(RUN_VAR).ok().filter(|t| !t.is_empty())?;
+    assert!(
+        tag.len() <= 8
+            && tag
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{RUN_VAR}={tag:?}: use 1 to 8 lower-case hex digits"
+    );
+    Some(tag)
+}
 
 /// The admin URL for tests.
 pub fn admin_url() -> String {
@@ -49,8 +69,24 @@ pub fn unique_name(prefix: &str) -> String {
         prefix.starts_with(PREFIX),
         "test object prefix {prefix:?} does not start with {PREFIX:?}"
     );
+    name_with_tag(prefix, &run_tag().unwrap_or_default())
+}
+
+fn name_with_tag(prefix: &str, tag: &str) -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("{prefix}_{}", &id[..16])
+    format!("{prefix}_{tag}{}", &id[..16 - tag.len()])
+}
+
+/// The regular expression of the names [`leftovers`] counts, and whether
+/// it counts shadow databases too.
+fn leftover_pattern(tag: Option<&str>) -> (String, bool) {
+    match tag {
+        Some(tag) => (
+            format!("^pgt_.*_{tag}[0-9a-f]{{{}}}$", 16 - tag.len()),
+            false,
+        ),
+        None => ("^pgt_".to_owned(), true),
+    }
 }
 
 /// Run `template` (DDL with one `%I` for `name`) on the admin connection,
@@ -205,15 +241,50 @@ impl Drop for TestRole {
 /// (`database` or `role`, name), sorted.
 pub async fn leftovers() -> Vec<(String, String)> {
     let mut conn = admin_conn().await;
+    // With a run tag: only names whose random part starts with it (shadow
+    // databases carry no tag and are not counted; the engine drops them on
+    // every path).
+    let (pattern, shadows) = leftover_pattern(run_tag().as_deref());
     sqlx::query_as(
         "SELECT 'database', datname::text FROM pg_database \
-         WHERE starts_with(datname, $1) OR starts_with(datname, $2) \
-         UNION ALL SELECT 'role', rolname::text FROM pg_roles WHERE starts_with(rolname, $1) \
+         WHERE datname ~ $1 OR ($3 AND starts_with(datname, $2)) \
+         UNION ALL SELECT 'role', rolname::text FROM pg_roles WHERE rolname ~ $1 \
          ORDER BY 1, 2",
     )
-    .bind(PREFIX)
+    .bind(&pattern)
     .bind(SHADOW_PREFIX)
+    .bind(shadows)
     .fetch_all(&mut conn)
     .await
     .expect("list test databases and roles")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pattern as the server reads it (`~`), on names made with the
+    /// tag, with another tag, and without one.
+    #[tokio::test]
+    async fn a_run_tag_starts_the_random_part_and_the_sweep_matches_only_it() {
+        let name = name_with_tag("pgt_cli_db", "a1b2c3");
+        assert!(name.starts_with("pgt_cli_db_a1b2c3"), "{name}");
+        assert_eq!(name.len(), "pgt_cli_db_".len() + 16);
+        let (pattern, shadows) = leftover_pattern(Some("a1b2c3"));
+        assert!(!shadows);
+        let mut conn = admin_conn().await;
+        let mut matches = async |n: &str| -> bool {
+            sqlx::query_scalar("SELECT $1 ~ $2")
+                .bind(n)
+                .bind(&pattern)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        };
+        assert!(matches(&name).await);
+        assert!(!matches(&name_with_tag("pgt_cli_db", "ffffff")).await);
+        assert!(!matches(&name_with_tag("pgt_cli_db", "")).await);
+        assert!(!matches("pgtenant_shadow_a1b2c3aaaaaaaaaa").await);
+        assert_eq!(leftover_pattern(None), ("^pgt_".to_owned(), true));
+    }
 }
