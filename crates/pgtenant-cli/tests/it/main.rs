@@ -16,6 +16,7 @@ mod init;
 mod inspect;
 mod manifest;
 mod migrate;
+mod migrate_baseline;
 mod modules;
 mod nuke;
 mod secrets;
