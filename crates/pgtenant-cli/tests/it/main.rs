@@ -17,6 +17,7 @@ mod inspect;
 mod manifest;
 mod migrate;
 mod migrate_baseline;
+mod migrate_new;
 mod modules;
 mod nuke;
 mod secrets;
