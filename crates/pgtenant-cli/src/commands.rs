@@ -17,6 +17,7 @@ pub mod import;
 pub mod init;
 pub mod inspect;
 pub mod migrate;
+pub mod new;
 pub mod nuke;
 pub mod push;
 pub mod reset;

@@ -12,6 +12,7 @@ mod drift;
 mod error;
 mod manifest;
 mod modules;
+mod new_file;
 mod output;
 mod pgtool;
 mod pgurl;
@@ -70,6 +71,8 @@ enum Command {
     Flags(commands::flags::FlagsArgs),
     /// Write the next migration from the schema folder (checked on a shadow).
     Generate(commands::generate::GenerateArgs),
+    /// Write an empty, correctly named migration for hand-written SQL.
+    New(commands::new::NewArgs),
     /// Drop the project's databases and roles (guarded by --yes).
     Nuke(commands::nuke::NukeArgs),
     /// Development only: apply the schema folder to the live database, no file.
@@ -115,6 +118,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Check(args) => commands::check::run(ctx, args).await,
         Command::Flags(args) => commands::flags::run(ctx, args).await,
         Command::Generate(args) => commands::generate::run(ctx, args).await,
+        Command::New(args) => commands::new::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,
         Command::Push(args) => commands::push::run(ctx, args).await,
         Command::Up(args) => commands::up::run(ctx, args).await,

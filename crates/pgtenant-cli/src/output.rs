@@ -8,6 +8,9 @@
 //!
 //! This is the only module that prints: the workspace denies
 //! `clippy::print_stdout` and `clippy::print_stderr` everywhere else.
+//! Every line goes through [`stdout_line`] or [`stderr_line`], which never
+//! panic: output piped into `head` that closes early (a broken pipe) stops
+//! quietly, and the exit code stays the command's.
 
 #![allow(
     clippy::print_stdout,
@@ -19,6 +22,7 @@ use crate::context::Context;
 use crate::error::{status_of, ExitStatus};
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 /// The result of a command.
@@ -56,14 +60,14 @@ pub fn print_report(ctx: &Context, report: &Report) -> ExitCode {
             map.insert("ok".into(), (report.status == ExitStatus::Ok).into());
             map.insert("exit_code".into(), report.status.code().into());
         }
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        stdout_line(serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         let silenced = ctx.quiet() && report.status == ExitStatus::Ok;
         if silenced || report.human.is_empty() {
             return ExitCode::from(report.status.code());
         }
         let text = report.human.trim_end();
-        println!("{text}");
+        stdout_line(text);
     }
     ExitCode::from(report.status.code())
 }
@@ -77,9 +81,9 @@ pub fn print_error(ctx: &Context, err: &anyhow::Error) -> ExitCode {
             "exit_code": status.code(),
             "error": format!("{err:#}"),
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        stdout_line(serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        eprintln!("error: {err:#}");
+        stderr_line(format_args!("error: {err:#}"));
     }
     ExitCode::from(status.code())
 }
@@ -87,7 +91,21 @@ pub fn print_error(ctx: &Context, err: &anyhow::Error) -> ExitCode {
 /// One line on stderr: progress, details, a wait being explained. The
 /// caller decides whether the mode (`--json`, `-q`, `-v`) shows it.
 pub fn stderr_line(line: impl std::fmt::Display) {
-    eprintln!("{line}");
+    // Nowhere is left to report a failing stderr.
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}").and_then(|()| err.flush());
+}
+
+/// One line (or block) on stdout. A reader that went away (`| head -1`)
+/// is not an error of the command: the rest is dropped quietly. Any other
+/// failure is said once on stderr; the exit code stays the command's.
+pub fn stdout_line(line: impl std::fmt::Display) {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}").and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => stderr_line(format_args!("error: writing to stdout: {e}")),
+    }
 }
 
 /// The studio's address, on stdout as soon as it listens, whatever `-q`
@@ -96,10 +114,10 @@ pub fn stderr_line(line: impl std::fmt::Display) {
 /// only way in; it is printed here and nowhere else.
 pub fn studio_url(ctx: &Context, url: &str) {
     if ctx.json() {
-        println!("{}", serde_json::json!({ "studio_url": url }));
+        stdout_line(serde_json::json!({ "studio_url": url }));
     } else {
-        println!("pgtenant studio: {url}");
-        eprintln!("read-only; Ctrl-C stops it");
+        stdout_line(format_args!("pgtenant studio: {url}"));
+        stderr_line("read-only; Ctrl-C stops it");
     }
 }
 

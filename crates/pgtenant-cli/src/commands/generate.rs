@@ -16,16 +16,15 @@
 
 use crate::catalogs::{self, reversed_renames};
 use crate::context::Context;
-use crate::error::usage;
+use crate::new_file::{check_slug, write_new};
 use crate::output::Report;
 use crate::plans::{check_data_loss, one_line, DataLoss};
-use anyhow::{bail, Context as _, Result};
-use pgtenant::migrate::file::{self, MigrationText};
+use anyhow::{Context as _, Result};
+use pgtenant::migrate::file::MigrationText;
 use pgtenant_schema::shadow::LoadedSchema;
 use pgtenant_schema::{diff, Catalog, Plan, TxBoundary};
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GenerateArgs {
@@ -41,23 +40,6 @@ pub struct GenerateArgs {
     /// column, ...).
     #[arg(long)]
     pub allow_data_loss: bool,
-}
-
-/// Where a migration's name goes wrong, if it does.
-pub fn validate_slug(slug: &str) -> Result<(), String> {
-    if slug.is_empty() {
-        return Err("it is empty".into());
-    }
-    if slug.len() > 100 {
-        return Err("it is longer than 100 characters".into());
-    }
-    match slug
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-'))
-    {
-        Some(c) => Err(format!("it contains {c:?}")),
-        None => Ok(()),
-    }
 }
 
 /// Whether a statement must commit before a later one runs (`ALTER TYPE ...
@@ -136,104 +118,6 @@ fn render(c: &Content<'_>) -> String {
     .render()
 }
 
-/// The next free version: now (UTC), or one second after the newest
-/// migration on disk if that is not earlier.
-fn next_version(dir: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<i64> {
-    let newest = newest_version(dir)?;
-    let now_v = file::version_at(now.naive_utc());
-    Ok(match newest {
-        Some(n) if n >= now_v => bump(n)?,
-        _ => now_v,
-    })
-}
-
-/// One second after `v`.
-fn bump(v: i64) -> Result<i64> {
-    file::next_version(v).with_context(|| format!("version {v} is not yyyymmddHHMMSS"))
-}
-
-/// The newest version among the file names of `dir` (any `<14 digits>_`).
-fn newest_version(dir: &Path) -> Result<Option<i64>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    let mut newest = None;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
-        if digits.len() == 14 {
-            if let Ok(v) = digits.parse::<i64>() {
-                newest = newest.max(Some(v));
-            }
-        }
-    }
-    Ok(newest)
-}
-
-/// Write `text` to a new file `<version>_<slug>.sql` in `dir`, bumping the
-/// version while a file with it exists (created exclusively: two runs never
-/// write the same file).
-fn write_new(dir: &Path, slug: &str, text: &str) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut version = next_version(dir, chrono::Utc::now())?;
-    for _ in 0..100 {
-        let taken = newest_version(dir)?.is_some_and(|n| n >= version);
-        if !taken {
-            let path = dir.join(file::file_name(version, slug));
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    // Another generate may have taken the same version with
-                    // another slug between the check and the create: the
-                    // smaller file name keeps it, the other one moves on.
-                    if lost_the_version(dir, version, &path)? {
-                        drop(f);
-                        std::fs::remove_file(&path)
-                            .with_context(|| format!("removing {}", path.display()))?;
-                    } else {
-                        f.write_all(text.as_bytes())
-                            .with_context(|| format!("writing {}", path.display()))?;
-                        return Ok(path);
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
-            }
-        }
-        version = bump(version)?;
-    }
-    bail!(
-        "{}: no free migration version found; remove stray files there",
-        dir.display()
-    )
-}
-
-/// Whether another file of `dir` has `version` and a smaller name than `ours`.
-fn lost_the_version(dir: &Path, version: i64, ours: &Path) -> Result<bool> {
-    let prefix = format!("{version}_");
-    let our_name = ours.file_name().map(|n| n.to_string_lossy().into_owned());
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let name = entry
-            .with_context(|| format!("reading {}", dir.display()))?
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        if name.starts_with(&prefix)
-            && Some(&name) != our_name.as_ref()
-            && Some(&name) < our_name.as_ref()
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
 /// What did not converge, for the bug report.
 fn not_converged(what: &str, rest: &Plan) -> anyhow::Error {
     anyhow::anyhow!(
@@ -295,12 +179,7 @@ async fn plans(
 }
 
 pub async fn run(ctx: &Context, args: &GenerateArgs) -> Result<Report> {
-    if let Err(why) = validate_slug(&args.name) {
-        return Err(usage(format!(
-            "--name {:?}: {why}; use lower-case letters, digits, `_` and `-`, e.g. --name add_invoices",
-            args.name
-        )));
-    }
+    check_slug(&args.name)?;
     let manifest = ctx.manifest()?;
     let db = manifest.select(Some(&args.db))?[0];
     let admin = ctx.admin_url()?;
@@ -391,52 +270,6 @@ mod tests {
             objects: vec![],
             tx,
         }
-    }
-
-    #[test]
-    fn slugs_are_lower_case_letters_digits_underscore_dash() {
-        assert!(validate_slug("add_users-2").is_ok());
-        assert_eq!(validate_slug("Add").unwrap_err(), "it contains 'A'");
-        assert_eq!(validate_slug("a b").unwrap_err(), "it contains ' '");
-        assert_eq!(validate_slug("").unwrap_err(), "it is empty");
-        assert!(validate_slug("../x").is_err());
-    }
-
-    #[test]
-    fn versions_bump_past_the_newest_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let now = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
-        assert_eq!(next_version(dir.path(), now).unwrap(), 20260102030405);
-        std::fs::write(dir.path().join("20260102030405_a.sql"), "").unwrap();
-        assert_eq!(next_version(dir.path(), now).unwrap(), 20260102030406);
-        std::fs::write(dir.path().join("20260102035959_b.sql"), "").unwrap();
-        assert_eq!(next_version(dir.path(), now).unwrap(), 20260102040000);
-        assert_eq!(bump(20261231235959).unwrap(), 20270101000000);
-    }
-
-    #[test]
-    fn two_writes_in_one_second_get_two_versions() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = write_new(dir.path(), "a", "SELECT 1;\n").unwrap();
-        let b = write_new(dir.path(), "a", "SELECT 1;\n").unwrap();
-        assert_ne!(a, b);
-        let files = pgtenant::migrate::load_dir(dir.path()).unwrap();
-        assert_eq!(files.len(), 2);
-        assert!(files[0].version < files[1].version);
-    }
-
-    #[test]
-    fn a_version_taken_by_a_smaller_name_is_given_up() {
-        let dir = tempfile::tempdir().unwrap();
-        let ours = dir.path().join("20260102030405_b.sql");
-        std::fs::write(&ours, "").unwrap();
-        assert!(!lost_the_version(dir.path(), 20260102030405, &ours).unwrap());
-        std::fs::write(dir.path().join("20260102030405_c.sql"), "").unwrap();
-        assert!(!lost_the_version(dir.path(), 20260102030405, &ours).unwrap());
-        std::fs::write(dir.path().join("20260102030405_a.sql"), "").unwrap();
-        assert!(lost_the_version(dir.path(), 20260102030405, &ours).unwrap());
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! `pgtenant migrate`: apply the pending migrations of every database (or
 //! one, `--db`), each with its journal row in one transaction. The work is
 //! done by `pgtenant::migrate`; this file maps flags and prints.
+//! `--baseline VERSION` journals the oldest migrations without running them
+//! (`migrate/baseline.rs`).
+
+mod baseline;
 
 use crate::context::Context;
 use crate::db;
@@ -31,6 +35,15 @@ pub struct MigrateArgs {
     /// How long to wait while another migrate holds the lock.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "60s")]
     pub lock_wait: Duration,
+    /// Mark every migration up to VERSION applied without running it, for a
+    /// database created by other means (after checking in a shadow database
+    /// that the live schema equals what they produce).
+    #[arg(long, value_name = "VERSION", conflicts_with_all = ["reapprove", "allow_out_of_order"])]
+    pub baseline: Option<i64>,
+    /// With --baseline: record the migrations even though the live schema
+    /// differs from what they produce.
+    #[arg(long, requires = "baseline")]
+    pub force: bool,
 }
 
 impl Default for MigrateArgs {
@@ -41,6 +54,8 @@ impl Default for MigrateArgs {
             reapprove: Vec::new(),
             lock_timeout: None,
             lock_wait: Duration::from_secs(60),
+            baseline: None,
+            force: false,
         }
     }
 }
@@ -62,6 +77,15 @@ pub async fn migrate_database(
 pub async fn run(ctx: &Context, args: &MigrateArgs) -> Result<Report> {
     let manifest = ctx.manifest()?;
     let databases = manifest.select(args.db.as_deref())?;
+    if let Some(version) = args.baseline {
+        let [database] = databases.as_slice() else {
+            return Err(usage(format!(
+                "--baseline {version}: the manifest has {} databases; pass --db NAME to choose the one to baseline",
+                databases.len()
+            )));
+        };
+        return run_baseline(ctx, database, version, args).await;
+    }
     // A version to reapprove belongs to the database whose folder has it.
     let mut reapprove_per_db = Vec::new();
     for database in &databases {
@@ -122,6 +146,55 @@ pub async fn run(ctx: &Context, args: &MigrateArgs) -> Result<Report> {
     Ok(Report::ok(
         serde_json::json!({"command": "migrate", "databases": json}),
         human.join("\n"),
+    ))
+}
+
+async fn run_baseline(
+    ctx: &Context,
+    database: &Database,
+    version: i64,
+    args: &MigrateArgs,
+) -> Result<Report> {
+    let difference = if args.force {
+        baseline::Difference::Accept
+    } else {
+        baseline::Difference::Refuse
+    };
+    let b = baseline::baseline(ctx, database, version, difference, args.lock_wait).await?;
+    let mut human = format!(
+        "{}: baseline at {version}: {} migration(s) recorded as applied without running them",
+        database.name,
+        b.recorded.len()
+    );
+    if !b.already.is_empty() {
+        human.push_str(&format!(", {} already applied", b.already.len()));
+    }
+    if !b.accepted.is_empty() {
+        human.push_str(&format!(
+            "\n{}: warning: --force: the live schema differs from the migrations' result ({} difference(s)); `pgtenant check` will report it as drift",
+            database.name,
+            b.accepted.steps.len()
+        ));
+    }
+    // The tables the database already has get the service role's
+    // privileges, as after a migrate.
+    let admin = ctx.admin_url()?;
+    let grants = super::bootstrap::grants_after_migrate(ctx, &admin.url, database).await?;
+    for line in grants {
+        human.push('\n');
+        human.push_str(&line);
+    }
+    Ok(Report::ok(
+        serde_json::json!({
+            "command": "migrate",
+            "database": database.name,
+            "baseline": version,
+            "recorded": b.recorded,
+            "already": b.already,
+            "forced_differences": b.accepted.steps.len(),
+            "difference_sql": b.accepted.to_sql(),
+        }),
+        human,
     ))
 }
 

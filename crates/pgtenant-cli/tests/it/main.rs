@@ -16,6 +16,8 @@ mod init;
 mod inspect;
 mod manifest;
 mod migrate;
+mod migrate_baseline;
+mod migrate_new;
 mod modules;
 mod nuke;
 mod secrets;

@@ -561,3 +561,46 @@ async fn generate_refuses_an_unsupported_change_and_writes_nothing() {
     );
     assert_eq!(p.migration_files().len(), 1, "nothing written");
 }
+
+/// Run `pgtenant --project <dir> args` with its stdout a pipe whose reading
+/// end is already closed (as `| head -1` leaves it once head has its line).
+fn run_with_stdout_closed(p: &Project, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let project = p.dir.path().to_str().expect("utf-8").to_owned();
+    std::process::Command::new(env!("CARGO_BIN_EXE_pgtenant"))
+        .current_dir(p.dir.path())
+        .arg("--project")
+        .arg(&project)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("PGTENANT_PROJECT")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run pgtenant")
+}
+
+#[tokio::test]
+async fn workflow_status_into_a_closed_pipe_exits_quietly_without_a_panic() {
+    let p = Project::new();
+    let dir = p.dir.path().join("migrations").join(&p.db);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("20240101000001_plans.sql"),
+        "create table plans (id int primary key);\n",
+    )
+    .expect("write");
+    let run = p.run(&["up"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for args in [&["status"][..], &["--json", "status"][..]] {
+        let out = run_with_stdout_closed(&p, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+    // A failing command keeps its exit code too.
+    let out = run_with_stdout_closed(&p, &["--json", "migrate", "--db", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
