@@ -243,7 +243,10 @@ pub async fn lock_in_transaction(
         .execute(&mut *conn)
         .await
         .map_err(MigrateError::Journal)?;
-    match sqlx::raw_sql(&format!("{LOCK_SQL} NOWAIT")).execute(&mut *conn).await {
+    match sqlx::raw_sql(&format!("{LOCK_SQL} NOWAIT"))
+        .execute(&mut *conn)
+        .await
+    {
         Ok(_) => return Ok(()),
         Err(e) if is_lock_unavailable(&e) => rollback(conn).await?,
         Err(e) => {
@@ -254,7 +257,9 @@ pub async fn lock_in_transaction(
     on_busy(lock_holder(conn).await?);
     // Queue for the lock (a transient conflicting lock does not make the
     // wait fail) until the holder is done or the wait is over.
-    let left = wait.saturating_sub(start.elapsed()).max(Duration::from_millis(1));
+    let left = wait
+        .saturating_sub(start.elapsed())
+        .max(Duration::from_millis(1));
     let ms = left.as_millis().max(1);
     let queued = sqlx::raw_sql(&format!(
         "BEGIN; SET LOCAL lock_timeout = {ms}; {LOCK_SQL}; SET LOCAL lock_timeout = 0"

@@ -542,10 +542,7 @@ async fn second_run_waits_for_the_lock_then_finds_nothing_to_do_or_gives_up() {
     // The holder finishes a little later: the waiting run goes on.
     let release = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(700)).await;
-        sqlx::query("ROLLBACK")
-            .execute(&mut holder)
-            .await
-            .unwrap();
+        sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
         holder
     });
     let events = Events::default();
@@ -769,10 +766,14 @@ async fn the_service_role_can_neither_take_nor_hold_the_migrate_lock() {
             "{mode}: {err}"
         );
         assert!(
-            err.to_string().contains("permission denied for table migrate_lock"),
+            err.to_string()
+                .contains("permission denied for table migrate_lock"),
             "{err}"
         );
-        sqlx::query("ROLLBACK").execute(&mut attacker).await.unwrap();
+        sqlx::query("ROLLBACK")
+            .execute(&mut attacker)
+            .await
+            .unwrap();
     }
     // The advisory key the lock used to be does not block migrate.
     sqlx::query("SELECT pg_advisory_lock($1)")
