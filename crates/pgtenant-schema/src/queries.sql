@@ -156,7 +156,7 @@ SELECT n.nspname AS schema,
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
-   AND NOT (n.nspname = 'pgtenant' AND coalesce(own.table IN ('migrations', 'seeds'), false))
+   AND NOT (n.nspname = 'pgtenant' AND coalesce(own.table IN ('migrations', 'seeds', 'migrate_lock'), false))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype IN ('e', 'i'))
@@ -193,7 +193,7 @@ SELECT n.nspname AS schema,
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
-   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds', 'migrate_lock'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -250,7 +250,7 @@ SELECT n.nspname AS schema,
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
-   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds', 'migrate_lock'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -290,7 +290,7 @@ SELECT n.nspname AS schema,
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
-   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds', 'migrate_lock'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -324,7 +324,7 @@ SELECT n.nspname AS schema,
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
-   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds', 'migrate_lock'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -361,7 +361,7 @@ SELECT n.nspname AS schema,
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
-   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds', 'migrate_lock'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -491,7 +491,7 @@ SELECT n.nspname AS schema,
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
-   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds', 'migrate_lock'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
@@ -515,7 +515,7 @@ SELECT n.nspname AS schema,
  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND n.nspname NOT LIKE 'pg\_temp\_%'
-   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds'))
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds', 'migrate_lock'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')

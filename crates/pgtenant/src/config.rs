@@ -3,6 +3,7 @@
 //! reads the manifest (the CLI does).
 
 use crate::error::{Error, Result};
+use crate::module::MembershipStatus;
 use pgtenant_schema::ident::{self, quote_ident, quote_qualified, MAX_IDENT_LEN};
 use std::fmt;
 
@@ -145,6 +146,10 @@ pub struct MembershipConfig {
     pub table: TableName,
     pub user_column: String,
     pub tenant_column: String,
+    /// Which rows count as active members (the manifest's
+    /// `[tenancy.membership] status_column` / `active_values`); `None`:
+    /// every row. An invited or suspended member is then not a member.
+    pub status: Option<MembershipStatus>,
 }
 
 impl MembershipConfig {
@@ -153,7 +158,14 @@ impl MembershipConfig {
             table: table.into(),
             user_column: user_column.to_owned(),
             tenant_column: tenant_column.to_owned(),
+            status: None,
         }
+    }
+
+    /// Only rows whose status is one of the active values are members.
+    pub fn active_when(mut self, status: MembershipStatus) -> Self {
+        self.status = Some(status);
+        self
     }
 }
 
@@ -252,6 +264,17 @@ impl TenancyConfig {
             m.table.validate("membership table")?;
             validate_name("membership user column", &m.user_column)?;
             validate_name("membership tenant column", &m.tenant_column)?;
+            if let Some(s) = &m.status {
+                validate_name("membership status column", &s.column)?;
+                if s.active_values.is_empty() {
+                    return Err(Error::InvalidConfig {
+                        field: "membership active values",
+                        value: s.column.clone(),
+                        problem: "lists no active value; name at least one, e.g. \"active\""
+                            .to_owned(),
+                    });
+                }
+            }
         }
         Ok(())
     }
@@ -259,8 +282,13 @@ impl TenancyConfig {
     /// The membership query for `key_type`: bound parameters, quoted names.
     pub(crate) fn membership_sql(&self, key_type: TenantKeyType) -> Option<String> {
         let m = self.membership.as_ref()?;
+        let active = m
+            .status
+            .as_ref()
+            .map(|s| format!(" AND {}", s.condition("m")))
+            .unwrap_or_default();
         Some(format!(
-            "SELECT EXISTS (SELECT 1 FROM {} WHERE {} = $1::{} AND {} = $2::{})",
+            "SELECT EXISTS (SELECT 1 FROM {} AS m WHERE m.{} = $1::{} AND m.{} = $2::{}{active})",
             m.table.quoted(),
             quote_ident(&m.user_column),
             self.user_key_type.sql_type(),
@@ -400,7 +428,25 @@ mod tests {
             ));
         assert_eq!(
             config.membership_sql(TenantKeyType::BigInt).unwrap(),
-            "SELECT EXISTS (SELECT 1 FROM app.\"TeamMember\" WHERE \"userId\" = $1::text AND tenant_id = $2::bigint)"
+            "SELECT EXISTS (SELECT 1 FROM app.\"TeamMember\" AS m WHERE m.\"userId\" = $1::text AND m.tenant_id = $2::bigint)"
+        );
+        let config = TenancyConfig::default().membership(
+            MembershipConfig::new("members", "user_id", "tenant_id")
+                .active_when(MembershipStatus::new("State", &["active", "it's"])),
+        );
+        assert_eq!(
+            config.membership_sql(TenantKeyType::Uuid).unwrap(),
+            "SELECT EXISTS (SELECT 1 FROM public.members AS m WHERE m.user_id = $1::uuid AND m.tenant_id = $2::uuid \
+             AND m.\"State\" IN ('active', 'it''s'))"
+        );
+        let empty = TenancyConfig::default().membership(
+            MembershipConfig::new("members", "user_id", "tenant_id")
+                .active_when(MembershipStatus::new("status", &[])),
+        );
+        assert_eq!(
+            empty.validate().unwrap_err().to_string(),
+            "invalid tenancy configuration: membership active values \"status\" lists no active value; \
+             name at least one, e.g. \"active\""
         );
     }
 }

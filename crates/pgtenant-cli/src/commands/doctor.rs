@@ -364,7 +364,7 @@ async fn tables(conn: &mut PgConnection, database: &Database) -> Result<Vec<Tabl
          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
            AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
            AND (n.nspname <> 'pgtenant'
-                OR ($2 = 'pgtenant' AND c.relname NOT IN ('migrations', 'seeds')))
+                OR ($2 = 'pgtenant' AND c.relname NOT IN ('migrations', 'seeds', 'migrate_lock')))
          ORDER BY 1, 2",
     )
     .bind(&column)

@@ -82,15 +82,17 @@ pub async fn migrate(
     progress: &dyn Progress,
 ) -> Result<MigrateReport, MigrateError> {
     let (files, mut conn) = load_and_connect(options, dir).await?;
-    let result = migrate_files(&mut conn, &files, opts, progress).await;
+    let result = migrate_files(&mut conn, options, &files, opts, progress).await;
     journal::close(conn).await;
     result
 }
 
-/// Apply pending `files` on `conn` (a dedicated connection: the lock is a
-/// session lock on it).
+/// Apply pending `files` on `conn` (a dedicated connection); the lock is
+/// taken on a connection of its own, opened with `options` (see
+/// [`journal`]).
 pub async fn migrate_files(
     conn: &mut PgConnection,
+    options: &PgConnectOptions,
     files: &[MigrationFile],
     opts: &MigrateOptions,
     progress: &dyn Progress,
@@ -108,19 +110,12 @@ pub async fn migrate_files(
         return Ok(report);
     }
 
-    journal::lock(conn, opts.lock_wait, |pid| {
-        progress.event(&Event::LockBusy { pid })
+    let lock = journal::MigrateLock::acquire(options, opts.lock_wait, |pid| {
+        progress.event(&Event::LockBusy { pid });
     })
     .await?;
     let result = migrate_locked(conn, files, opts, progress, &mut report).await;
-    match result {
-        Ok(()) => journal::unlock(conn).await?,
-        // Best effort: the connection may be broken; closing it (which
-        // `migrate` always does) releases the lock in any case.
-        Err(_) => {
-            let _ = journal::unlock(conn).await;
-        }
-    }
+    lock.release().await;
     result.map(|()| report)
 }
 

@@ -2,38 +2,88 @@
 //!
 //! ## The lock
 //!
-//! A migrate run takes a *session* advisory lock on its own dedicated
-//! connection (never a pooled one) and runs every migration on that same
-//! connection. A transaction-level lock would be released at the first
-//! migration's COMMIT, leaving the next one unprotected; re-taking it in
-//! every transaction would let two runs interleave their migrations.
+//! The migrate lock is a table lock on `pgtenant.migrate_lock`, an empty
+//! table on which nobody but its owner (the role that runs migrate) holds
+//! any privilege. A run takes it with `LOCK TABLE … IN EXCLUSIVE MODE` on a
+//! *lock connection* of its own, inside a transaction that stays open for
+//! the whole run (`idle_in_transaction_session_timeout` and
+//! `statement_timeout` are 0 on that connection), while the migrations run
+//! on the run's other, dedicated connection (never a pooled one).
 //!
-//! The session lock is released on every path:
-//! - normally, by `pg_advisory_unlock` at the end of the run;
-//! - on an error return, a panic or a `kill -9`, by the connection closing:
-//!   the connection is owned by the run and never returned to a pool, so
-//!   dropping it ends the backend, and the lock with it. The session sets
+//! Why not an advisory lock: any role connected to the database can take
+//! any advisory key, so the service role could hold the key and block every
+//! migration. `LOCK TABLE` checks the table's privileges before it locks,
+//! so a role without them gets "permission denied" and never holds it; a
+//! statement that opens the table before its privilege check (a `SELECT …
+//! FOR UPDATE` on it) fails at that check, and its lock goes with the
+//! aborted (sub)transaction. EXCLUSIVE rather than ACCESS EXCLUSIVE mode:
+//! it conflicts with itself, but not with the ACCESS SHARE locks of a
+//! `pg_dump` (a backup taken during a migrate is not held up).
+//!
+//! The lock is released on every path:
+//! - normally, by [`MigrateLock::release`] at the end of the run (ROLLBACK,
+//!   then close);
+//! - on an error return, a panic or a `kill -9`, by the lock connection
+//!   closing: it is owned by the [`MigrateLock`], so dropping it ends the
+//!   backend (an idle backend sees the closed socket at once), and its
+//!   transaction with the lock. The migration connection sets
 //!   `client_connection_check_interval`, so a backend busy in a long
-//!   statement notices a dead client within a second and rolls back instead
-//!   of running on, holding the lock.
+//!   statement notices a dead client within a second and rolls back.
 //!
-//! A second run tries the lock (`pg_try_advisory_lock`) in a loop, reports
-//! "another migrate holds the lock (pid N)" once, and waits up to
-//! `lock_wait`; when it gets the lock it reads the journal again, so it only
-//! applies what the first run did not. Every journal INSERT also has the
-//! version as primary key: even without the lock a migration cannot be
-//! journaled twice, and its transaction would roll back.
+//! A second run tries the lock (`NOWAIT`); when it is held, it reports
+//! "another migrate holds the lock (pid N)" once and queues for it, up to
+//! `lock_wait` (`lock_timeout` on the lock connection); when it gets the
+//! lock it reads the journal again, so it only applies what the first run
+//! did not. Every journal INSERT also has the version as primary key: even
+//! without the lock a migration cannot be journaled twice, and its
+//! transaction would roll back.
+//!
+//! `record_applied` writes its rows in one transaction, so it takes the
+//! same lock inside that transaction on its own connection.
 
 use super::file::MigrationFile;
 use super::history::AppliedMigration;
 use super::MigrateError;
 use pgtenant_schema::ident::quote_literal;
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// The advisory lock key: the bytes of "pgtenant" as a big-endian i64.
-pub const LOCK_KEY: i64 = 0x7067_7465_6e61_6e74;
+/// The lock table, created (before the lock is taken) when missing, with
+/// every privilege on it that is not its owner's revoked (default
+/// privileges or a hand-made grant would let a grantee lock it).
+pub const LOCK_TABLE_SQL: &str = r#"
+CREATE SCHEMA IF NOT EXISTS pgtenant;
+REVOKE ALL ON SCHEMA pgtenant FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS pgtenant.migrate_lock ();
+COMMENT ON TABLE pgtenant.migrate_lock IS 'pgtenant migrate lock: held by LOCK TABLE during a run';
+DO $pgtenant$
+DECLARE r record;
+BEGIN
+    FOR r IN
+        SELECT DISTINCT a.grantee
+        FROM pg_class c
+        CROSS JOIN LATERAL aclexplode(c.relacl) a
+        WHERE c.oid = 'pgtenant.migrate_lock'::regclass AND a.grantee <> c.relowner
+    LOOP
+        IF r.grantee = 0 THEN
+            REVOKE ALL ON TABLE pgtenant.migrate_lock FROM PUBLIC;
+        ELSE
+            EXECUTE format('REVOKE ALL ON TABLE pgtenant.migrate_lock FROM %I', r.grantee::regrole::text);
+        END IF;
+    END LOOP;
+END
+$pgtenant$;
+"#;
+
+/// Whether the lock table exists with no privilege for anyone but its owner.
+const LOCK_TABLE_OK_SQL: &str = "SELECT coalesce((SELECT NOT EXISTS (\
+    SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner) \
+    FROM pg_class c WHERE c.oid = to_regclass('pgtenant.migrate_lock')), false)";
+
+/// The statement that takes the lock inside an open transaction.
+const LOCK_SQL: &str = "LOCK TABLE pgtenant.migrate_lock IN EXCLUSIVE MODE";
 
 /// Creates the journal schema and tables if missing, owned by the role that
 /// runs migrate, with every privilege that default privileges may have
@@ -69,7 +119,7 @@ BEGIN
         FROM pg_class c
         CROSS JOIN LATERAL aclexplode(c.relacl) a
         WHERE c.relnamespace = 'pgtenant'::regnamespace AND a.grantee <> c.relowner
-          AND c.relname IN ('migrations', 'seeds')
+          AND c.relname IN ('migrations', 'seeds', 'migrate_lock')
     LOOP
         IF r.grantee = 0 THEN
             EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', r.rel);
@@ -124,68 +174,171 @@ pub async fn ensure(conn: &mut PgConnection) -> Result<(), MigrateError> {
     Ok(())
 }
 
+/// Create the lock table when it is missing, and revoke what anyone but its
+/// owner holds on it. Two runs may race on that: the loser finds the table
+/// as it should be and goes on.
+pub async fn ensure_lock_table(conn: &mut PgConnection) -> Result<(), MigrateError> {
+    for _ in 0..3 {
+        let ok: bool = sqlx::query_scalar(LOCK_TABLE_OK_SQL)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(MigrateError::Journal)?;
+        if ok {
+            return Ok(());
+        }
+        let created = sqlx::raw_sql(&format!("BEGIN;{LOCK_TABLE_SQL}COMMIT;"))
+            .execute(&mut *conn)
+            .await;
+        match created {
+            Ok(_) => return Ok(()),
+            Err(sqlx::Error::Database(e))
+                // Unique violations of a concurrent CREATE, "tuple
+                // concurrently updated" of a concurrent REVOKE.
+                if matches!(e.code().as_deref(), Some("23505" | "42P06" | "42P07" | "XX000")) =>
+            {
+                rollback(conn).await?;
+            }
+            Err(e) => {
+                let _ = rollback(conn).await;
+                return Err(MigrateError::Journal(e));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn rollback(conn: &mut PgConnection) -> Result<(), MigrateError> {
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut *conn)
+        .await
+        .map_err(MigrateError::Journal)?;
+    Ok(())
+}
+
 /// The pid holding the migrate lock in this database, if any.
 pub async fn lock_holder(conn: &mut PgConnection) -> Result<Option<i32>, MigrateError> {
-    // A bigint advisory key shows in pg_locks as classid = high 32 bits,
-    // objid = low 32 bits, objsubid = 1.
     sqlx::query_scalar(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+        "SELECT pid FROM pg_locks WHERE locktype = 'relation' AND granted \
          AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-         AND classid = ($1 >> 32)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1 \
+         AND relation = to_regclass('pgtenant.migrate_lock') AND mode = 'ExclusiveLock' \
          AND pid <> pg_backend_pid() LIMIT 1",
     )
-    .bind(LOCK_KEY)
     .fetch_optional(&mut *conn)
     .await
     .map_err(MigrateError::Journal)
 }
 
-/// Take the migrate lock, waiting up to `wait`; `on_busy` is called once
-/// with the holder's pid when the lock is taken by someone else.
-pub async fn lock(
+/// Take the lock inside a transaction on `conn`, waiting up to `wait`;
+/// `on_busy` is called once with the holder's pid when another run holds
+/// it. On success the transaction stays open and holds the lock; on error
+/// no transaction is left open.
+pub async fn lock_in_transaction(
     conn: &mut PgConnection,
     wait: Duration,
     mut on_busy: impl FnMut(Option<i32>),
 ) -> Result<(), MigrateError> {
     let start = Instant::now();
-    let mut reported = false;
-    loop {
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(LOCK_KEY)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(MigrateError::Journal)?;
-        if got {
-            return Ok(());
+    ensure_lock_table(conn).await?;
+    sqlx::raw_sql("BEGIN")
+        .execute(&mut *conn)
+        .await
+        .map_err(MigrateError::Journal)?;
+    match sqlx::raw_sql(&format!("{LOCK_SQL} NOWAIT"))
+        .execute(&mut *conn)
+        .await
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if is_lock_unavailable(&e) => rollback(conn).await?,
+        Err(e) => {
+            let _ = rollback(conn).await;
+            return Err(MigrateError::Journal(e));
         }
-        let pid = lock_holder(conn).await?;
-        if !reported {
-            on_busy(pid);
-            reported = true;
-        }
-        let waited = start.elapsed();
-        if waited >= wait {
-            return Err(MigrateError::LockBusy {
-                pid: pid_text(pid),
-                waited,
-            });
-        }
-        tokio::time::sleep((wait - waited).min(Duration::from_millis(200))).await;
     }
+    on_busy(lock_holder(conn).await?);
+    // Queue for the lock (a transient conflicting lock does not make the
+    // wait fail) until the holder is done or the wait is over.
+    let left = wait
+        .saturating_sub(start.elapsed())
+        .max(Duration::from_millis(1));
+    let ms = left.as_millis().max(1);
+    let queued = sqlx::raw_sql(&format!(
+        "BEGIN; SET LOCAL lock_timeout = {ms}; {LOCK_SQL}; SET LOCAL lock_timeout = 0"
+    ))
+    .execute(&mut *conn)
+    .await;
+    match queued {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let _ = rollback(conn).await;
+            if !is_lock_unavailable(&e) {
+                return Err(MigrateError::Journal(e));
+            }
+            let pid = lock_holder(conn).await?;
+            Err(MigrateError::LockBusy {
+                pid: pid_text(pid),
+                waited: start.elapsed(),
+            })
+        }
+    }
+}
+
+fn is_lock_unavailable(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("55P03"))
 }
 
 pub(crate) fn pid_text(pid: Option<i32>) -> String {
     pid.map_or_else(|| "unknown pid".to_owned(), |p| format!("pid {p}"))
 }
 
-/// Release the lock (the connection closing releases it too).
-pub async fn unlock(conn: &mut PgConnection) -> Result<(), MigrateError> {
-    sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(LOCK_KEY)
-        .execute(&mut *conn)
-        .await
-        .map_err(MigrateError::Journal)?;
-    Ok(())
+/// The migrate lock, held by an open transaction on a connection of its
+/// own for as long as this value lives. Dropping it closes the connection,
+/// which releases the lock; [`MigrateLock::release`] does so cleanly.
+#[derive(Debug)]
+pub struct MigrateLock {
+    conn: PgConnection,
+}
+
+impl MigrateLock {
+    /// Open the lock connection and take the lock, waiting up to `wait`;
+    /// `on_busy` is called once with the holder's pid.
+    pub async fn acquire(
+        options: &PgConnectOptions,
+        wait: Duration,
+        on_busy: impl FnMut(Option<i32>),
+    ) -> Result<Self, MigrateError> {
+        let mut conn = options
+            .clone()
+            .application_name("pgtenant migrate lock")
+            .options([
+                ("idle_in_transaction_session_timeout", "0"),
+                ("statement_timeout", "0"),
+            ])
+            .disable_statement_logging()
+            .connect()
+            .await
+            .map_err(MigrateError::Connect)?;
+        match lock_in_transaction(&mut conn, wait, on_busy).await {
+            Ok(()) => Ok(MigrateLock { conn }),
+            Err(e) => {
+                close(conn).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The backend pid of the lock connection.
+    pub async fn pid(&mut self) -> Result<i32, MigrateError> {
+        sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(MigrateError::Journal)
+    }
+
+    /// Release the lock and close its connection.
+    pub async fn release(mut self) {
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
+        close(self.conn).await;
+    }
 }
 
 /// Close a connection that may hold the lock; errors on close are moot (the

@@ -1,8 +1,8 @@
 //! Recording migrations as applied without running them: for a database
 //! another tool (or a hand) already brought to those migrations. The rows
 //! are the ones `migrate` writes ([`journal::recorded_sql`]), all in one
-//! transaction under the migrate lock, so the next `migrate` applies only
-//! the rest.
+//! transaction that takes the migrate lock first, so the next `migrate`
+//! applies only the rest.
 
 use super::file::MigrationFile;
 use super::{journal, MigrateError};
@@ -27,31 +27,24 @@ pub async fn record_applied(
     files: &[&MigrationFile],
     lock_wait: Duration,
 ) -> Result<RecordReport, MigrateError> {
-    journal::lock(conn, lock_wait, |_| {}).await?;
+    // The lock, the journal read and the rows: one transaction.
+    journal::lock_in_transaction(conn, lock_wait, |_| {}).await?;
     let result = record_locked(conn, files).await;
-    match result {
-        Ok(_) => journal::unlock(conn).await?,
-        // The connection closing releases the lock too.
-        Err(_) => {
-            let _ = journal::unlock(conn).await;
-        }
-    }
-    result
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = sqlx::raw_sql(end).execute(&mut *conn).await;
+    let report = result?;
+    ended.map_err(MigrateError::Journal)?;
+    Ok(report)
 }
 
 async fn record_locked(
     conn: &mut PgConnection,
     files: &[&MigrationFile],
 ) -> Result<RecordReport, MigrateError> {
-    let applied = match journal::read(conn).await? {
-        Some(a) => a,
-        None => {
-            journal::ensure(conn).await?;
-            Vec::new()
-        }
-    };
+    journal::ensure(conn).await?;
+    let applied = journal::read(conn).await?.unwrap_or_default();
     let mut report = RecordReport::default();
-    let mut batch = String::from("BEGIN;\n");
+    let mut batch = String::new();
     for f in files {
         match applied.iter().find(|a| a.version == f.version) {
             Some(a) if a.checksum == f.checksum && a.complete => report.already.push(f.version),
@@ -68,12 +61,11 @@ async fn record_locked(
             }
         }
     }
-    batch.push_str("COMMIT;");
     if !report.recorded.is_empty() {
-        if let Err(e) = sqlx::raw_sql(&batch).execute(&mut *conn).await {
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-            return Err(MigrateError::Journal(e));
-        }
+        sqlx::raw_sql(&batch)
+            .execute(&mut *conn)
+            .await
+            .map_err(MigrateError::Journal)?;
     }
     Ok(report)
 }

@@ -48,28 +48,28 @@ pub async fn rollback(
     progress: &dyn Progress,
 ) -> Result<Vec<i64>, MigrateError> {
     let (files, mut conn) = load_and_connect(options, dir).await?;
-    let result = rollback_files(&mut conn, &files, target, opts, progress).await;
+    let result = rollback_files(&mut conn, options, &files, target, opts, progress).await;
     journal::close(conn).await;
     result
 }
 
+/// Roll back on `conn`; the lock is taken on a connection of its own,
+/// opened with `options`.
 pub async fn rollback_files(
     conn: &mut PgConnection,
+    options: &PgConnectOptions,
     files: &[MigrationFile],
     target: RollbackTarget,
     opts: &RollbackOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<i64>, MigrateError> {
-    journal::lock(conn, opts.lock_wait, |pid| {
-        progress.event(&Event::LockBusy { pid })
+    let lock = journal::MigrateLock::acquire(options, opts.lock_wait, |pid| {
+        progress.event(&Event::LockBusy { pid });
     })
     .await?;
     let result = rollback_locked(conn, files, target, opts, progress).await;
-    // On error, best effort: closing the connection releases the lock anyway.
-    let unlocked = journal::unlock(conn).await;
-    let done = result?;
-    unlocked?;
-    Ok(done)
+    lock.release().await;
+    result
 }
 
 async fn rollback_locked(

@@ -6,6 +6,7 @@ use super::ModuleError;
 use crate::config::{validate_name, validate_setting, MembershipConfig, TableName};
 use crate::error::Error;
 use crate::TenantKeyType;
+use pgtenant_schema::ident::{quote_ident, quote_literal};
 
 /// The schema module objects live in unless configured otherwise.
 pub const DEFAULT_SCHEMA: &str = "pgtenant";
@@ -23,6 +24,21 @@ impl MembershipStatus {
             column: column.to_owned(),
             active_values: active_values.iter().map(|v| (*v).to_owned()).collect(),
         }
+    }
+
+    /// The one rendering of the rule: `<qualifier>.<column> IN ('v', …)`,
+    /// the column quoted, the values literals. The modules' policies and
+    /// [`TenantDb::enter`](crate::TenantDb::enter) both use it.
+    pub fn condition(&self, qualifier: &str) -> String {
+        format!(
+            "{qualifier}.{} IN ({})",
+            quote_ident(&self.column),
+            self.active_values
+                .iter()
+                .map(|v| quote_literal(v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     }
 }
 

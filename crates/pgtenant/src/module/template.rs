@@ -131,15 +131,7 @@ fn value(name: &str, p: &ModuleParams) -> Value {
         "membership_tenant" => membership(|m| quote_ident(&m.tenant_column)),
         "membership_active" => Value::Text(match &p.membership_status {
             None => "true".to_owned(),
-            Some(s) => format!(
-                "m.{} IN ({})",
-                quote_ident(&s.column),
-                s.active_values
-                    .iter()
-                    .map(|v| quote_literal(v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Some(s) => s.condition("m"),
         }),
         "service_role" => match &p.service_role {
             Some(r) => Value::Text(quote_ident(r)),

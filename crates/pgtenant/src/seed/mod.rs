@@ -342,14 +342,16 @@ pub async fn seed(
         return Ok(SeedReport::default());
     }
     let mut conn = crate::migrate::connect(options).await?;
-    let result = seed_files(&mut conn, &files, progress).await;
+    let result = seed_files(&mut conn, options, &files, progress).await;
     journal::close(conn).await;
     result
 }
 
-/// Run loaded seed files on a dedicated connection.
+/// Run loaded seed files on a dedicated connection; the migrate lock is
+/// taken on a connection of its own, opened with `options`.
 pub async fn seed_files(
     conn: &mut PgConnection,
+    options: &PgConnectOptions,
     files: &[SeedFile],
     progress: &(dyn Fn(&SeedEvent<'_>) + Sync),
 ) -> Result<SeedReport, SeedError> {
@@ -358,12 +360,29 @@ pub async fn seed_files(
     let all_done = done
         .as_ref()
         .is_some_and(|d| files.iter().all(|f| d.get(&f.key) == Some(&f.checksum)));
+    let mut lock = None;
     if !all_done {
-        journal::lock(conn, std::time::Duration::from_secs(60), |_| {}).await?;
+        lock = Some(
+            journal::MigrateLock::acquire(options, std::time::Duration::from_secs(60), |_| {})
+                .await?,
+        );
         journal::ensure(conn).await?;
         done = applied_checksums(conn).await?;
     }
-    let done = done.unwrap_or_default();
+    let result = seed_locked(conn, files, done.unwrap_or_default(), progress, &mut report).await;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    result.map(|()| report)
+}
+
+async fn seed_locked(
+    conn: &mut PgConnection,
+    files: &[SeedFile],
+    done: HashMap<String, String>,
+    progress: &(dyn Fn(&SeedEvent<'_>) + Sync),
+    report: &mut SeedReport,
+) -> Result<(), SeedError> {
     for f in files {
         if done.get(&f.key) == Some(&f.checksum) {
             progress(&SeedEvent::Skipped { file: f });
@@ -379,10 +398,7 @@ pub async fn seed_files(
             }
         }
     }
-    if !all_done {
-        journal::unlock(conn).await?;
-    }
-    Ok(report)
+    Ok(())
 }
 
 async fn applied_checksums(

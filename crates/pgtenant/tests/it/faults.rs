@@ -66,6 +66,11 @@ async fn kill_9_mid_migration_leaves_it_unapplied_and_the_next_run_applies_it_on
     files.write("20240101000003_c.sql", "create table c (id int);\n");
     let mut child = child::spawn(&db.url, &files.dir);
     let pid = wait_for_backend(&db, "state = 'active' AND query LIKE '%pg_sleep(60)%'").await;
+    // The run's lock connection holds the lock while it migrates.
+    let lock_pid = migrate::journal::lock_holder(&mut db.conn().await)
+        .await
+        .unwrap()
+        .expect("the running migrate holds the lock");
     child.kill().expect("SIGKILL the migrate process");
     child.wait().unwrap();
     // The server notices the dead client (client_connection_check_interval)
@@ -73,12 +78,14 @@ async fn kill_9_mid_migration_leaves_it_unapplied_and_the_next_run_applies_it_on
     // sleep would end.
     let took = wait_gone(pid).await;
     assert!(took < Duration::from_secs(15), "{took:?}");
+    let took = wait_gone(lock_pid).await;
+    assert!(took < Duration::from_secs(15), "{took:?}");
     assert_eq!(journal(&db).await, vec![20240101000001]);
     assert!(!table_exists(&db, "slow").await);
     let mut c = pgtenant_testkit::admin_conn().await;
     let locks: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
-         AND database = (SELECT oid FROM pg_database WHERE datname = $1)",
+        "SELECT count(*) FROM pg_locks WHERE locktype IN ('advisory', 'relation') \
+         AND mode = 'ExclusiveLock' AND database = (SELECT oid FROM pg_database WHERE datname = $1)",
     )
     .bind(&db.name)
     .fetch_one(&mut c)

@@ -1,7 +1,8 @@
 //! Membership-checked entry.
 
 use crate::support::{ServiceDb, TENANT_A, TENANT_B, USER_A, USER_B};
-use pgtenant::{Error, TenancyConfig, TenantDb};
+use pgtenant::module::MembershipStatus;
+use pgtenant::{Error, MembershipConfig, TenancyConfig, TenantDb, TenantKeyType};
 
 #[tokio::test]
 async fn enter_admits_a_member_with_the_user_set() {
@@ -91,4 +92,60 @@ async fn with_member_runs_for_members_only() {
         !ran.load(std::sync::atomic::Ordering::SeqCst),
         "the closure ran for a non-member"
     );
+}
+
+#[tokio::test]
+async fn enter_refuses_a_suspended_or_invited_member_when_a_status_is_configured() {
+    let fx = ServiceDb::tenancy().await;
+    let mut admin = fx.admin().await;
+    sqlx::raw_sql(&format!(
+        "ALTER TABLE memberships ADD COLUMN status text NOT NULL DEFAULT 'active';
+         INSERT INTO memberships VALUES ('{USER_B}', '{TENANT_A}', 'suspended');
+         INSERT INTO memberships VALUES ('{USER_A}', '{TENANT_B}', 'invited');"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let config = TenancyConfig::new(TenantKeyType::Uuid)
+        .user_setting("app.user_id")
+        .membership(
+            MembershipConfig::new("memberships", "user_id", "tenant_id")
+                .active_when(MembershipStatus::new("status", &["active"])),
+        );
+    let db = TenantDb::from_pool(fx.svc_pool(1).await, config)
+        .await
+        .unwrap();
+    // Active members get in.
+    db.enter(USER_A, TENANT_A)
+        .await
+        .unwrap()
+        .commit()
+        .await
+        .unwrap();
+    db.enter(USER_B, TENANT_B)
+        .await
+        .unwrap()
+        .commit()
+        .await
+        .unwrap();
+    // A suspended member and an invited one do not.
+    for (user, tenant) in [(USER_B, TENANT_A), (USER_A, TENANT_B)] {
+        let err = db.enter(user, tenant).await.unwrap_err();
+        assert!(matches!(err, Error::NotAMember { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "user {user} is not a member of tenant {tenant}; \
+                 refuse the request, or add the membership in public.memberships first"
+            )
+        );
+    }
+    // Without a status rule every row counts (the rows exist).
+    let any = fx.tenant_db(1).await;
+    any.enter(USER_B, TENANT_A)
+        .await
+        .unwrap()
+        .commit()
+        .await
+        .unwrap();
 }

@@ -519,8 +519,10 @@ async fn second_run_waits_for_the_lock_then_finds_nothing_to_do_or_gives_up() {
         .fetch_one(&mut holder)
         .await
         .unwrap();
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(migrate::journal::LOCK_KEY)
+    migrate::journal::ensure_lock_table(&mut holder)
+        .await
+        .unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE pgtenant.migrate_lock IN EXCLUSIVE MODE")
         .execute(&mut holder)
         .await
         .unwrap();
@@ -540,10 +542,7 @@ async fn second_run_waits_for_the_lock_then_finds_nothing_to_do_or_gives_up() {
     // The holder finishes a little later: the waiting run goes on.
     let release = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(700)).await;
-        sqlx::query("SELECT pg_advisory_unlock_all()")
-            .execute(&mut holder)
-            .await
-            .unwrap();
+        sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
         holder
     });
     let events = Events::default();
@@ -628,12 +627,19 @@ async fn a_failed_run_releases_the_lock_even_while_its_connection_stays_open() {
     );
     let loaded = migrate::load_dir(&files.dir).unwrap();
     let mut conn = migrate::connect(&connect_options(&db.url)).await.unwrap();
-    let err = migrate::migrate_files(&mut conn, &loaded, &MigrateOptions::default(), &Quiet)
-        .await
-        .unwrap_err();
+    let err = migrate::migrate_files(
+        &mut conn,
+        &connect_options(&db.url),
+        &loaded,
+        &MigrateOptions::default(),
+        &Quiet,
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains(":2: division by zero"), "{err}");
     let held: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' \
+         AND relation = 'pgtenant.migrate_lock'::regclass AND mode = 'ExclusiveLock'",
     )
     .fetch_one(&mut conn)
     .await
@@ -725,4 +731,70 @@ async fn migrate_after_record_applied_runs_only_the_rest_and_the_rows_match_what
         err.to_string(),
         "migration 20240101000001 (a) is already in the journal with another checksum; the journal and the files disagree: see `pgtenant status`"
     );
+}
+
+#[tokio::test]
+async fn the_service_role_can_neither_take_nor_hold_the_migrate_lock() {
+    let db = TestDb::new().await;
+    let svc = TestRole::new("pgt_svc", "LOGIN NOSUPERUSER NOBYPASSRLS").await;
+    // What the modules give it, and default privileges that would hand it
+    // DML on every new table of the admin.
+    db.exec(&format!(
+        "ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {0}; \
+         CREATE SCHEMA pgtenant; GRANT USAGE ON SCHEMA pgtenant TO {0}; \
+         ALTER DEFAULT PRIVILEGES IN SCHEMA pgtenant GRANT ALL ON TABLES TO {0}",
+        svc.name
+    ))
+    .await;
+    let files = Files::new();
+    files.write("20240101000001_a.sql", "create table a (id int);\n");
+    check(&db, &files, &MigrateOptions::default())
+        .await
+        .unwrap();
+    let svc_options = connect_options(&db.url).username(&svc.name);
+    let mut attacker = sqlx::ConnectOptions::connect(&svc_options).await.unwrap();
+    for mode in ["ACCESS EXCLUSIVE", "EXCLUSIVE", "ACCESS SHARE"] {
+        let err = sqlx::raw_sql(&format!(
+            "BEGIN; LOCK TABLE pgtenant.migrate_lock IN {mode} MODE NOWAIT"
+        ))
+        .execute(&mut attacker)
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err.as_database_error().and_then(|e| e.code()).as_deref(),
+            Some("42501"),
+            "{mode}: {err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("permission denied for table migrate_lock"),
+            "{err}"
+        );
+        sqlx::query("ROLLBACK")
+            .execute(&mut attacker)
+            .await
+            .unwrap();
+    }
+    // The advisory key the lock used to be does not block migrate.
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(0x7067_7465_6e61_6e74_i64)
+        .execute(&mut attacker)
+        .await
+        .unwrap();
+    files.write("20240101000002_b.sql", "create table b (id int);\n");
+    let events = Events::default();
+    let opts = MigrateOptions {
+        lock_wait: Duration::from_secs(20),
+        ..Default::default()
+    };
+    let report = migrate::migrate(&connect_options(&db.url), &files.dir, &opts, &events)
+        .await
+        .unwrap();
+    assert_eq!(report.applied, vec![20240101000002]);
+    assert!(
+        !events.lines().iter().any(|l| l.starts_with("lock busy")),
+        "{:?}",
+        events.lines()
+    );
+    drop(attacker);
 }
