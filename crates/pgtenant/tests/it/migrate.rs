@@ -797,4 +797,8 @@ async fn the_service_role_can_neither_take_nor_hold_the_migrate_lock() {
         events.lines()
     );
     drop(attacker);
+    // The database first: its default privileges name the role, which
+    // cannot be dropped while they exist.
+    db.drop_now().await;
+    drop(svc);
 }
