@@ -55,6 +55,11 @@ impl Report {
 /// Print a report the way the context asks; returns the exit code.
 pub fn print_report(ctx: &Context, report: &Report) -> ExitCode {
     if ctx.json() {
+        // A command that printed its one document already (the studio's
+        // URL, as soon as it listens) ends with a null report.
+        if report.json.is_null() {
+            return ExitCode::from(report.status.code());
+        }
         let mut doc = report.json.clone();
         if let serde_json::Value::Object(map) = &mut doc {
             map.insert("ok".into(), (report.status == ExitStatus::Ok).into());
@@ -110,7 +115,8 @@ pub fn stdout_line(line: impl std::fmt::Display) {
 
 /// The studio's address, on stdout as soon as it listens, whatever `-q`
 /// says: one stable line `pgtenant studio: http://127.0.0.1:PORT/?token=…`
-/// (with `--json`, one line `{"studio_url": "…"}`). The token in it is the
+/// (with `--json`, one line `{"studio_url": "…"}`, the run's only JSON
+/// document: nothing follows it when the studio stops). The token in it is the
 /// only way in; it is printed here and nowhere else.
 pub fn studio_url(ctx: &Context, url: &str) {
     if ctx.json() {

@@ -87,10 +87,8 @@ pub async fn run(ctx: &Context, args: &StudioArgs) -> Result<Report> {
         })
         .await
         .context("serving the studio")?;
-    Ok(Report::ok(
-        serde_json::json!({ "command": "studio", "stopped": true }),
-        "studio stopped",
-    ))
+    // With --json the URL line was the run's one document: nothing more.
+    Ok(Report::ok(serde_json::Value::Null, "studio stopped"))
 }
 
 /// Hand the URL to the system's opener; a failure is a progress line, not

@@ -843,3 +843,51 @@ async fn studio_in_a_browser_tenant_a_sees_only_its_rows() {
     b.client.clone().close().await.unwrap();
     s.stop().await;
 }
+
+/// With `--json` the studio prints one JSON document, `{"studio_url": …}`,
+/// as soon as it listens, and nothing more when Ctrl-C (SIGINT) stops it.
+#[tokio::test]
+async fn studio_json_prints_one_document_and_stops_cleanly_on_interrupt() {
+    let p = quickstart_up().await;
+    let dir = p.dir.path();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pgtenant"))
+        .current_dir(dir)
+        .args(["--project", dir.to_str().unwrap(), "--json", "studio"])
+        .env_remove("DATABASE_URL")
+        .env_remove("PGTENANT_PROJECT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start pgtenant studio");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("pgtenant studio prints its URL")
+        .unwrap()
+        .expect("a first line");
+    let doc: serde_json::Value = serde_json::from_str(&first).expect(&first);
+    let url = doc["studio_url"].as_str().expect(&first);
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.contains("/?token="),
+        "{url}"
+    );
+    let page = http().get(url).send().await.unwrap();
+    assert!(
+        page.status().is_redirection() || page.status().is_success(),
+        "{}",
+        page.status()
+    );
+    let pid = child.id().unwrap().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the studio stops on SIGINT")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(lines.next_line().await.unwrap(), None, "a second document");
+}
