@@ -56,6 +56,31 @@ async fn quickstart_up() -> Project {
     p
 }
 
+/// `pgtenant --project <dir> <global...> studio`, started, with its stdout
+/// as lines; killed on drop.
+fn spawn_studio(
+    dir: &Path,
+    global: &[&str],
+) -> (
+    tokio::process::Child,
+    tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pgtenant"))
+        .current_dir(dir)
+        .args(["--project", dir.to_str().unwrap()])
+        .args(global)
+        .arg("studio")
+        .env_remove("DATABASE_URL")
+        .env_remove("PGTENANT_PROJECT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start pgtenant studio");
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
+
 /// A running `pgtenant studio`, stopped on drop.
 struct Studio {
     child: tokio::process::Child,
@@ -73,19 +98,7 @@ impl Studio {
 
     /// `pgtenant --project <dir> <global...> studio`.
     async fn start_in(dir: &Path, global: &[&str]) -> Studio {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pgtenant"))
-            .current_dir(dir)
-            .args(["--project", dir.to_str().unwrap()])
-            .args(global)
-            .arg("studio")
-            .env_remove("DATABASE_URL")
-            .env_remove("PGTENANT_PROJECT")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start pgtenant studio");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (child, mut lines) = spawn_studio(dir, global);
         // A guard against a hang, not a measurement.
         let line = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.unwrap() {
@@ -849,18 +862,7 @@ async fn studio_in_a_browser_tenant_a_sees_only_its_rows() {
 #[tokio::test]
 async fn studio_json_prints_one_document_and_stops_cleanly_on_interrupt() {
     let p = quickstart_up().await;
-    let dir = p.dir.path();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pgtenant"))
-        .current_dir(dir)
-        .args(["--project", dir.to_str().unwrap(), "--json", "studio"])
-        .env_remove("DATABASE_URL")
-        .env_remove("PGTENANT_PROJECT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start pgtenant studio");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = spawn_studio(p.dir.path(), &["--json"]);
     let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
         .await
         .expect("pgtenant studio prints its URL")
