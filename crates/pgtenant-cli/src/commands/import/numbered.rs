@@ -14,10 +14,11 @@
 //! sequence (every number below 10^9) must have no gap: a missing number
 //! is a migration lost from the folder.
 
-use super::{usage_at, Source};
+use super::{read_sql, slug_of, usage, usage_at, Source};
 use anyhow::Result;
 use pgtenant::migrate::file;
 use pgtenant_schema::directive::Directive;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// One migration of a numbered tool, before it gets its version.
@@ -164,6 +165,63 @@ pub fn compose(no_transaction: bool, up: &[u8], down: Option<&[u8]>) -> Vec<u8> 
         out.extend_from_slice(down);
     }
     out
+}
+
+/// One migration file of a tool that keeps an up and a down file per
+/// version (sqlx's reversible migrations, golang-migrate).
+pub struct UpDown {
+    pub digits: String,
+    /// The name after the version, without its suffix.
+    pub title: String,
+    pub path: PathBuf,
+}
+
+/// Pair each up file with the down file of its version: each item's up and
+/// down bytes are read and composed (`no_transaction` decides from both).
+/// Two down files of one version, or a down file without its up file, are
+/// refused naming the files.
+pub fn pair_up_down(
+    ups: Vec<UpDown>,
+    down_files: Vec<UpDown>,
+    no_transaction: impl Fn(&[u8], Option<&[u8]>) -> bool,
+) -> Result<Vec<Numbered>> {
+    let mut downs: BTreeMap<u64, UpDown> = BTreeMap::new();
+    for n in down_files {
+        let number = number(&n.digits).unwrap_or(u64::MAX);
+        if let Some(other) = downs.get(&number) {
+            return Err(usage(format!(
+                "{} and {} are both down migrations of the version {number}; remove one of them",
+                other.path.display(),
+                n.path.display()
+            )));
+        }
+        downs.insert(number, n);
+    }
+    let mut items = Vec::new();
+    for up in ups {
+        let number = number(&up.digits).unwrap_or(u64::MAX);
+        let up_bytes = read_sql(&up.path)?;
+        let down = downs.remove(&number);
+        let down_bytes = down.as_ref().map(|d| read_sql(&d.path)).transpose()?;
+        let no_tx = no_transaction(&up_bytes, down_bytes.as_deref());
+        items.push(Numbered {
+            key: number.to_string(),
+            slug: slug_of(&up.title),
+            bytes: compose(no_tx, &up_bytes, down_bytes.as_deref()),
+            digits: up.digits,
+            path: up.path,
+        });
+    }
+    if let Some(down) = downs.values().next() {
+        return Err(usage_at(
+            &down.path,
+            &format!(
+                "a down migration without its up migration ({}_{}.up.sql); add the up file or remove this one",
+                down.digits, down.title
+            ),
+        ));
+    }
+    Ok(items)
 }
 
 #[cfg(test)]

@@ -6,10 +6,9 @@
 //! with `--sequential`); a file starting with `-- no-transaction` runs
 //! outside a transaction.
 
-use super::numbered::{self, compose, Numbered};
-use super::{files_of, leading_digits, read_sql, slug_of, usage, usage_at, Source};
+use super::numbered::{self, UpDown};
+use super::{files_of, leading_digits, usage, usage_at, Source};
 use anyhow::Result;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// sqlx's marker, at the very start of a file.
@@ -71,49 +70,21 @@ pub fn read(dir: &Path) -> Result<Vec<Source>> {
             r.path.display()
         )));
     }
-    let mut downs: BTreeMap<u64, Named> = BTreeMap::new();
-    let mut ups = Vec::new();
+    let (mut ups, mut downs) = (Vec::new(), Vec::new());
     for n in named {
-        if n.kind != Kind::Down {
-            ups.push(n);
-            continue;
+        let file = UpDown {
+            digits: n.digits,
+            title: n.description,
+            path: n.path,
+        };
+        if n.kind == Kind::Down {
+            downs.push(file);
+        } else {
+            ups.push(file);
         }
-        let number = numbered::number(&n.digits).unwrap_or(u64::MAX);
-        if let Some(other) = downs.get(&number) {
-            return Err(usage(format!(
-                "{} and {} are both down migrations of the version {number}; remove one of them",
-                other.path.display(),
-                n.path.display()
-            )));
-        }
-        downs.insert(number, n);
     }
-    let mut items = Vec::new();
-    for up in ups {
-        let number = numbered::number(&up.digits).unwrap_or(u64::MAX);
-        let up_bytes = read_sql(&up.path)?;
-        let down = downs.remove(&number);
-        let down_bytes = down.as_ref().map(|d| read_sql(&d.path)).transpose()?;
-        let no_transaction = up_bytes.starts_with(NO_TRANSACTION)
-            || down_bytes
-                .as_ref()
-                .is_some_and(|d| d.starts_with(NO_TRANSACTION));
-        items.push(Numbered {
-            key: number.to_string(),
-            slug: slug_of(&up.description),
-            bytes: compose(no_transaction, &up_bytes, down_bytes.as_deref()),
-            digits: up.digits,
-            path: up.path,
-        });
-    }
-    if let Some(down) = downs.values().next() {
-        return Err(usage_at(
-            &down.path,
-            &format!(
-                "a down migration without its up migration ({}_{}.up.sql); add the up file or remove this one",
-                down.digits, down.description
-            ),
-        ));
-    }
-    numbered::assign(items)
+    let no_transaction = |up: &[u8], down: Option<&[u8]>| {
+        up.starts_with(NO_TRANSACTION) || down.is_some_and(|d| d.starts_with(NO_TRANSACTION))
+    };
+    numbered::assign(numbered::pair_up_down(ups, downs, no_transaction)?)
 }
