@@ -112,24 +112,45 @@ fn qual(name: &str) -> QualName {
 /// from `catalog` (the user's schema, loaded): the root table's key and its
 /// type, the membership user column's type.
 pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
+    let users = match &db.user_table {
+        Some(name) => {
+            let what = format!("database {} user_table", db.name);
+            let table = qual(name);
+            let key = primary_key(catalog, &table, &what)?;
+            let key_type = key_type(catalog, &table, &key, &what)?;
+            Some((TableName::parse(name), key, key_type))
+        }
+        None => None,
+    };
     let Some(t) = &db.tenancy else {
-        return Err(usage(format!(
-            "database {}: modules need tenancy; set tenancy = true for this database, or remove modules",
-            db.name
-        )));
+        return params_without_tenancy(db, users);
     };
     let what = format!("database {} [tenancy].root_table", db.name);
     let root = qual(&t.root_table);
     let root_key = primary_key(catalog, &root, &what)?;
     let tenant_key = key_type(catalog, &root, &root_key, &what)?;
-    let user_key = match &t.membership {
-        Some(m) => key_type(
+    let member_key = match &t.membership {
+        Some(m) => Some(key_type(
             catalog,
             &qual(&m.table),
             &m.user_column,
             &format!("database {} [tenancy.membership].user_column", db.name),
-        )?,
-        None => tenant_key,
+        )?),
+        None => None,
+    };
+    let user_key = match (&users, member_key) {
+        (Some((table, key, a)), Some(b)) if a.sql_type() != b.sql_type() => {
+            return Err(usage(format!(
+                "database {}: user_table {}.{key} is {} but [tenancy.membership].user_column is {}; they name the same users and must have one type",
+                db.name,
+                table.quoted(),
+                a.sql_type(),
+                b.sql_type()
+            )))
+        }
+        (Some((_, _, k)), _) => *k,
+        (None, Some(k)) => k,
+        (None, None) => tenant_key,
     };
     let mut p = ModuleParams::new(tenant_key, user_key)
         .schema(&db.module_schema)
@@ -137,6 +158,9 @@ pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
         .tenant_setting(&t.setting)
         .root_table(TableName::parse(&t.root_table), &root_key)
         .service_role(&db.service_role.name);
+    if let Some((table, key, _)) = users {
+        p = p.user_table(table, &key);
+    }
     if let Some(sa) = &db.superadmin_role {
         p = p.superadmin_role(&sa.name);
     }
@@ -153,6 +177,42 @@ pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
             let values: Vec<&str> = s.active_values.iter().map(String::as_str).collect();
             p = p.membership_status(MembershipStatus::new(&s.column, &values));
         }
+    }
+    Ok(p)
+}
+
+/// The parameters for a database with tenancy off: only modules that do
+/// without tenancy (the manifest checked), the tenant a plain text value
+/// without a foreign key, the users from `user_table`, the setting names
+/// from the project's `[tenancy]`.
+fn params_without_tenancy(
+    db: &Database,
+    users: Option<(TableName, String, TenantKeyType)>,
+) -> Result<ModuleParams> {
+    if let Some(m) = of(db)?.iter().find(|m| m.needs_tenancy) {
+        return Err(usage(format!(
+            "database {}: module {} needs tenancy; set tenancy = true for this database, or remove \"{}\" from its modules",
+            db.name, m.name, m.name
+        )));
+    }
+    let Some((table, key, user_key)) = users else {
+        return Err(usage(format!(
+            "database {}: modules in a database with tenancy off need user_table = \"<table>\", the table whose one-column primary key is the user id",
+            db.name
+        )));
+    };
+    let t = &db.tenancy_defaults;
+    let mut p = ModuleParams::new(TenantKeyType::Text, user_key)
+        .schema(&db.module_schema)
+        .tenant_column(&t.column)
+        .tenant_setting(&t.setting)
+        .user_table(table, &key)
+        .service_role(&db.service_role.name);
+    if let Some(sa) = &db.superadmin_role {
+        p = p.superadmin_role(&sa.name);
+    }
+    if let Some(u) = &t.user_setting {
+        p = p.user_setting(u);
     }
     Ok(p)
 }

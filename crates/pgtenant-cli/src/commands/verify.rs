@@ -32,6 +32,13 @@ pub struct VerifyArgs {
 enum DatabaseResult {
     /// Tenancy is off: nothing to verify.
     Skipped { name: String, reason: String },
+    /// Tenancy is off, but the database has modules: their tables and
+    /// privileges are checked.
+    ModulesOnly {
+        name: String,
+        passed: bool,
+        module_problems: Vec<String>,
+    },
     Verified {
         passed: bool,
         /// What is wrong with the modules' tables and privileges.
@@ -51,6 +58,22 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<Report> {
     let mut human = String::new();
     for database in databases {
         let Some(tenancy) = &database.tenancy else {
+            if !database.modules.is_empty() {
+                let mut conn = db::connect(&admin.url, Some(&database.name), None).await?;
+                let module_problems = crate::modules::problems(&mut conn, database).await?;
+                let _ = conn.close().await;
+                human.push_str(&format!(
+                    "database {}: tenancy is off; its modules' tables:\n{}\n",
+                    database.name,
+                    modules_line(database, &module_problems)?
+                ));
+                results.push(DatabaseResult::ModulesOnly {
+                    name: database.name.clone(),
+                    passed: module_problems.is_empty(),
+                    module_problems,
+                });
+                continue;
+            }
             human.push_str(&format!(
                 "database {}: tenancy is off, nothing to verify\n\n",
                 database.name
@@ -98,16 +121,22 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<Report> {
     }
     let (mut failed, mut unproven): (Vec<&str>, Vec<String>) = (Vec::new(), Vec::new());
     for r in &results {
-        if let DatabaseResult::Verified { passed, report, .. } = r {
-            if !passed {
-                failed.push(report.database.as_str());
+        match r {
+            DatabaseResult::Verified { passed, report, .. } => {
+                if !passed {
+                    failed.push(report.database.as_str());
+                }
+                unproven.extend(
+                    report
+                        .unproven()
+                        .iter()
+                        .map(|f| format!("{} in {}", f.object, report.database)),
+                );
             }
-            unproven.extend(
-                report
-                    .unproven()
-                    .iter()
-                    .map(|f| format!("{} in {}", f.object, report.database)),
-            );
+            DatabaseResult::ModulesOnly { passed, name, .. } if !passed => {
+                failed.push(name.as_str());
+            }
+            _ => {}
         }
     }
     let unproven_line = || {
@@ -152,9 +181,14 @@ fn modules_line(database: &crate::manifest::Database, problems: &[String]) -> Re
     }
     let names: Vec<&str> = modules.iter().map(|m| m.name).collect();
     let tables = crate::modules::self_policed_tables(database)?.len();
+    let kind = if database.tenancy.is_some() {
+        "tenant "
+    } else {
+        ""
+    };
     Ok(if problems.is_empty() {
         format!(
-            "  ok      modules {}: {tables} tenant table(s) under their own policies; the service role holds exactly the modules' privileges\n",
+            "  ok      modules {}: {tables} {kind}table(s) under their own policies; the service role holds exactly the modules' privileges\n",
             names.join(", ")
         )
     } else {

@@ -133,6 +133,12 @@ pub struct Database {
     pub modules: Vec<String>,
     /// The schema module objects live in (default `pgtenant`).
     pub module_schema: String,
+    /// `user_table`: the table of users in this database, whose one-column
+    /// primary key is the user id; module rows naming a user reference it.
+    pub user_table: Option<String>,
+    /// The project's `[tenancy]` settings: a module serving a database
+    /// with tenancy off reads the setting names from them.
+    pub tenancy_defaults: Tenancy,
     /// The rbac module's catalog and global roles files.
     pub rbac: RbacFiles,
     /// `[database.grants]`: per-table privileges of the service role,

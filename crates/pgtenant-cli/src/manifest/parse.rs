@@ -384,6 +384,42 @@ impl Parser<'_> {
         Ok(out)
     }
 
+    /// In a database with tenancy off, only modules that do without it,
+    /// and those name their users through `user_table`.
+    fn modules_without_tenancy(
+        &self,
+        raw: Option<&Spanned<Vec<S>>>,
+        names: &[String],
+        db: &str,
+        has_user_table: bool,
+    ) -> Result<(), ManifestError> {
+        let spans = raw.map(|l| l.get_ref().as_slice()).unwrap_or_default();
+        for (s, name) in spans.iter().zip(names) {
+            let Ok(m) = pgtenant::module::by_name(name) else {
+                continue;
+            };
+            if m.needs_tenancy {
+                return Err(self.err(
+                    Some(s.span()),
+                    &format!(
+                        "database `{db}`: module {} needs tenancy (its rows belong to tenants); set tenancy = true for this database, or remove \"{}\" from its modules",
+                        m.name, m.name
+                    ),
+                ));
+            }
+            if !has_user_table {
+                return Err(self.err(
+                    Some(s.span()),
+                    &format!(
+                        "database `{db}`: module {} in a database with tenancy off needs user_table = \"<table>\", the table whose one-column primary key is the user id",
+                        m.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn rbac_files(&self, raw: Option<&RawRbac>, dir: &Path) -> Result<RbacFiles, ManifestError> {
         Ok(RbacFiles {
             permissions: self.path(
@@ -682,6 +718,19 @@ impl Parser<'_> {
             }
         }
         let modules = self.modules(raw.modules.as_ref(), &name)?;
+        let user_table = raw
+            .user_table
+            .as_ref()
+            .map(|s| self.nonempty(s, "user_table"))
+            .transpose()?;
+        if tenancy.is_none() {
+            self.modules_without_tenancy(
+                raw.modules.as_ref(),
+                &modules,
+                &name,
+                user_table.is_some(),
+            )?;
+        }
         let module_schema = match &raw.module_schema {
             Some(s) => self.ident(s, "module_schema", "schema")?,
             None => pgtenant::module::DEFAULT_SCHEMA.to_owned(),
@@ -699,6 +748,8 @@ impl Parser<'_> {
             superadmin_role,
             modules,
             module_schema,
+            user_table,
+            tenancy_defaults: defaults.clone(),
             rbac,
             grants,
             secrets,

@@ -161,7 +161,7 @@ fn unknown_key_names_file_line_and_key() {
         err(&text),
         "proj/pgtenant.toml:7: unknown key `schemas`, expected one of `name`, `schema`, \
          `migrations`, `seeds`, `tenancy`, `service_role`, `superadmin_role`, `modules`, \
-         `module_schema`, `rbac`, `grants`, `secrets`; remove it or fix its spelling"
+         `module_schema`, `user_table`, `rbac`, `grants`, `secrets`; remove it or fix its spelling"
     );
 }
 
@@ -450,5 +450,31 @@ fn bad_secrets_name_file_line_and_what_to_write() {
     assert_eq!(
         with("keys = [{ id = \"k1\" }]"),
         "proj/pgtenant.toml:10: a key of [database.secrets] of database `app` has no `env`"
+    );
+}
+
+#[test]
+fn a_database_with_tenancy_off_takes_only_modules_that_do_without_it() {
+    let ok = parse_with(
+        &format!("{MINIMAL}modules = [\"sessions\"]\nuser_table = \"users\"\n"),
+        &[],
+    )
+    .unwrap();
+    let db = &ok.databases[0];
+    assert_eq!(
+        (db.tenancy.is_none(), db.user_table.as_deref()),
+        (true, Some("users"))
+    );
+    assert_eq!(
+        err(&format!(
+            "{MINIMAL}modules = [\"sessions\", \"rbac\"]\nuser_table = \"users\"\n"
+        )),
+        "proj/pgtenant.toml:8: database `app`: module rbac needs tenancy (its rows belong to \
+         tenants); set tenancy = true for this database, or remove \"rbac\" from its modules"
+    );
+    assert_eq!(
+        err(&format!("{MINIMAL}modules = [\"sessions\"]\n")),
+        "proj/pgtenant.toml:8: database `app`: module sessions in a database with tenancy off \
+         needs user_table = \"<table>\", the table whose one-column primary key is the user id"
     );
 }

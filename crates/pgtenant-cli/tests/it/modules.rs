@@ -498,3 +498,92 @@ async fn doctor_and_verify_check_the_modules_tables_and_privileges() {
         doctor.stdout
     );
 }
+
+/// `sessions` in a database with tenancy off: the users table named by
+/// `user_table` types and anchors `sessions.user_id`; the session's tenant
+/// is a plain text value; verify checks the module's tables and
+/// privileges there too, and fails on a wider grant.
+#[tokio::test]
+async fn sessions_serve_a_database_with_tenancy_off_through_user_table() {
+    let p = Project::new();
+    let text = p
+        .manifest_text()
+        .replacen("tenancy = true", "tenancy = false", 1)
+        .replacen(
+            "[[database]]",
+            "[tenancy]\nuser_setting = \"app.user_id\"\n\n[[database]]",
+            1,
+        );
+    p.write_manifest(&format!("{text}modules = [\"sessions\"]\n"));
+    let dir = p.dir.path().join("schema").join(&p.db);
+    std::fs::create_dir_all(&dir).expect("mkdir schema");
+    std::fs::write(
+        dir.join("01_users.sql"),
+        "CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n",
+    )
+    .unwrap();
+    // Without user_table the module has no user type: said, nothing done.
+    let run = p.run(&["bootstrap"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "database `{}`: module sessions in a database with tenancy off needs user_table = \"<table>\", \
+             the table whose one-column primary key is the user id",
+            p.db
+        )),
+        "{}",
+        run.stderr
+    );
+    p.write_manifest(&format!(
+        "{text}modules = [\"sessions\"]\nuser_table = \"accounts\"\n"
+    ));
+    p.must(&["bootstrap"]).await;
+    p.must(&["generate", "--db", &p.db, "--name", "init"]).await;
+    let migration = p.migration_text();
+    assert!(
+        migration.contains("user_id bigint NOT NULL") && migration.contains("tenant_id text"),
+        "{migration}"
+    );
+    p.must(&["migrate"]).await;
+    p.must(&["bootstrap"]).await;
+    let mut admin = p.admin_conn().await;
+    let fks: Vec<String> = sqlx::query_scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint
+          WHERE conrelid = 'pgtenant.sessions'::regclass AND contype = 'f'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        fks,
+        ["FOREIGN KEY (user_id) REFERENCES accounts(id) ON DELETE CASCADE"]
+    );
+    let verify = p.must(&["verify"]).await;
+    assert!(
+        verify.stdout.contains(&format!(
+            "database {}: tenancy is off; its modules' tables:\n  ok      modules sessions: 1 table(s) \
+             under their own policies; the service role holds exactly the modules' privileges",
+            p.db
+        )),
+        "{}",
+        verify.stdout
+    );
+    let json = p.must(&["--json", "verify"]).await.json();
+    assert_eq!(json["databases"][0]["status"], "modules_only", "{json:#}");
+    sqlx::raw_sql(&format!("GRANT UPDATE ON pgtenant.sessions TO {}", p.svc))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let verify = p.run(&["verify"]).await;
+    assert_eq!(verify.code, 1, "{verify:?}");
+    assert!(
+        verify.stdout.contains(&format!(
+            "  FAIL    modules sessions: service role {} does not hold exactly the modules' privileges; run `pgtenant bootstrap`",
+            p.svc
+        )) && verify
+            .stdout
+            .ends_with(&format!("verify: isolation NOT proven in {}\n", p.db)),
+        "{}",
+        verify.stdout
+    );
+}

@@ -26,9 +26,10 @@ CREATE SCHEMA IF NOT EXISTS {{schema}};
 
 CREATE TABLE {{schema}}.sessions (
   session_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  user_id {{user_type}} NOT NULL,
-  -- The tenant the session was opened in, if any.
-  {{tenant_column}} {{tenant_type}} REFERENCES {{root_table}} ({{root_key}}) ON DELETE CASCADE,
+  user_id {{user_type}} NOT NULL{{user_reference}},
+  -- The tenant the session was opened in, if any (in a database with
+  -- tenancy off, a plain value the application chose).
+  {{tenant_column}} {{tenant_type}}{{tenant_reference}},
   user_agent text NOT NULL DEFAULT '',
   created_at timestamptz NOT NULL DEFAULT now(),
   last_used_at timestamptz NOT NULL DEFAULT now(),

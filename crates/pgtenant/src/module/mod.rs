@@ -38,6 +38,10 @@ pub struct Module {
     pub docs: &'static str,
     /// Modules whose SQL this one's needs, rendered before it.
     pub requires: &'static [&'static str],
+    /// Whether the module needs tenancy (a root table, tenant-scoped
+    /// rows). A module that does not can serve a database with tenancy
+    /// off: its tenant column is then a plain value with no foreign key.
+    pub needs_tenancy: bool,
     /// Schema SQL, applied in this order. Grants nothing to the service
     /// role (see `grants`).
     pub sql: &'static [ModuleFile],

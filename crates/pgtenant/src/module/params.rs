@@ -61,6 +61,9 @@ pub struct ModuleParams {
     pub user_key: TenantKeyType,
     /// `{{root_table}}` and `{{root_key}}`: the tenants table and its key.
     pub root_table: Option<(TableName, String)>,
+    /// `{{user_reference}}`: the table of users and its key, when it is in
+    /// the same database (module rows naming a user then reference it).
+    pub user_table: Option<(TableName, String)>,
     /// `{{membership_table}}`, `{{membership_user}}`, `{{membership_tenant}}`.
     pub membership: Option<MembershipConfig>,
     /// `{{membership_active}}`: which membership rows (alias `m`) are
@@ -85,6 +88,7 @@ impl ModuleParams {
             user_setting: None,
             user_key,
             root_table: None,
+            user_table: None,
             membership: None,
             membership_status: None,
             service_role: None,
@@ -114,6 +118,12 @@ impl ModuleParams {
 
     pub fn root_table(mut self, table: impl Into<TableName>, key_column: &str) -> Self {
         self.root_table = Some((table.into(), key_column.to_owned()));
+        self
+    }
+
+    /// The users table and its key column, in the same database.
+    pub fn user_table(mut self, table: impl Into<TableName>, key_column: &str) -> Self {
+        self.user_table = Some((table.into(), key_column.to_owned()));
         self
     }
 
@@ -157,6 +167,10 @@ impl ModuleParams {
         if let Some((table, key)) = &self.root_table {
             table.validate("root_table").map_err(invalid)?;
             validate_name("root_key", key).map_err(invalid)?;
+        }
+        if let Some((table, key)) = &self.user_table {
+            table.validate("user_table").map_err(invalid)?;
+            validate_name("user_key", key).map_err(invalid)?;
         }
         if let Some(m) = &self.membership {
             m.table.validate("membership_table").map_err(invalid)?;

@@ -18,6 +18,8 @@ pub const PARAMETERS: &[&str] = &[
     "user_cast",
     "root_table",
     "root_key",
+    "tenant_reference",
+    "user_reference",
     "membership_table",
     "membership_user",
     "membership_tenant",
@@ -91,6 +93,14 @@ fn cast_type(key: TenantKeyType) -> String {
     }
 }
 
+fn reference(table: &crate::TableName, key: &str) -> String {
+    format!(
+        " REFERENCES {} ({}) ON DELETE CASCADE",
+        table.quoted(),
+        quote_ident(key)
+    )
+}
+
 fn value(name: &str, p: &ModuleParams) -> Value {
     const MEMBERSHIP: (&str, &str) = (
         "the membership table",
@@ -126,6 +136,16 @@ fn value(name: &str, p: &ModuleParams) -> Value {
                 hint: "set [tenancy].root_table in the manifest, e.g. \"tenants\"",
             },
         },
+        // ` REFERENCES … ON DELETE CASCADE`, or nothing: for a column that
+        // names a tenant (user) whether or not its table is here.
+        "tenant_reference" => Value::Text(match &p.root_table {
+            Some((t, k)) => reference(t, k),
+            None => String::new(),
+        }),
+        "user_reference" => Value::Text(match &p.user_table {
+            Some((t, k)) => reference(t, k),
+            None => String::new(),
+        }),
         "membership_table" => membership(|m| m.table.quoted()),
         "membership_user" => membership(|m| quote_ident(&m.user_column)),
         "membership_tenant" => membership(|m| quote_ident(&m.tenant_column)),

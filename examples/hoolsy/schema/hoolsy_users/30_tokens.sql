@@ -1,21 +1,6 @@
--- JWT refresh tokens. Only a SHA-256 hash of the token is stored; rotation
--- links the old token to its replacement.
-CREATE TABLE refresh_tokens (
-  token_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  user_id uuid NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
-  token_hash bytea NOT NULL,
-  expires_at timestamp NOT NULL,
-  revoked_at timestamp,
-  replaced_by uuid REFERENCES refresh_tokens (token_id) ON DELETE SET NULL,
-  user_agent text,
-  ip_address inet,
-  created_at timestamp DEFAULT now(),
-  CONSTRAINT refresh_tokens_token_hash_key UNIQUE (token_hash),
-  CONSTRAINT refresh_tokens_token_hash_length CHECK (octet_length(token_hash) = 32)
-);
-
-CREATE INDEX refresh_tokens_user_id_idx ON refresh_tokens (user_id);
-CREATE INDEX refresh_tokens_expires_at_idx ON refresh_tokens (expires_at);
+-- Refresh tokens are the sessions module's (pgtenant.sessions and
+-- pgtenant.refresh_tokens, see pgtenant.toml): opaque tokens stored as
+-- SHA-256, rotated in families with reuse detection.
 
 -- Invitations: expire, and are single-use (used_at is set on acceptance).
 -- The token travels only in the invite link; the table keeps its SHA-256.

@@ -1,7 +1,8 @@
 //! The examples' token flows on the building-block modules, through the
 //! library as the service role, on each example loaded from its migrations:
 //! the CRM's sessions (`sessions`), Carcosa's API keys (`api_keys`),
-//! Hoolsy's workstation invitations (`invites`).
+//! Hoolsy's workstation invitations (`invites`) and its refresh tokens
+//! (`sessions` in the users database, which has tenancy off).
 
 use super::{PolicyFixture, DEMO_TENANT, USER_U, USER_V};
 use pgtenant::api_keys::{ApiKeyError, ApiKeys, NewApiKey};
@@ -376,5 +377,125 @@ async fn hoolsy_invites_accept_once_with_the_role_and_never_after_expiry() {
     assert!(matches!(err, InviteError::Invalid), "{err:?}");
     t.leave().await;
     assert_eq!(hoolsy_member(&mut t, HOOLSY_LATE).await, (vec![], None));
+    t.finish().await;
+}
+
+/// The live and the revoked sessions of the users database, and its token
+/// rows (admin's view).
+async fn hoolsy_sessions(t: &mut PolicyFixture) -> (i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE revoked_at IS NULL),
+                count(*) FILTER (WHERE revoked_at IS NOT NULL),
+                (SELECT count(*) FROM pgtenant.refresh_tokens)
+           FROM pgtenant.sessions",
+    )
+    .fetch_one(&mut t.conn)
+    .await
+    .unwrap()
+}
+
+/// Hoolsy's JWT refresh tokens, on the sessions module in `hoolsy_users`
+/// (tenancy off, users in the same database): each refresh rotates; the
+/// token just replaced still refreshes within the grace window (two tabs)
+/// without revoking anything; an older one revokes the family; a user sees
+/// and revokes only their own sessions; deleting a user ends them all.
+#[tokio::test]
+async fn hoolsy_refresh_tokens_rotate_detect_reuse_and_end_with_their_user() {
+    let mut t = PolicyFixture::new("hoolsy", "hoolsy_users").await;
+    t.admin(&format!(
+        "INSERT INTO users (user_id, email, password_hash)
+           VALUES ('{USER_U}', 'u@hoolsy.test', '!disabled'),
+                  ('{USER_V}', 'v@hoolsy.test', '!disabled');"
+    ))
+    .await;
+    let s = Sessions::new(DEFAULT_SCHEMA, SessionPolicy::default());
+
+    // Login and refresh run before any user is known.
+    t.enter(&[]).await;
+    let t1 = s
+        .create(&mut t.conn, USER_U, None, "hoolsy-web/1")
+        .await
+        .unwrap();
+    let t2 = s
+        .refresh(&mut t.conn, t1.refresh_token.expose())
+        .await
+        .unwrap();
+    assert_eq!(
+        (t2.session_id, t2.user_id.as_str(), t2.tenant.as_deref()),
+        (t1.session_id, USER_U, None)
+    );
+    // A second tab presents t1 at the same moment: within the grace window
+    // it gets a token too, and the session stays.
+    let tab = s
+        .refresh(&mut t.conn, t1.refresh_token.expose())
+        .await
+        .unwrap();
+    assert_eq!(tab.session_id, t1.session_id);
+    let t3 = s
+        .refresh(&mut t.conn, t2.refresh_token.expose())
+        .await
+        .unwrap();
+    t.leave().await;
+    assert_eq!(hoolsy_sessions(&mut t).await.1, 0, "nothing revoked yet");
+
+    // t1 is now two generations old: theft, whatever the window.
+    t.enter(&[]).await;
+    assert!(matches!(
+        s.refresh(&mut t.conn, t1.refresh_token.expose()).await,
+        Err(SessionError::Invalid)
+    ));
+    assert!(matches!(
+        s.refresh(&mut t.conn, t3.refresh_token.expose()).await,
+        Err(SessionError::Invalid)
+    ));
+    t.leave().await;
+    assert_eq!(hoolsy_sessions(&mut t).await.1, 1, "the family is revoked");
+
+    // Another user sees none of U's sessions and revokes none.
+    t.enter(&[]).await;
+    let u = s
+        .create(&mut t.conn, USER_U, None, "hoolsy-mobile/2")
+        .await
+        .unwrap();
+    let v = s
+        .create(&mut t.conn, USER_V, None, "hoolsy-web/1")
+        .await
+        .unwrap();
+    t.enter(&[("app.user_id", USER_V)]).await;
+    let listed: Vec<i64> = s
+        .list(&mut t.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.session_id)
+        .collect();
+    assert_eq!(listed, [v.session_id]);
+    let err = s.revoke(&mut t.conn, u.session_id).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("no active session {} here", u.session_id)
+    );
+    assert_eq!(s.revoke_user(&mut t.conn, USER_U).await.unwrap(), 0);
+    // With tenancy off there is no tenant to sign out.
+    let err = s.revoke_tenant(&mut t.conn).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "revoking a tenant's sessions needs the tenant in the settings"
+    );
+    t.enter(&[]).await;
+    s.refresh(&mut t.conn, u.refresh_token.expose())
+        .await
+        .unwrap();
+
+    // The sessions reference the users table: a deleted user's end.
+    t.leave().await;
+    t.admin(&format!("DELETE FROM users WHERE user_id = '{USER_U}'"))
+        .await;
+    let left: Vec<String> = sqlx::query_scalar("SELECT user_id::text FROM pgtenant.sessions")
+        .fetch_all(&mut t.conn)
+        .await
+        .unwrap();
+    assert_eq!(left, [USER_V]);
+    assert_eq!(hoolsy_sessions(&mut t).await, (1, 0, 1));
     t.finish().await;
 }
