@@ -31,6 +31,9 @@ pub enum SessionError {
     /// The call needs a user or a tenant in the settings.
     #[error("{0}")]
     NoContext(String),
+    /// A session in a tenant the user is not an active member of.
+    #[error("{0}")]
+    NotMember(String),
     /// Lifetimes out of range, as the database put it.
     #[error("{0}")]
     BadArgument(String),
@@ -43,6 +46,7 @@ impl SessionError {
         match token::module_error(&e) {
             Some((code, message)) => match code.as_str() {
                 "PT002" => SessionError::NotFound(session_id),
+                "PT005" => SessionError::NotMember(message),
                 "PT006" => SessionError::NoContext(message),
                 _ => SessionError::BadArgument(message),
             },
@@ -117,7 +121,8 @@ impl Sessions {
     }
 
     /// Open a session for `user` (authenticated by the caller), optionally
-    /// in `tenant`.
+    /// in `tenant`, of which the user must be an active member when the
+    /// manifest names a membership table ([`SessionError::NotMember`]).
     pub async fn create(
         &self,
         conn: &mut PgConnection,

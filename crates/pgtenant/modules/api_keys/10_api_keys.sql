@@ -64,6 +64,35 @@ BEGIN
 END
 $$;
 
+-- Who may revoke or rotate a key: its creator, or a user who holds every
+-- one of its scopes in the tenant (who could have created it). PT005
+-- otherwise, naming the scopes the actor lacks.
+CREATE FUNCTION {{schema}}.api_keys_check_manager(
+  p_key_id bigint, p_created_by {{user_cast}}, p_scopes text[],
+  p_tenant {{tenant_cast}}, p_actor {{user_cast}}, p_verb text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  lacking text;
+BEGIN
+  IF p_created_by = p_actor THEN
+    RETURN;
+  END IF;
+  SELECT string_agg(s, ', ' ORDER BY s) INTO lacking
+    FROM unnest(p_scopes) s
+   WHERE NOT EXISTS (SELECT 1 FROM {{schema}}.effective_permissions e
+                      WHERE e.{{tenant_column}} = p_tenant AND e.user_id = p_actor
+                        AND e.permission = s);
+  IF lacking IS NOT NULL THEN
+    RAISE EXCEPTION 'only its creator or a user holding all its scopes may % API key %; you lack: %',
+      p_verb, p_key_id, lacking
+      USING ERRCODE = 'PT005';
+  END IF;
+END
+$$;
+
 -- A new key in the current tenant, by the current user, holding `p_scopes`
 -- (catalog permissions the user holds here), until `p_expires_at` or for
 -- ever.
@@ -155,14 +184,18 @@ SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   ctx record;
+  k record;
 BEGIN
   SELECT * INTO ctx FROM {{schema}}.api_keys_context();
-  UPDATE {{schema}}.api_keys k SET revoked_at = now()
-   WHERE k.key_id = p_key_id AND k.{{tenant_column}} = ctx.tenant AND k.revoked_at IS NULL;
+  SELECT * INTO k FROM {{schema}}.api_keys x
+   WHERE x.key_id = p_key_id AND x.{{tenant_column}} = ctx.tenant AND x.revoked_at IS NULL
+     FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'no active API key % in this tenant', p_key_id
       USING ERRCODE = 'PT002';
   END IF;
+  PERFORM {{schema}}.api_keys_check_manager(k.key_id, k.created_by, k.scopes, ctx.tenant, ctx.actor, 'revoke');
+  UPDATE {{schema}}.api_keys x SET revoked_at = now() WHERE x.key_id = k.key_id;
 END
 $$;
 
@@ -198,6 +231,7 @@ BEGIN
     RAISE EXCEPTION 'no active API key % in this tenant', p_key_id
       USING ERRCODE = 'PT002';
   END IF;
+  PERFORM {{schema}}.api_keys_check_manager(old.key_id, old.created_by, old.scopes, ctx.tenant, ctx.actor, 'rotate');
   INSERT INTO {{schema}}.api_keys AS k
          ({{tenant_column}}, name, created_by, scopes, lookup_id, token_hash, expires_at)
   VALUES (old.{{tenant_column}}, old.name, old.created_by, old.scopes, p_lookup_id, p_token_hash,
@@ -227,6 +261,7 @@ $$;
 
 REVOKE EXECUTE ON FUNCTION
   {{schema}}.api_keys_context(),
+  {{schema}}.api_keys_check_manager(bigint, {{user_cast}}, text[], {{tenant_cast}}, {{user_cast}}, text),
   {{schema}}.api_key_create(text, text[], text, bytea, timestamptz),
   {{schema}}.api_key_verify(text, bytea),
   {{schema}}.api_key_revoke(bigint),

@@ -17,8 +17,9 @@
 -- functions (SECURITY DEFINER, fixed search_path: a refresh happens before
 -- any tenant or user is known).
 --
--- Errors: PT002 no such active session here, PT006 no tenant or user in
--- the settings, PT007 a bad argument. A refresh never raises for a bad
+-- Errors: PT002 no such active session here, PT005 a session in a tenant
+-- the user is not an active member of, PT006 no tenant or user in the
+-- settings, PT007 a bad argument. A refresh never raises for a bad
 -- token: it returns status 'invalid' or 'reused' (the revocation must
 -- commit).
 
@@ -82,8 +83,33 @@ BEGIN
 END
 $$;
 
--- Open a session for `p_user` (optionally in `p_tenant`) with its first
--- refresh token.
+-- Whether `p_user` is an active member of `p_tenant` (always, without a
+-- membership table). The membership table may be under a forced tenant
+-- policy: read it in that tenant, then put the caller's setting back.
+CREATE FUNCTION {{schema}}.sessions_is_member(p_user text, p_tenant text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  prior text := current_setting({{tenant_setting}}, true);
+  v_member boolean := true;
+BEGIN
+-- {{#if membership}}
+  PERFORM set_config({{tenant_setting}}, p_tenant, true);
+  SELECT EXISTS (
+    SELECT 1 FROM {{membership_table}} m
+     WHERE m.{{membership_user}} = p_user::{{user_cast}}
+       AND m.{{membership_tenant}} = p_tenant::{{tenant_cast}}
+       AND {{membership_active}}) INTO v_member;
+  PERFORM set_config({{tenant_setting}}, coalesce(prior, ''), true);
+-- {{end}}
+  RETURN v_member;
+END
+$$;
+
+-- Open a session for `p_user` (optionally in `p_tenant`, of which the user
+-- must be an active member) with its first refresh token.
 CREATE FUNCTION {{schema}}.session_create(
   p_user text, p_tenant text, p_lookup_id text, p_token_hash bytea, p_user_agent text,
   p_absolute interval DEFAULT interval '30 days',
@@ -98,6 +124,10 @@ DECLARE
   s record;
 BEGIN
   PERFORM {{schema}}.sessions_check_durations(p_absolute, p_idle, p_grace);
+  IF NULLIF(p_tenant, '') IS NOT NULL AND NOT {{schema}}.sessions_is_member(p_user, p_tenant) THEN
+    RAISE EXCEPTION 'a session opens only in a tenant the user is an active member of'
+      USING ERRCODE = 'PT005';
+  END IF;
   INSERT INTO {{schema}}.sessions AS x
          (user_id, {{tenant_column}}, user_agent, expires_at, idle_timeout, grace)
   VALUES (p_user::{{user_cast}}, NULLIF(p_tenant, '')::{{tenant_cast}}, left(coalesce(p_user_agent, ''), 512),
@@ -270,6 +300,7 @@ $$;
 
 REVOKE EXECUTE ON FUNCTION
   {{schema}}.sessions_check_durations(interval, interval, interval),
+  {{schema}}.sessions_is_member(text, text),
   {{schema}}.session_create(text, text, text, bytea, text, interval, interval, interval),
   {{schema}}.session_refresh(text, bytea, text, bytea),
   {{schema}}.sessions_context(),

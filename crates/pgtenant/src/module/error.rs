@@ -29,6 +29,15 @@ pub enum ModuleError {
         hint: &'static str,
     },
 
+    /// A `-- {{#if …}}` section that is unknown, unclosed or closed twice
+    /// (a bug in the module).
+    #[error("{file}:{line}: {problem}")]
+    BadSection {
+        file: String,
+        line: usize,
+        problem: String,
+    },
+
     /// A `{{` without its `}}`.
     #[error("{file}:{line}: `{{{{` without a closing `}}}}`")]
     Unclosed { file: String, line: usize },

@@ -1,6 +1,11 @@
 //! Template rendering: `{{name}}` placeholders replaced by quoted values.
 //! A placeholder that names no parameter, or one whose value was not
 //! given, is an error naming the file and line; nothing is left in place.
+//!
+//! Sections: the lines between `-- {{#if NAME}}` and `-- {{end}}` (each on
+//! a line of its own, optionally with `-- {{else}}` between) are kept only
+//! when NAME holds ([`CONDITIONS`]); dropped lines become empty lines, so
+//! line numbers in errors stay those of the template.
 
 use super::{ModuleError, ModuleParams};
 use crate::TenantKeyType;
@@ -28,6 +33,77 @@ pub const PARAMETERS: &[&str] = &[
     "superadmin_role",
 ];
 
+/// Every condition a section may test.
+pub const CONDITIONS: &[&str] = &["membership", "tenancy", "user_table"];
+
+fn condition(name: &str, p: &ModuleParams) -> Option<bool> {
+    match name {
+        "membership" => Some(p.membership.is_some()),
+        "tenancy" => Some(p.root_table.is_some()),
+        "user_table" => Some(p.user_table.is_some()),
+        _ => None,
+    }
+}
+
+/// Resolve the `-- {{#if}}` sections of `text`.
+fn sections(file: &str, text: &str, params: &ModuleParams) -> Result<String, ModuleError> {
+    let bad = |line: usize, problem: String| ModuleError::BadSection {
+        file: file.to_owned(),
+        line,
+        problem,
+    };
+    // (condition value, in the else branch, opening line)
+    let mut open: Vec<(bool, bool, usize)> = Vec::new();
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let n = i + 1;
+        let directive = line
+            .trim()
+            .strip_prefix("-- {{")
+            .and_then(|d| d.strip_suffix("}}"));
+        let keep = |open: &[(bool, bool, usize)]| open.iter().all(|(v, e, _)| v != e);
+        match directive.map(str::trim) {
+            Some(d) if d.starts_with("#if ") => {
+                let name = d["#if ".len()..].trim();
+                let v = condition(name, params).ok_or_else(|| {
+                    bad(
+                        n,
+                        format!(
+                            "unknown section condition {name:?}; the conditions are: {}",
+                            CONDITIONS.join(", ")
+                        ),
+                    )
+                })?;
+                open.push((v, false, n));
+            }
+            Some("else") => match open.last_mut() {
+                Some((_, e @ false, _)) => *e = true,
+                _ => return Err(bad(n, "`{{else}}` outside a `{{#if}}` section".to_owned())),
+            },
+            Some("end") => {
+                open.pop()
+                    .ok_or_else(|| bad(n, "`{{end}}` without a `{{#if}}`".to_owned()))?;
+            }
+            _ => {
+                if keep(&open) {
+                    out.push_str(line);
+                    continue;
+                }
+            }
+        }
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    if let Some((_, _, n)) = open.last() {
+        return Err(bad(
+            *n,
+            "`{{#if}}` section without its `-- {{end}}`".to_owned(),
+        ));
+    }
+    Ok(out)
+}
+
 enum Value {
     Unknown,
     Missing {
@@ -39,6 +115,8 @@ enum Value {
 
 /// Render `text` (the template `file`) with `params`.
 pub fn render(file: &str, text: &str, params: &ModuleParams) -> Result<String, ModuleError> {
+    let resolved = sections(file, text, params)?;
+    let text = resolved.as_str();
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut rest = text;
     while let Some(open) = rest.find("{{") {
@@ -196,6 +274,51 @@ mod tests {
             sql,
             "SELECT \"Mod Schema\".f('app.user_id', $1::text) FROM app.\"Members\" m \
              WHERE m.\"user id\" IS NOT NULL AND true -- varchar(20)"
+        );
+    }
+
+    #[test]
+    fn sections_keep_their_lines_only_when_the_condition_holds() {
+        let text =
+            "a\n-- {{#if membership}}\nm {{membership_user}}\n-- {{else}}\nnone\n-- {{end}}\n\
+                    -- {{#if user_table}}\nu\n-- {{end}}\nz";
+        assert_eq!(
+            render("t.sql", text, &params()).unwrap(),
+            "a\n\nm \"user id\"\n\n\n\n\n\n\nz"
+        );
+        let p =
+            ModuleParams::new(TenantKeyType::Text, TenantKeyType::Uuid).user_table("users", "id");
+        assert_eq!(
+            render("t.sql", text, &p).unwrap(),
+            "a\n\n\n\nnone\n\n\nu\n\nz"
+        );
+        // A missing parameter inside a dropped section is no error.
+        assert!(render(
+            "t.sql",
+            "-- {{#if membership}}\n{{membership_table}}\n-- {{end}}\n",
+            &p
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn bad_sections_name_file_and_line() {
+        let err = |text: &str| render("m/10.sql", text, &params()).unwrap_err().to_string();
+        assert_eq!(
+            err("x\n-- {{#if plans}}\n-- {{end}}\n"),
+            "m/10.sql:2: unknown section condition \"plans\"; the conditions are: membership, tenancy, user_table"
+        );
+        assert_eq!(
+            err("-- {{#if tenancy}}\nx\n"),
+            "m/10.sql:1: `{{#if}}` section without its `-- {{end}}`"
+        );
+        assert_eq!(
+            err("x\n\n-- {{end}}\n"),
+            "m/10.sql:3: `{{end}}` without a `{{#if}}`"
+        );
+        assert_eq!(
+            err("-- {{else}}\n"),
+            "m/10.sql:1: `{{else}}` outside a `{{#if}}` section"
         );
     }
 

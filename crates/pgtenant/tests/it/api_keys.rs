@@ -378,3 +378,56 @@ async fn tenant_b_cannot_list_revoke_rotate_or_write_tenant_a_keys() {
     let v = keys().verify(&mut svc, k.key.expose()).await.unwrap();
     assert_eq!(v.tenant, id(A));
 }
+
+/// Revoking or rotating a key takes its creator or a user who holds all of
+/// its scopes (who could have made it): a member cannot kill or take over
+/// an owner's wider key; the owner can revoke the member's.
+#[tokio::test]
+async fn only_the_creator_or_a_holder_of_every_scope_revokes_or_rotates_a_key() {
+    let r = world().await;
+    let mut svc = r.svc_conn().await;
+    let wide = create(
+        &mut svc,
+        &NewApiKey::new("ci", &["members.invite", "content.read"]),
+    )
+    .await;
+    let lacking = format!(
+        "only its creator or a user holding all its scopes may {{}} API key {}; you lack: members.invite",
+        wide.key_id
+    );
+    let revoke = as_user!(svc, A, MEMBER_A, |tx| keys()
+        .revoke(&mut tx, wide.key_id)
+        .await
+        .unwrap_err());
+    assert!(matches!(revoke, ApiKeyError::NotAllowed(_)), "{revoke:?}");
+    assert_eq!(revoke.to_string(), lacking.replace("{}", "revoke"));
+    let rotate = as_user!(svc, A, MEMBER_A, |tx| keys()
+        .rotate(&mut tx, wide.key_id, Duration::from_secs(60))
+        .await
+        .unwrap_err());
+    assert_eq!(rotate.to_string(), lacking.replace("{}", "rotate"));
+    keys().verify(&mut svc, wide.key.expose()).await.unwrap();
+
+    let own = as_user!(svc, A, MEMBER_A, |tx| keys()
+        .create(&mut tx, &NewApiKey::new("mine", &["content.read"]))
+        .await
+        .unwrap());
+    let theirs = as_user!(svc, A, MEMBER_A, |tx| keys()
+        .create(&mut tx, &NewApiKey::new("theirs", &["content.read"]))
+        .await
+        .unwrap());
+    as_user!(svc, A, MEMBER_A, |tx| keys()
+        .revoke(&mut tx, own.key_id)
+        .await
+        .unwrap());
+    as_user!(svc, A, OWNER_A, |tx| keys()
+        .revoke(&mut tx, theirs.key_id)
+        .await
+        .unwrap());
+    for k in [&own, &theirs] {
+        assert!(matches!(
+            keys().verify(&mut svc, k.key.expose()).await,
+            Err(ApiKeyError::Invalid)
+        ));
+    }
+}

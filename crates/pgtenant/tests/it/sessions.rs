@@ -365,3 +365,61 @@ async fn revoking_reaches_only_the_users_own_or_the_tenants_sessions() {
         "revoking a tenant's sessions needs the tenant in the settings"
     );
 }
+
+/// With a membership table (under a forced tenant policy, with a status),
+/// a session opens in a tenant only for its active members; without a
+/// tenant, for anyone the caller authenticated.
+#[tokio::test]
+async fn a_session_opens_in_a_tenant_only_for_its_active_members() {
+    use crate::support::policy_sql;
+    use pgtenant::module::{self, MembershipStatus, ModuleParams};
+    use pgtenant::{MembershipConfig, TenantKeyType};
+    let m = crate::support::ServiceDb::create(|svc| {
+        let params = ModuleParams::new(TenantKeyType::Uuid, TenantKeyType::Uuid)
+            .user_setting("app.user_id")
+            .root_table("tenants", "id")
+            .membership(MembershipConfig::new("memberships", "user_id", "tenant_id"))
+            .membership_status(MembershipStatus::new("status", &["active"]))
+            .service_role(svc);
+        let mut sql = format!(
+            "CREATE TABLE tenants (id uuid PRIMARY KEY, name text NOT NULL);
+             INSERT INTO tenants VALUES ('{TENANT_A}', 'A'), ('{TENANT_B}', 'B');
+             CREATE TABLE memberships (user_id uuid NOT NULL, tenant_id uuid NOT NULL REFERENCES tenants,
+                                       status text NOT NULL, PRIMARY KEY (tenant_id, user_id));
+             INSERT INTO memberships VALUES ('{U1}', '{TENANT_A}', 'active'), ('{U2}', '{TENANT_A}', 'suspended');\n"
+        );
+        sql.push_str(&policy_sql("memberships", "tenant_id", "uuid"));
+        sql.push_str(&module::by_name("sessions").unwrap().render_script(&params).unwrap());
+        sql.push_str(&format!("GRANT USAGE ON SCHEMA pgtenant TO {svc};\n"));
+        sql
+    })
+    .await;
+    let mut svc = m.svc_conn().await;
+    let s = sessions(10);
+    open(&mut svc, &s, U1, Some(TENANT_A)).await;
+    open(&mut svc, &s, U2, None).await;
+    for (user, tenant) in [(U1, TENANT_B), (U2, TENANT_A)] {
+        let err = s
+            .create(&mut svc, user, Some(tenant), "test-agent/1")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SessionError::NotMember(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "a session opens only in a tenant the user is an active member of"
+        );
+    }
+    // The check read the memberships in their tenant and put the caller's
+    // (empty) setting back.
+    let setting: Option<String> =
+        sqlx::query_scalar("SELECT NULLIF(current_setting('app.tenant_id', true), '')")
+            .fetch_one(&mut svc)
+            .await
+            .unwrap();
+    assert_eq!(setting, None);
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM pgtenant.sessions")
+        .fetch_one(&mut m.admin().await)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 2);
+}

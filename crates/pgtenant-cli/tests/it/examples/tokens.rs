@@ -53,6 +53,17 @@ async fn core_sessions_rotate_detect_reuse_expire_and_stay_in_their_workspace() 
         .await
         .unwrap();
     assert!(t1.refresh_token.expose().starts_with("pgr_"));
+    // Not in a workspace the user is no member of.
+    let err = s
+        .create(
+            &mut t.conn,
+            CRM_MEMBER,
+            Some(CRM_OTHER_WORKSPACE),
+            "crm-web/1",
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SessionError::NotMember(_)), "{err:?}");
     let t2 = s
         .refresh(&mut t.conn, t1.refresh_token.expose())
         .await

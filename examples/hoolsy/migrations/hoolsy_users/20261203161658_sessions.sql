@@ -13,6 +13,7 @@
 --   CREATE OR REPLACE FUNCTION pgtenant.session_revoke_user(p_user text)
 --   CREATE OR REPLACE FUNCTION pgtenant.sessions_check_durations(p_absolute interval, p_idle interval, p ...
 --   CREATE OR REPLACE FUNCTION pgtenant.sessions_context(OUT tenant text, OUT actor uuid)
+--   CREATE OR REPLACE FUNCTION pgtenant.sessions_is_member(p_user text, p_tenant text)
 --   CREATE OR REPLACE FUNCTION pgtenant.sessions_list()
 --   CREATE OR REPLACE FUNCTION pgtenant.sessions_prune(p_after interval DEFAULT '30 days'::interval)
 --   CREATE TABLE pgtenant.refresh_tokens
@@ -38,6 +39,7 @@
 --   REVOKE EXECUTE ON FUNCTION pgtenant.session_revoke_user(p_user text) FROM PUBLIC
 --   REVOKE EXECUTE ON FUNCTION pgtenant.sessions_check_durations(p_absolute interval, p_idle interval, p ...
 --   REVOKE EXECUTE ON FUNCTION pgtenant.sessions_context(OUT tenant text, OUT actor uuid) FROM PUBLIC
+--   REVOKE EXECUTE ON FUNCTION pgtenant.sessions_is_member(p_user text, p_tenant text) FROM PUBLIC
 --   REVOKE EXECUTE ON FUNCTION pgtenant.sessions_list() FROM PUBLIC
 --   REVOKE EXECUTE ON FUNCTION pgtenant.sessions_prune(p_after interval) FROM PUBLIC
 --
@@ -53,6 +55,7 @@
 --   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.session_revoke_user(p_user text) from PUBLIC
 --   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.sessions_check_durations(p_absolute interval, p_idle interval, p_grace interval) from PUBLIC
 --   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.sessions_context(OUT tenant text, OUT actor uuid) from PUBLIC
+--   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.sessions_is_member(p_user text, p_tenant text) from PUBLIC
 --   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.sessions_list() from PUBLIC
 --   AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.sessions_prune(p_after interval) from PUBLIC
 --
@@ -74,6 +77,10 @@ DECLARE
   s record;
 BEGIN
   PERFORM pgtenant.sessions_check_durations(p_absolute, p_idle, p_grace);
+  IF NULLIF(p_tenant, '') IS NOT NULL AND NOT pgtenant.sessions_is_member(p_user, p_tenant) THEN
+    RAISE EXCEPTION 'a session opens only in a tenant the user is an active member of'
+      USING ERRCODE = 'PT005';
+  END IF;
   INSERT INTO pgtenant.sessions AS x
          (user_id, tenant_id, user_agent, expires_at, idle_timeout, grace)
   VALUES (p_user::uuid, NULLIF(p_tenant, '')::text, left(coalesce(p_user_agent, ''), 512),
@@ -220,6 +227,27 @@ AS $function$
   SELECT NULLIF(current_setting('app.tenant_id', true), '')::text,
          NULLIF(current_setting('app.user_id', true), '')::uuid
 $function$;
+CREATE OR REPLACE FUNCTION pgtenant.sessions_is_member(p_user text, p_tenant text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+  prior text := current_setting('app.tenant_id', true);
+  v_member boolean := true;
+BEGIN
+
+
+
+
+
+
+
+
+
+  RETURN v_member;
+END
+$function$;
 CREATE OR REPLACE FUNCTION pgtenant.sessions_list()
  RETURNS TABLE(session_id bigint, tenant text, user_agent text, created_at timestamp with time zone, last_used_at timestamp with time zone, expires_at timestamp with time zone)
  LANGUAGE sql
@@ -298,6 +326,8 @@ REVOKE EXECUTE ON FUNCTION pgtenant.session_revoke_user(p_user text) FROM PUBLIC
 REVOKE EXECUTE ON FUNCTION pgtenant.sessions_check_durations(p_absolute interval, p_idle interval, p_grace interval) FROM PUBLIC;
 -- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.sessions_context(OUT tenant text, OUT actor uuid) from PUBLIC
 REVOKE EXECUTE ON FUNCTION pgtenant.sessions_context(OUT tenant text, OUT actor uuid) FROM PUBLIC;
+-- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.sessions_is_member(p_user text, p_tenant text) from PUBLIC
+REVOKE EXECUTE ON FUNCTION pgtenant.sessions_is_member(p_user text, p_tenant text) FROM PUBLIC;
 -- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.sessions_list() from PUBLIC
 REVOKE EXECUTE ON FUNCTION pgtenant.sessions_list() FROM PUBLIC;
 -- hazard: AUTHZ_CHANGE: revoking EXECUTE on function pgtenant.sessions_prune(p_after interval) from PUBLIC
@@ -312,6 +342,7 @@ DROP TABLE pgtenant.refresh_tokens;
 DROP TABLE pgtenant.sessions;
 DROP FUNCTION pgtenant.sessions_prune(p_after interval);
 DROP FUNCTION pgtenant.sessions_list();
+DROP FUNCTION pgtenant.sessions_is_member(p_user text, p_tenant text);
 DROP FUNCTION pgtenant.sessions_context(OUT tenant text, OUT actor uuid);
 DROP FUNCTION pgtenant.sessions_check_durations(p_absolute interval, p_idle interval, p_grace interval);
 DROP FUNCTION pgtenant.session_revoke_user(p_user text);
