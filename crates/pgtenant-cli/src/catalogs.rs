@@ -213,6 +213,24 @@ pub async fn desired(admin_url: &str, db: &Database) -> Result<LoadedSchema> {
         }
         if let Some(cfg) = &cfg {
             let out = tenancy::transform(&catalog, cfg);
+            let unusable: Vec<String> = out
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.code == pgtenant_schema::finding::FindingCode::SoftDeleteTableUnusable
+                })
+                .map(|f| match &f.suggestion {
+                    Some(s) => format!("{}; {s}", f.message),
+                    None => f.message.clone(),
+                })
+                .collect();
+            if !unusable.is_empty() {
+                return Err(crate::error::usage(format!(
+                    "database {}: {}",
+                    db.name,
+                    unusable.join("\n")
+                )));
+            }
             if !out.statements.is_empty() {
                 let text: String = out.statements.iter().map(|s| format!("{s};\n")).collect();
                 shadow

@@ -25,6 +25,7 @@ pub fn rules(database: &str, t: &Tenancy) -> Result<TenancyRules> {
             .collect::<Result<_>>()?,
         definer_api: Vec::new(),
         grants: Default::default(),
+        soft_delete: Vec::new(),
     };
     cfg.validate()
         .map_err(|e| usage(format!("database {database}: [tenancy]: {e}")))?;
@@ -42,6 +43,7 @@ pub fn for_database(db: &Database, t: &Tenancy) -> Result<TenancyRules> {
     }
     cfg.definer_api = crate::modules::definer_api(db)?;
     cfg.grants = db.grant_rules();
+    cfg.soft_delete = db.soft_delete.iter().map(|l| l.table.clone()).collect();
     Ok(cfg)
 }
 

@@ -86,6 +86,9 @@ pub enum FindingCode {
     ServiceRoleMemberOfOwner,
     /// The service role is a superuser or has BYPASSRLS.
     ServiceRoleBypassesRls,
+    /// A `soft_delete` table that is not a tenant table, or lacks a
+    /// nullable `deleted_at` timestamp column or a primary key.
+    SoftDeleteTableUnusable,
 }
 
 impl FindingCode {
@@ -94,6 +97,7 @@ impl FindingCode {
         match self {
             FindingCode::RootTableMissing => "root-table-missing",
             FindingCode::RootTableNoPrimaryKey => "root-table-no-primary-key",
+            FindingCode::SoftDeleteTableUnusable => "soft-delete-table-unusable",
             FindingCode::PolicyAlwaysTrue => "policy-always-true",
             FindingCode::PolicyWithoutWithCheck => "policy-without-with-check",
             FindingCode::RlsNotEnabled => "rls-not-enabled",

@@ -28,6 +28,27 @@ use std::fmt;
 /// The name of the isolation policy pgtenant creates on each tenant table.
 pub const ISOLATION_POLICY: &str = "pgtenant_tenant_isolation";
 
+/// The restrictive policy, the trigger and the trigger function (one per
+/// schema) of a soft-delete table: rows with `deleted_at` set are hidden
+/// from every role under row-level security unless the transaction sets
+/// [`INCLUDE_DELETED_SETTING`] to `on`, and a `DELETE` becomes
+/// `UPDATE … SET deleted_at = now()` (the statement reports the row as not
+/// deleted). Only a superuser or BYPASSRLS role that sets
+/// [`HARD_DELETE_SETTING`] to `on` removes rows (`pgtenant soft-delete
+/// purge`).
+pub const SOFT_DELETE_POLICY: &str = "pgtenant_soft_delete";
+
+/// `SET LOCAL pgtenant.include_deleted = on`: the transaction sees (and may
+/// change) its tenant's soft-deleted rows too.
+pub const INCLUDE_DELETED_SETTING: &str = "pgtenant.include_deleted";
+
+/// `SET LOCAL pgtenant.hard_delete = on`, by a role that bypasses row-level
+/// security: `DELETE` removes soft-delete rows for real.
+pub const HARD_DELETE_SETTING: &str = "pgtenant.hard_delete";
+
+/// The soft-delete column.
+pub const DELETED_AT: &str = "deleted_at";
+
 /// The tenancy rules of one database, as the schema engine uses them (which
 /// tables are scoped, by which column, which setting the policies read).
 /// The CLI maps the manifest's `[tenancy]` section (and a database's
@@ -58,6 +79,10 @@ pub struct TenancyRules {
     /// [`crate::privileges`].
     #[serde(default)]
     pub grants: crate::privileges::GrantRules,
+    /// Tenant tables whose deleted rows are hidden, not removed
+    /// ([`SOFT_DELETE_POLICY`]): a `DELETE` sets `deleted_at`.
+    #[serde(default)]
+    pub soft_delete: Vec<QualName>,
 }
 
 /// Why a tenancy configuration cannot be used.
@@ -88,6 +113,7 @@ impl TenancyRules {
             global_tables: Vec::new(),
             definer_api: Vec::new(),
             grants: crate::privileges::GrantRules::default(),
+            soft_delete: Vec::new(),
         }
     }
 
@@ -300,11 +326,143 @@ pub fn transform(catalog: &Catalog, cfg: &TenancyRules) -> TransformOutput {
         }
         findings.extend(user_policy_findings(&s.name, t));
     }
+    soft_delete(catalog, cfg, &scoped, &mut statements, &mut findings);
     TransformOutput {
         statements,
         tenant_tables: scoped.into_iter().map(|s| s.name).collect(),
         findings,
     }
+}
+
+/// The soft-delete objects of `cfg.soft_delete` (see [`SOFT_DELETE_POLICY`]),
+/// each created where missing; a listed table that cannot carry them is an
+/// error finding and gets none.
+fn soft_delete(
+    catalog: &Catalog,
+    cfg: &TenancyRules,
+    scoped: &[ScopedTable],
+    statements: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut functions_made: Vec<&str> = Vec::new();
+    for name in &cfg.soft_delete {
+        let unusable = |why: String, fix: String| {
+            Finding::error(
+                FindingCode::SoftDeleteTableUnusable,
+                ObjectRef::Table { name: name.clone() },
+                format!("soft_delete table {name} {why}"),
+            )
+            .suggest(fix)
+        };
+        let Some(t) = catalog.tables.get(name) else {
+            findings.push(unusable(
+                "does not exist".to_owned(),
+                "create it in the schema files, or remove it from soft_delete".to_owned(),
+            ));
+            continue;
+        };
+        if !scoped
+            .iter()
+            .any(|s| &s.name == name && s.kind == ScopeKind::Tenant)
+        {
+            findings.push(unusable(
+                format!(
+                    "is not a tenant table (it has no {} column, or is global or the root)",
+                    cfg.column
+                ),
+                "soft delete hides a tenant's rows under its policy; list only tenant tables"
+                    .to_owned(),
+            ));
+            continue;
+        }
+        let column_ok = t.column(DELETED_AT).is_some_and(|c| {
+            !c.not_null
+                && matches!(
+                    c.data_type.as_str(),
+                    "timestamp with time zone" | "timestamp without time zone"
+                )
+        });
+        if !column_ok {
+            findings.push(unusable(
+                format!("has no nullable timestamp column {DELETED_AT}"),
+                format!("add `{DELETED_AT} timestamptz` (nullable, no default) to {name}"),
+            ));
+            continue;
+        }
+        let Some(pk) = t
+            .constraints
+            .values()
+            .find(|c| c.kind == ConstraintKind::PrimaryKey)
+        else {
+            findings.push(unusable(
+                "has no primary key".to_owned(),
+                format!("give {name} a primary key: the soft delete finds the row by it"),
+            ));
+            continue;
+        };
+        let schema = name.schema.as_str();
+        let function = QualName::new(schema, SOFT_DELETE_POLICY);
+        if !catalog
+            .functions
+            .keys()
+            .any(|f| f.schema == schema && f.name == SOFT_DELETE_POLICY)
+            && !functions_made.contains(&schema)
+        {
+            functions_made.push(schema);
+            statements.push(soft_delete_function(&function));
+        }
+        let table = name.sql();
+        if !t.policies.contains_key(SOFT_DELETE_POLICY) {
+            statements.push(format!(
+                "CREATE POLICY {} ON {table} AS RESTRICTIVE FOR ALL TO PUBLIC \
+                 USING ({col} IS NULL OR current_setting({inc}, true) = 'on')",
+                quote_ident(SOFT_DELETE_POLICY),
+                col = quote_ident(DELETED_AT),
+                inc = quote_literal(INCLUDE_DELETED_SETTING),
+            ));
+        }
+        if !t.triggers.contains_key(SOFT_DELETE_POLICY) {
+            let args: Vec<String> = pk.columns.iter().map(|c| quote_literal(c)).collect();
+            statements.push(format!(
+                "CREATE TRIGGER {} BEFORE DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {}({})",
+                quote_ident(SOFT_DELETE_POLICY),
+                function.sql(),
+                args.join(", ")
+            ));
+        }
+    }
+}
+
+/// The trigger function: the primary key columns are its arguments.
+fn soft_delete_function(function: &QualName) -> String {
+    format!(
+        "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql \
+         SET search_path = pg_catalog, pg_temp AS $pgtenant$
+DECLARE
+  prior text := current_setting({inc}, true);
+  cond text := '';
+  i integer;
+BEGIN
+  IF current_setting({hard}, true) = 'on'
+     AND (SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user) THEN
+    RETURN OLD;
+  END IF;
+  FOR i IN 0 .. TG_NARGS - 1 LOOP
+    cond := cond || CASE WHEN i > 0 THEN ' AND ' ELSE '' END
+            || format('%I = ($1).%I', TG_ARGV[i], TG_ARGV[i]);
+  END LOOP;
+  PERFORM set_config({inc}, 'on', true);
+  EXECUTE format('UPDATE %I.%I SET {col} = now() WHERE {col} IS NULL AND %s',
+                 TG_TABLE_SCHEMA, TG_TABLE_NAME, cond) USING OLD;
+  PERFORM set_config({inc}, coalesce(prior, ''), true);
+  RETURN NULL;
+END
+$pgtenant$",
+        name = function.sql(),
+        inc = quote_literal(INCLUDE_DELETED_SETTING),
+        hard = quote_literal(HARD_DELETE_SETTING),
+        col = quote_ident(DELETED_AT),
+    )
 }
 
 /// Whether an existing policy named [`ISOLATION_POLICY`] is the one the

@@ -136,6 +136,9 @@ pub struct Database {
     /// `user_table`: the table of users in this database, whose one-column
     /// primary key is the user id; module rows naming a user reference it.
     pub user_table: Option<String>,
+    /// `soft_delete = [...]`: tenant tables whose deleted rows are hidden
+    /// under their policy instead of removed (tenancy on only).
+    pub soft_delete: Vec<Listed>,
     /// The project's `[tenancy]` settings: a module serving a database
     /// with tenancy off reads the setting names from them.
     pub tenancy_defaults: Tenancy,

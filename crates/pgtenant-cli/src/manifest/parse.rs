@@ -384,6 +384,45 @@ impl Parser<'_> {
         Ok(out)
     }
 
+    /// `soft_delete = [...]`: table names, each once, tenancy on.
+    fn soft_delete(
+        &self,
+        raw: Option<&Spanned<Vec<S>>>,
+        db: &str,
+        tenancy: bool,
+    ) -> Result<Vec<Listed>, ManifestError> {
+        let Some(list) = raw else {
+            return Ok(Vec::new());
+        };
+        if !tenancy && !list.get_ref().is_empty() {
+            return Err(self.err(
+                Some(list.span()),
+                &format!("database `{db}`: soft_delete hides rows under the tenant policy; it needs tenancy = true"),
+            ));
+        }
+        let mut out: Vec<Listed> = Vec::new();
+        for s in list.get_ref() {
+            let v = self.nonempty(s, "soft_delete")?;
+            let table = TenancyRules::parse_table_name(&v).map_err(|e| {
+                self.err(
+                    Some(s.span()),
+                    &format!("database `{db}`: soft_delete: {e}"),
+                )
+            })?;
+            if out.iter().any(|l| l.table == table) {
+                return Err(self.err(
+                    Some(s.span()),
+                    &format!("database `{db}`: soft_delete lists {table} twice"),
+                ));
+            }
+            out.push(Listed {
+                table,
+                line: self.line(&s.span()),
+            });
+        }
+        Ok(out)
+    }
+
     /// In a database with tenancy off, only modules that do without it,
     /// and those name their users through `user_table`.
     fn modules_without_tenancy(
@@ -723,6 +762,7 @@ impl Parser<'_> {
             .as_ref()
             .map(|s| self.nonempty(s, "user_table"))
             .transpose()?;
+        let soft_delete = self.soft_delete(raw.soft_delete.as_ref(), &name, tenancy.is_some())?;
         if tenancy.is_none() {
             self.modules_without_tenancy(
                 raw.modules.as_ref(),
@@ -749,6 +789,7 @@ impl Parser<'_> {
             modules,
             module_schema,
             user_table,
+            soft_delete,
             tenancy_defaults: defaults.clone(),
             rbac,
             grants,

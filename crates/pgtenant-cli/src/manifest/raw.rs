@@ -65,6 +65,7 @@ pub(super) struct RawDatabase {
     pub(super) modules: Option<Spanned<Vec<S>>>,
     pub(super) module_schema: Option<S>,
     pub(super) user_table: Option<S>,
+    pub(super) soft_delete: Option<Spanned<Vec<S>>>,
     pub(super) rbac: Option<RawRbac>,
     /// `[database.grants]`: table name → privileges.
     pub(super) grants: Option<std::collections::BTreeMap<String, Spanned<Vec<S>>>>,

@@ -21,6 +21,7 @@ mod migrate_new;
 mod modules;
 mod nuke;
 mod secrets;
+mod soft_delete;
 mod studio;
 mod support;
 mod verify;

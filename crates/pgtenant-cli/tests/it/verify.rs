@@ -528,6 +528,7 @@ async fn verify_example(example: &str) -> Vec<(String, i32, Vec<String>)> {
                     .unwrap_or_default(),
                 definer_api: Vec::new(),
                 grants: Default::default(),
+                soft_delete: Vec::new(),
             };
             pgtenant_schema::tenancy::apply(&mut admin, &cfg)
                 .await
