@@ -5,7 +5,7 @@
 //! module tables the tenancy transform leaves alone.
 
 use crate::error::usage;
-use crate::manifest::Database;
+use crate::manifest::{Database, Tenancy};
 use anyhow::Result;
 use pgtenant::module::{MembershipStatus, Module, ModuleParams, RenderedFile};
 use pgtenant::{MembershipConfig, TableName, TenantKeyType};
@@ -108,16 +108,14 @@ fn qual(name: &str) -> QualName {
     }
 }
 
-/// The template parameters of `db`'s modules, read from the manifest and
-/// from `catalog` (the user's schema, loaded): the root table's key and its
-/// type, the membership user column's type.
-pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
-    let Some(t) = &db.tenancy else {
-        return Err(usage(format!(
-            "database {}: modules need tenancy; set tenancy = true for this database, or remove modules",
-            db.name
-        )));
-    };
+/// The tenant key of `db` (tenancy `t`) in `catalog`: the root table's
+/// primary key column and its type, and the type of user ids (the
+/// membership table's user column; the tenant key's type without one).
+pub fn key_types(
+    db: &Database,
+    t: &Tenancy,
+    catalog: &Catalog,
+) -> Result<(String, TenantKeyType, TenantKeyType)> {
     let what = format!("database {} [tenancy].root_table", db.name);
     let root = qual(&t.root_table);
     let root_key = primary_key(catalog, &root, &what)?;
@@ -131,6 +129,20 @@ pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
         )?,
         None => tenant_key,
     };
+    Ok((root_key, tenant_key, user_key))
+}
+
+/// The template parameters of `db`'s modules, read from the manifest and
+/// from `catalog` (the user's schema, loaded): the root table's key and its
+/// type, the membership user column's type.
+pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
+    let Some(t) = &db.tenancy else {
+        return Err(usage(format!(
+            "database {}: modules need tenancy; set tenancy = true for this database, or remove modules",
+            db.name
+        )));
+    };
+    let (root_key, tenant_key, user_key) = key_types(db, t, catalog)?;
     let mut p = ModuleParams::new(tenant_key, user_key)
         .schema(&db.module_schema)
         .tenant_column(&t.column)
