@@ -6,11 +6,13 @@
 // this with SERVICE_URL set. Any failed expectation throws: exit 1.
 
 import pg from "pg";
+import postgres from "postgres";
 import {
   beginSql,
   quoteLiteral,
   TenantContextError,
   withTenant,
+  withTenantPostgres,
   workspaceMembersSchema,
   workspacesInsertSchema,
   workspacesSchema,
@@ -166,7 +168,36 @@ try {
   expect(quoted === "it's\\x", "the id arrives as given", quoted);
 
   expect(pool.idleCount === pool.totalCount, "every connection was released", [pool.idleCount, pool.totalCount]);
-  console.log("core_crm: ok");
 } finally {
   await pool.end();
 }
+
+// The same through postgres.js.
+const sql = postgres(url, { max: 1, onnotice: () => undefined });
+try {
+  const rows = await withTenantPostgres(sql, { tenantId: DEMO, userId: MEMBER }, async (tx) =>
+    tx<{ workspace_id: string }[]>`SELECT workspace_id FROM workspace_members`,
+  );
+  expect(rows.length === 2 && rows.every((r) => r.workspace_id === DEMO), "postgres.js: demo rows only", rows);
+  const other = await withTenantPostgres(sql, { tenantId: OTHER }, async (tx) =>
+    tx<{ id: string }[]>`SELECT id FROM workspaces`,
+  );
+  expect(other.length === 1 && other[0].id === OTHER, "postgres.js: the other workspace only", other);
+  const boom = await rejects(
+    withTenantPostgres(sql, { tenantId: DEMO }, async (tx) => {
+      await tx`UPDATE workspaces SET name = 'Renamed' WHERE id = ${DEMO}`;
+      throw new Error("boom");
+    }),
+    "postgres.js: a throwing fn",
+  );
+  expect(boom instanceof Error && boom.message === "boom", "postgres.js: the error comes out", String(boom));
+  const name = await withTenantPostgres(sql, { tenantId: DEMO }, async (tx) =>
+    (await tx<{ name: string }[]>`SELECT name FROM workspaces`)[0].name,
+  );
+  expect(name === "Demo Workspace", "postgres.js: rolled back", name);
+  const bare = await sql<{ n: number }[]>`SELECT (SELECT count(*) FROM workspace_members)::int AS n`;
+  expect(bare[0].n === 0, "postgres.js: no context, no rows", bare);
+} finally {
+  await sql.end();
+}
+console.log("core_crm: ok");

@@ -34,7 +34,9 @@
 //!   [`quote_literal`](pgtenant_schema::ident::quote_literal) does, before
 //!   any SQL is sent. `fn` returning commits, throwing rolls back; the
 //!   connection always goes back to the pool, and one whose rollback failed
-//!   is destroyed instead.
+//!   is destroyed instead. `withTenantPostgres(sql, ctx, fn)` does the same
+//!   for postgres.js on a reserved connection (typed structurally: the
+//!   module imports nothing from `postgres`).
 //!
 //! Type mapping (what node-postgres returns with its default parsers):
 //! uuid, text, varchar, char, name, citext → `string`; int2/int4 →
@@ -788,6 +790,43 @@ export async function withTenant<T>(
     throw error;
   }
   client.release();
+  return value;
+}
+
+/** What withTenantPostgres uses of a postgres.js reserved connection (`await sql.reserve()`). */
+export interface PostgresReserved {
+  unsafe(query: string): { simple(): PromiseLike<unknown> };
+  release(): void;
+}
+
+/**
+ * withTenant for postgres.js (`postgres` 3.4 or later): the same single
+ * message on a reserved connection (`.simple()`: the simple-query
+ * protocol), `fn` given that connection, then COMMIT, or ROLLBACK when
+ * `fn` throws. The connection is released on every path.
+ */
+export async function withTenantPostgres<R extends PostgresReserved, T>(
+  sql: { reserve(): Promise<R> },
+  ctx: TenantContext,
+  fn: (sql: R) => Promise<T>,
+): Promise<T> {
+  const begin = beginSql(ctx);
+  const reserved = await sql.reserve();
+  let value: T;
+  try {
+    await reserved.unsafe(begin).simple();
+    try {
+      value = await fn(reserved);
+      await reserved.unsafe("COMMIT").simple();
+    } catch (error) {
+      // A rollback that fails means a broken connection, which postgres.js
+      // closes; the error that matters is fn's.
+      await Promise.resolve(reserved.unsafe("ROLLBACK").simple()).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    reserved.release();
+  }
   return value;
 }
 "#;
