@@ -13,7 +13,8 @@ use std::process::Command;
 
 const TYPES_SCHEMA: &str = r#"
 CREATE TYPE mood AS ENUM ('happy', 'in_progress');
-CREATE DOMAIN short_code AS varchar(8);
+CREATE DOMAIN short_code AS varchar(8) CHECK (VALUE ~ '^[a-z]+$')
+    CONSTRAINT short_code_not_admin CHECK (VALUE <> 'admin');
 CREATE TABLE things (
     id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     serial_no serial,
@@ -122,6 +123,23 @@ async fn codegen_ts_maps_types_and_checks_the_same_way_every_time() {
     assert!(code.contains(
         "  // check things_email_check is not expressed here: CHECK (email ~~ '%@%'::text)\n  email: z.string().nullable(),\n"
     ));
+
+    // The live database gives the same module.
+    assert_eq!(p.run(&["bootstrap"]).await.code, 0);
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(TYPES_SCHEMA)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let run = p
+        .run(&["codegen", "--db", &p.db, "--lang", "ts", "--live"])
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let live = expected
+        .replacen("from its schema folder", "from the live database", 1)
+        .replacen("--lang ts`", "--lang ts --live`", 1);
+    assert_eq!(run.stdout, live);
+    drop(admin);
 
     // The module compiles under `tsc --strict` with the pinned packages.
     if let Some(ts) = TsProject::ready("codegen_ts_maps_types") {

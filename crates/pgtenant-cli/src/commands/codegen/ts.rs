@@ -15,7 +15,8 @@
 //! - the zod schemas carry what the database enforces where zod can say
 //!   the same: NOT NULL, enums, the range of int2/int4, `varchar(n)` /
 //!   `char(n)` lengths, and the CHECK constraints [`super::checks`]
-//!   recognises (lengths, regexes, comparisons, `IN` lists). A NOT VALID
+//!   recognises (lengths, regexes, comparisons, `IN` lists) on the table
+//!   and on the domain that is a column's type. A NOT VALID
 //!   check is only in the insert schema (old rows may break it). A check
 //!   that cannot be expressed is left out with a comment naming it: the
 //!   schema may accept what the database refuses, never the reverse.
@@ -185,6 +186,8 @@ struct Field<'c> {
     column: &'c Column,
     /// What a check's rules may apply to.
     kind: Kind,
+    /// The domain that is the column's type (not an array of it).
+    domain: Option<pgtenant_schema::model::QualName>,
     ts: String,
     /// The zod schema up to its string/number methods.
     zod: String,
@@ -214,6 +217,9 @@ fn write_table(
         .iter()
         .map(|c| field(uses, catalog, c))
         .collect();
+    for f in &mut fields {
+        apply_domain_checks(uses, catalog, f);
+    }
     let mut table_notes = Vec::new();
     for c in table.constraints.values() {
         if c.kind != ConstraintKind::Check || c.inherited {
@@ -329,6 +335,7 @@ fn field<'c>(uses: &mut Uses, catalog: &Catalog, column: &'c Column) -> Field<'c
     Field {
         column,
         kind: Kind::of(&r),
+        domain: r.domain.clone().filter(|_| r.dims == 0),
         ts,
         zod,
         refines,
@@ -442,28 +449,7 @@ fn apply_check(
         zod.map(|z| (i, z))
     });
     match placed {
-        Some((i, refinements)) => {
-            let f = &mut fields[i];
-            for r in refinements {
-                let text = match r {
-                    Refinement::Method(m) => m,
-                    Refinement::Refine(body, message) => {
-                        format!(".refine({body}, {{ message: {} }})", js_string(&message))
-                    }
-                };
-                if text.contains("chars(") {
-                    uses.chars = true;
-                }
-                // Methods go before every refinement (zod has string and
-                // number methods only before a refine).
-                match (text.starts_with(".refine"), c.validated) {
-                    (false, true) => f.zod.push_str(&text),
-                    (false, false) => f.insert_methods.push(text),
-                    (true, true) => f.checked.push(text),
-                    (true, false) => f.insert_only.push(text),
-                }
-            }
-        }
+        Some((i, refinements)) => place(uses, &mut fields[i], refinements, c.validated),
         None => match c.columns.as_slice() {
             [one] if target(one).is_some() => {
                 if let Some(i) = target(one) {
@@ -472,6 +458,57 @@ fn apply_check(
             }
             _ => table_notes.push(left_out),
         },
+    }
+}
+
+/// Add `refinements` of a check to `f`: zod methods before every
+/// refinement (zod has string and number methods only before a refine);
+/// a NOT VALID check's only to the insert schema.
+fn place(uses: &mut Uses, f: &mut Field, refinements: Vec<Refinement>, validated: bool) {
+    for r in refinements {
+        let text = match r {
+            Refinement::Method(m) => m,
+            Refinement::Refine(body, message) => {
+                format!(".refine({body}, {{ message: {} }})", js_string(&message))
+            }
+        };
+        if text.contains("chars(") {
+            uses.chars = true;
+        }
+        match (text.starts_with(".refine"), validated) {
+            (false, true) => f.zod.push_str(&text),
+            (false, false) => f.insert_methods.push(text),
+            (true, true) => f.checked.push(text),
+            (true, false) => f.insert_only.push(text),
+        }
+    }
+}
+
+/// The CHECKs of the domain a column's type is (checked on `VALUE`).
+fn apply_domain_checks(uses: &mut Uses, catalog: &Catalog, f: &mut Field) {
+    let Some(domain) = f.domain.clone() else {
+        return;
+    };
+    let Some(d) = catalog.domains.get(&domain) else {
+        return;
+    };
+    for (name, def) in &d.checks {
+        let refinements = checks::recognise(def)
+            .filter(|rec| rec.column == "VALUE")
+            .and_then(|rec| {
+                rec.rules
+                    .iter()
+                    .map(|rule| refinement(f.kind, rule, name))
+                    .collect::<Option<Vec<_>>>()
+            });
+        match refinements {
+            Some(r) => place(uses, f, r, !def.trim_end().ends_with("NOT VALID")),
+            None => f.notes.push(format!(
+                "check {name} of domain {} is not expressed here: {}",
+                display_name(&domain),
+                def.replace('\n', " ")
+            )),
+        }
     }
 }
 

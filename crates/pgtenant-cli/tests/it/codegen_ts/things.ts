@@ -85,7 +85,8 @@ export const thingsSchema = z.object({
   // public.mood[]: node-postgres returns this array as its text ("{a,b}"); select it as `::text[]` for a string[]
   moods: z.string().nullable(),
   mood: moodSchema.nullable(),
-  short: z.string().refine((s) => chars(s) <= 8, { message: "at most 8 characters" }).nullable(),
+  // check short_code_not_admin of domain short_code is not expressed here: CHECK (VALUE::text <> 'admin'::text)
+  short: z.string().regex(/^[a-z]+$/u, { message: "check short_code_check" }).refine((s) => chars(s) <= 8, { message: "at most 8 characters" }).nullable(),
   // numeric[]: node-postgres parses numeric arrays with parseFloat (precision can be lost); select it as `::text[]` for exact values
   scores: z.array(z.number()).nullable(),
   // PostgreSQL type `inet` has no mapping: typed unknown
@@ -121,7 +122,8 @@ export const thingsInsertSchema = z.object({
   // public.mood[]: node-postgres returns this array as its text ("{a,b}"); select it as `::text[]` for a string[]
   moods: z.string().nullable().optional(),
   mood: moodSchema.nullable().optional(),
-  short: z.string().refine((s) => chars(s) <= 8, { message: "at most 8 characters" }).nullable().optional(),
+  // check short_code_not_admin of domain short_code is not expressed here: CHECK (VALUE::text <> 'admin'::text)
+  short: z.string().regex(/^[a-z]+$/u, { message: "check short_code_check" }).refine((s) => chars(s) <= 8, { message: "at most 8 characters" }).nullable().optional(),
   // numeric[]: node-postgres parses numeric arrays with parseFloat (precision can be lost); select it as `::text[]` for exact values
   scores: z.array(z.number()).nullable().optional(),
   // PostgreSQL type `inet` has no mapping: typed unknown
