@@ -339,18 +339,7 @@ impl TsProject {
             return None;
         }
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ts");
-        if !dir.join("node_modules").is_dir() {
-            let ci = Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&dir)
-                .output()
-                .unwrap();
-            assert!(
-                ci.status.success(),
-                "npm ci in tests/ts: {}",
-                String::from_utf8_lossy(&ci.stderr)
-            );
-        }
+        install(&dir);
         Some(TsProject { dir })
     }
 
@@ -389,5 +378,40 @@ impl TsProject {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// `npm ci` in `dir` unless its packages are installed (npm writes
+/// `node_modules/.package-lock.json` last). The tests of this file run in
+/// parallel processes: one installs, holding a lock folder, the others wait.
+fn install(dir: &Path) {
+    let installed = || dir.join("node_modules/.package-lock.json").is_file();
+    let lock = dir.join("run-npm-ci.lock");
+    let start = std::time::Instant::now();
+    while !installed() {
+        if std::fs::create_dir(&lock).is_ok() {
+            let ci = (!installed()).then(|| {
+                Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund"])
+                    .current_dir(dir)
+                    .output()
+            });
+            let _ = std::fs::remove_dir(&lock);
+            if let Some(ci) = ci {
+                let ci = ci.expect("run npm ci");
+                assert!(
+                    ci.status.success(),
+                    "npm ci in tests/ts: {}",
+                    String::from_utf8_lossy(&ci.stderr)
+                );
+            }
+            return;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(600),
+            "waited 10 minutes for another test's npm ci; remove {} if no test runs",
+            lock.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }
