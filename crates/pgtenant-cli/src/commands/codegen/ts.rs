@@ -656,8 +656,8 @@ fn write_tenancy(out: &mut String, t: &TsTenancy) {
     let _ = writeln!(
         out,
         "/** Tenant ids: the primary key `{}` of `{}`. */\nconst TENANT_KEY: KeyType = {};",
-        t.root_key,
-        t.root_table,
+        t.root_key.replace("*/", "*\\/"),
+        t.root_table.replace("*/", "*\\/"),
         key_type(t.tenant_key)
     );
     let _ = writeln!(
