@@ -172,6 +172,42 @@ async fn codegen_ts_bakes_the_tenancy_settings_and_key_types_in() {
         assert!(run.stdout.contains(line), "{line}\nnot in:\n{}", run.stdout);
     }
 
+    // It compiles, and its id checks follow the library's rules for bigint
+    // keys: canonical text, range, and no user setting to set.
+    if let Some(ts) = TsProject::ready("codegen_ts_bakes_the_tenancy_settings") {
+        let dir = ts.run_dir();
+        std::fs::write(dir.path().join("notes.ts"), &run.stdout).unwrap();
+        ts.tsc(dir.path(), &["notes.ts"]);
+        let script = r#"
+            import { beginSql } from "./out/notes.js";
+            const error = (f) => { try { f(); return "no error"; } catch (e) { return e.message; } };
+            console.log(beginSql({ tenantId: "+0042" }));
+            console.log(beginSql({ tenantId: -9223372036854775808n }));
+            console.log(error(() => beginSql({ tenantId: "9223372036854775808" })));
+            console.log(error(() => beginSql({ tenantId: "4.2" })));
+            console.log(error(() => beginSql({ tenantId: "" })));
+            console.log(error(() => beginSql({ tenantId: 1, userId: 2 })));
+        "#;
+        let node = Command::new("node")
+            .args(["--input-type=module", "-e", script])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(node.status.success(), "{node:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&node.stdout),
+            "SET LOCAL app.tenant_id = '42'; BEGIN\n\
+             SET LOCAL app.tenant_id = '-9223372036854775808'; BEGIN\n\
+             invalid tenant id \"9223372036854775808\": expected bigint (not a 64-bit integer); \
+             pass the tenant's primary key as stored in the root table\n\
+             invalid tenant id \"4.2\": expected bigint (not a 64-bit integer); \
+             pass the tenant's primary key as stored in the root table\n\
+             the tenant id is empty; pass the id of the tenant the request acts for\n\
+             a user id was given but the database has no user setting; set [tenancy] \
+             user_setting in pgtenant.toml and generate again, or leave the user out\n"
+        );
+    }
+
     // A root table missing from the schema is named.
     std::fs::write(
         p.dir
