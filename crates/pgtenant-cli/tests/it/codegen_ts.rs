@@ -261,6 +261,7 @@ async fn codegen_refuses_an_unknown_lang_and_numeric_with_ts() {
 
 const CRM_OTHER_WORKSPACE: &str = "OtherWorkspace02";
 const CRM_OTHER_OWNER: &str = "00000000-0000-4000-8000-0000000c0003";
+const CRM_MEMBER: &str = "00000000-0000-4000-8000-0000000c0002";
 
 /// The CRM up with its demo data and a second workspace; the module
 /// generated for it, compiled with `tsc --strict` together with
@@ -326,19 +327,23 @@ async fn codegen_ts_core_module_compiles_and_keeps_workspaces_apart_under_node()
     let svc = manifest["database"][0]["service_role"]["name"]
         .as_str()
         .unwrap();
-    // From the admin URL as given: sqlx's printed URL adds `sslmode=prefer`,
-    // which node-postgres reads as "verify the certificate".
-    let mut service_url = url::Url::parse(&admin).unwrap();
+    // Through a recording proxy, to see what the helpers send. Without the
+    // query sqlx's printed URL has: node-postgres reads `sslmode=prefer` as
+    // "require TLS", which the tap does not speak.
+    let tap = pgtenant_testkit::WireTap::start(&admin).await;
+    let mut service_url = url::Url::parse(&tap.url(&admin)).unwrap();
+    service_url.set_query(None);
     service_url.set_path(db);
     service_url.set_username(svc).unwrap();
     service_url
         .set_password(Some("core-crm-dev-password"))
         .unwrap();
-    let node = Command::new("node")
+    let node = tokio::process::Command::new("node")
         .arg(run.path().join("out/core_crm.js"))
         .current_dir(run.path())
         .env("SERVICE_URL", service_url.as_str())
         .output()
+        .await
         .unwrap();
     assert!(
         node.status.success(),
@@ -347,6 +352,26 @@ async fn codegen_ts_core_module_compiles_and_keeps_workspaces_apart_under_node()
         String::from_utf8_lossy(&node.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&node.stdout), "core_crm: ok\n");
+
+    // Both helpers open the transaction as the Rust library does: one
+    // simple query (`Q`) with the settings and BEGIN, never a prepared
+    // statement. core_crm.ts enters the demo workspace as the member three
+    // times through node-postgres and once through postgres.js.
+    let begin = format!(
+        "SET LOCAL app.workspace_id = 'DemoWorkspace01'; SET LOCAL app.user_id = '{CRM_MEMBER}'; BEGIN"
+    );
+    let sent = tap.messages();
+    let begins: Vec<_> = sent
+        .iter()
+        .filter(|m| m.sql().as_deref() == Some(begin.as_str()))
+        .collect();
+    assert_eq!(begins.len(), 4, "{begins:?}");
+    assert!(begins.iter().all(|m| m.tag == b'Q'), "{begins:?}");
+    let prepared_settings: Vec<_> = sent
+        .iter()
+        .filter(|m| m.tag != b'Q' && m.sql().is_some_and(|q| q.contains("SET LOCAL")))
+        .collect();
+    assert!(prepared_settings.is_empty(), "{prepared_settings:?}");
     drop(conn);
 }
 
