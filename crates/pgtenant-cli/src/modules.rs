@@ -73,7 +73,7 @@ fn key_type(
         .ok_or_else(|| usage(format!("{what}: table {table} has no column {column}")))?;
     TenantKeyType::from_format_type(&c.data_type).ok_or_else(|| {
         usage(format!(
-            "{what}: column {table}.{column} is {}; modules need uuid, text, varchar, bigint, integer or smallint",
+            "{what}: column {table}.{column} is {}; tenant and user keys must be uuid, text, varchar, bigint, integer or smallint",
             c.data_type
         ))
     })
@@ -94,7 +94,7 @@ fn primary_key(catalog: &Catalog, table: &QualName, what: &str) -> Result<String
     {
         Some([one]) => Ok(one.clone()),
         Some(cols) => Err(usage(format!(
-            "{what}: the primary key of {table} is ({}); modules need a one-column key",
+            "{what}: the primary key of {table} is ({}); the tenant key must be one column",
             cols.join(", ")
         ))),
         None => Err(usage(format!("{what}: table {table} has no primary key"))),

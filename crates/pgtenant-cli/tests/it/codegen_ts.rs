@@ -1,8 +1,9 @@
 //! `pgtenant codegen --lang ts`: the mapping pinned on a schema with every
 //! type and check kind, the tenant helper's baked-in settings, the flag
 //! errors, and the CRM example's module compiled with `tsc --strict` and
-//! run under node against its database as the service role (the npm
-//! project in `tests/ts`; without node and npm that test skips, unless
+//! run under node against its database as the service role, through a
+//! wire tap that shows what the helpers send (the npm project in
+//! `tests/ts`; without node and npm the TypeScript parts skip, unless
 //! PGTENANT_REQUIRE_NODE is set).
 
 #![allow(clippy::print_stderr, reason = "a skipped test says why on stderr")]
