@@ -48,8 +48,9 @@ enum Command {
     Bootstrap(commands::bootstrap::BootstrapArgs),
     /// pg_dump each database (custom format) into backups/<db>-<UTC time>.dump.
     Backup(commands::backup::BackupArgs),
-    /// Rust types (sqlx::FromRow structs, sqlx::Type enums) for a database's
-    /// tables and enums, from its schema folder or the live database.
+    /// Types for a database's tables and enums, from its schema folder or the
+    /// live database: Rust (sqlx::FromRow structs, sqlx::Type enums) or, with
+    /// --lang ts, TypeScript with zod schemas and withTenant.
     Codegen(commands::codegen::CodegenArgs),
     /// Print the plan (SQL with hazard comments) from one schema to another.
     Diff(commands::diff::DiffArgs),

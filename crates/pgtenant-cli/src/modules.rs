@@ -5,7 +5,7 @@
 //! module tables the tenancy transform leaves alone.
 
 use crate::error::usage;
-use crate::manifest::Database;
+use crate::manifest::{Database, Tenancy};
 use anyhow::Result;
 use pgtenant::module::{MembershipStatus, Module, ModuleParams, RenderedFile};
 use pgtenant::{MembershipConfig, TableName, TenantKeyType};
@@ -73,7 +73,7 @@ fn key_type(
         .ok_or_else(|| usage(format!("{what}: table {table} has no column {column}")))?;
     TenantKeyType::from_format_type(&c.data_type).ok_or_else(|| {
         usage(format!(
-            "{what}: column {table}.{column} is {}; modules need uuid, text, varchar, bigint, integer or smallint",
+            "{what}: column {table}.{column} is {}; tenant and user keys must be uuid, text, varchar, bigint, integer or smallint",
             c.data_type
         ))
     })
@@ -94,7 +94,7 @@ fn primary_key(catalog: &Catalog, table: &QualName, what: &str) -> Result<String
     {
         Some([one]) => Ok(one.clone()),
         Some(cols) => Err(usage(format!(
-            "{what}: the primary key of {table} is ({}); modules need a one-column key",
+            "{what}: the primary key of {table} is ({}); the tenant key must be one column",
             cols.join(", ")
         ))),
         None => Err(usage(format!("{what}: table {table} has no primary key"))),
@@ -108,23 +108,31 @@ fn qual(name: &str) -> QualName {
     }
 }
 
-/// The template parameters of `db`'s modules, read from the manifest and
-/// from `catalog` (the user's schema, loaded): the root table's key and its
-/// type, the membership user column's type.
-pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
-    let users = match &db.user_table {
-        Some(name) => {
-            let what = format!("database {} user_table", db.name);
-            let table = qual(name);
-            let key = primary_key(catalog, &table, &what)?;
-            let key_type = key_type(catalog, &table, &key, &what)?;
-            Some((TableName::parse(name), key, key_type))
-        }
-        None => None,
+/// `db`'s `user_table`, its key column and the key's type, if it has one.
+fn user_table(
+    db: &Database,
+    catalog: &Catalog,
+) -> Result<Option<(TableName, String, TenantKeyType)>> {
+    let Some(name) = &db.user_table else {
+        return Ok(None);
     };
-    let Some(t) = &db.tenancy else {
-        return params_without_tenancy(db, users);
-    };
+    let what = format!("database {} user_table", db.name);
+    let table = qual(name);
+    let key = primary_key(catalog, &table, &what)?;
+    let key_type = key_type(catalog, &table, &key, &what)?;
+    Ok(Some((TableName::parse(name), key, key_type)))
+}
+
+/// The tenant key of `db` (tenancy `t`) in `catalog`: the root table's
+/// primary key column and its type, and the type of user ids (the
+/// `user_table`'s key, else the membership table's user column, else the
+/// tenant key's type); the two user sources must agree.
+pub fn key_types(
+    db: &Database,
+    t: &Tenancy,
+    catalog: &Catalog,
+) -> Result<(String, TenantKeyType, TenantKeyType)> {
+    let users = user_table(db, catalog)?;
     let what = format!("database {} [tenancy].root_table", db.name);
     let root = qual(&t.root_table);
     let root_key = primary_key(catalog, &root, &what)?;
@@ -152,6 +160,18 @@ pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
         (None, Some(k)) => k,
         (None, None) => tenant_key,
     };
+    Ok((root_key, tenant_key, user_key))
+}
+
+/// The template parameters of `db`'s modules, read from the manifest and
+/// from `catalog` (the user's schema, loaded): the root table's key and its
+/// type, the user id type.
+pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
+    let Some(t) = &db.tenancy else {
+        return params_without_tenancy(db, user_table(db, catalog)?);
+    };
+    let (root_key, tenant_key, user_key) = key_types(db, t, catalog)?;
+    let users = user_table(db, catalog)?;
     let mut p = ModuleParams::new(tenant_key, user_key)
         .schema(&db.module_schema)
         .tenant_column(&t.column)

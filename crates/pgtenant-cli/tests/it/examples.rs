@@ -1260,6 +1260,15 @@ pub(crate) fn renamed_examples() -> Result<Vec<(String, RenamedProject, Vec<Stri
     Ok(out)
 }
 
+/// The example `name` under unique names (not brought up).
+pub(crate) fn renamed_example(name: &str) -> Result<RenamedProject> {
+    let ex = load_examples()?
+        .into_iter()
+        .find(|e| e.name == name)
+        .with_context(|| format!("no example {name}"))?;
+    RenamedProject::new(&ex)
+}
+
 fn pgtenant(project: &Path, args: &[&str]) -> std::process::Output {
     let admin = pgtenant_testkit::admin_url();
     std::process::Command::new(env!("CARGO_BIN_EXE_pgtenant"))

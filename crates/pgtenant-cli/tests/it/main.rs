@@ -4,6 +4,7 @@ mod audit;
 mod backup;
 mod bootstrap;
 mod codegen;
+mod codegen_ts;
 mod diff;
 mod doctor;
 mod examples;
