@@ -23,5 +23,6 @@ mod nuke;
 mod secrets;
 mod studio;
 mod support;
+mod tenant;
 mod verify;
 mod workflow;
