@@ -178,6 +178,7 @@ pub async fn run(
         ctx.detail(format_args!("{name}: {}", rows_text(t.rows)));
         let rows = load(target, path, t, name, entry).await?;
         let inserted = insert(target, t, name, *always, remap_to.map(|_| id.as_str())).await?;
+        bump_sequences(target, name).await?;
         loaded.push(Loaded {
             table: name.clone(),
             kind: t.kind,
@@ -336,6 +337,45 @@ async fn insert(
             )
         })?;
     Ok(done.rows_affected())
+}
+
+/// Move the sequences of `name`'s identity and serial columns past the
+/// keys just loaded, so the application's next INSERT does not collide
+/// with an imported row (a sequence never moves back).
+async fn bump_sequences(target: &mut Target<'_>, name: &QualName) -> Result<()> {
+    let Some(table) = target.catalog.tables.get(name) else {
+        return Ok(());
+    };
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| {
+            c.identity.is_some()
+                || c.default
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("nextval("))
+        })
+        .map(|c| c.name.clone())
+        .collect();
+    let quoted = quote_qualified(&name.schema, &name.name);
+    for column in columns {
+        let sql = format!(
+            "SELECT setval(q.s, q.m) FROM (SELECT pg_get_serial_sequence($1, $2) AS s, \
+             (SELECT max({}) FROM {quoted}) AS m) q \
+             WHERE q.s IS NOT NULL AND q.m IS NOT NULL \
+               AND q.m > coalesce(pg_sequence_last_value(q.s::regclass), 0)",
+            quote_ident(&column)
+        );
+        sqlx::query(&sql)
+            .bind(&quoted)
+            .bind(&column)
+            .execute(&mut target.conn)
+            .await
+            .with_context(|| {
+                format!("moving the sequence of {name}.{column} past the imported keys")
+            })?;
+    }
+    Ok(())
 }
 
 /// The server's message (and detail) of a database error.
