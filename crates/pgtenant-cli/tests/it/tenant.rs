@@ -166,6 +166,31 @@ async fn check_round_trip(example: &str) {
         "{example}: referenced global rows are exported: {json}"
     );
     assert!(out.is_file());
+    // Self-describing: a plain tar lists it and prints its manifest.
+    let listed = std::process::Command::new("tar")
+        .args(["-xOf", file, "manifest.json"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    let m: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(m["format"], "pgtenant-tenant-archive");
+    assert_eq!(m["format_version"], 1);
+    assert_eq!(m["database"], a.db.as_str());
+    assert_eq!(m["tenant"], id.as_str());
+    assert!(m["server_version"].as_str().is_some_and(|v| !v.is_empty()));
+    let root = &m["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == a.root)
+        .unwrap()
+        .clone();
+    assert_eq!(root["kind"], "tenant");
+    assert_eq!(
+        root["columns"][0],
+        serde_json::json!({"name": "id", "type": "uuid"})
+    );
+    assert!(root["file"].as_str().unwrap().starts_with("data/"));
 
     // Dry run: counts, exit 2, nothing deleted.
     let run = a.run(&["delete", "--db", &a.db, "--tenant", &id]).await;
