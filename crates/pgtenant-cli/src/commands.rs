@@ -27,5 +27,6 @@ pub mod secrets;
 pub mod seed;
 pub mod status;
 pub mod studio;
+pub mod tenant;
 pub mod up;
 pub mod verify;

@@ -99,6 +99,9 @@ enum Command {
     Reset(commands::reset::ResetArgs),
     /// pg_restore a dump into a database of the manifest (guarded by --yes).
     Restore(commands::restore::RestoreArgs),
+    /// One tenant's rows: export them to an archive, import an archive
+    /// (optionally under a new id), or delete them (guarded by --yes).
+    Tenant(commands::tenant::TenantArgs),
     /// Prove tenant isolation on the live databases (static lints and
     /// rollback-only probes as the service role).
     Verify(commands::verify::VerifyArgs),
@@ -131,6 +134,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Seed(args) => commands::seed::run(ctx, args).await,
         Command::Reset(args) => commands::reset::run(ctx, args).await,
         Command::Restore(args) => commands::restore::run(ctx, args).await,
+        Command::Tenant(args) => commands::tenant::run(ctx, args).await,
         Command::Verify(args) => commands::verify::run(ctx, args).await,
     }
 }

@@ -25,5 +25,6 @@ mod secrets;
 mod soft_delete;
 mod studio;
 mod support;
+mod tenant;
 mod verify;
 mod workflow;
