@@ -23,6 +23,7 @@ mod indexes;
 mod phase;
 mod policies;
 mod rename;
+mod rules;
 mod schemas;
 mod sequences;
 mod tables;

@@ -18,6 +18,7 @@ const CASES: &[Case] = &[
         contains: &["ALTER TYPE public.status ADD VALUE 'c' AFTER 'b'"],
         hazards: &[],
         reverse: Reverse::Check,
+        ..Case::DEFAULT
     },
     Case {
         name: "enum value added between existing values",
