@@ -6,11 +6,13 @@
 //! is the steps sorted by phase (stable, so emission order breaks ties),
 //! which gives the dependency order:
 //!
-//! drops (policies, triggers, views, foreign keys, constraints, indexes,
-//! columns, tables, functions, sequences, types, schemas) come first, in
-//! reverse dependency order; then creates and alters (schemas, extensions,
-//! types, sequences, functions, tables, columns, constraints, unique
-//! indexes a foreign key may reference, foreign keys, other indexes, views, triggers, RLS, policies, grants, comments).
+//! renames (hinted tables and columns, detected enums) first; then drops
+//! (policies, rules, triggers, views, foreign keys, constraints, indexes,
+//! columns, tables, functions, sequences, types), in reverse dependency
+//! order; then creates and alters (schemas, extensions, types, sequences,
+//! functions, tables, columns, constraints, unique indexes a foreign key
+//! may reference, foreign keys, other indexes, views, triggers, rules, RLS,
+//! policies, grants, comments); gone types and schemas last.
 //!
 //! Views and functions in the same phase are ordered topologically.
 

@@ -107,8 +107,8 @@ pub(super) fn enum_renames(from: &Catalog, to: &Catalog) -> Vec<(QualName, QualN
     let in_signature = |n: &QualName| {
         let sql = n.sql();
         from.functions.values().any(|f| {
-            mentions_type(&f.id.args, &sql)
-                || mentions_type(&f.returns, &sql)
+            mentions_qualified(&f.id.args, &sql)
+                || mentions_qualified(&f.returns, &sql)
                 || f.depends_on
                     .iter()
                     .any(|d| matches!(d, ObjectRef::Type { name } if name == n))
@@ -215,9 +215,11 @@ fn rename_type_dep(deps: &mut [ObjectRef], old: &QualName, new: &QualName) {
     deps.sort();
 }
 
-/// Whether `text` names the qualified type `ty` (see [`replace_type`]).
-fn mentions_type(text: &str, ty: &str) -> bool {
-    replace_type(text, ty, "") != text
+/// Whether `text` names the qualified object `name` (`public.t`, as
+/// PostgreSQL prints it with an empty search_path) as a whole name outside
+/// string literals (see [`replace_type`]).
+pub(super) fn mentions_qualified(text: &str, name: &str) -> bool {
+    replace_type(text, name, "") != text
 }
 
 /// Replace the qualified type name `old` (`public.status`, as PostgreSQL
