@@ -151,6 +151,7 @@ fn table(i: usize) -> Table {
         constraints,
         indexes,
         triggers: BTreeMap::new(),
+        rules: BTreeMap::new(),
         policies,
         rls_enabled: true,
         rls_forced: true,

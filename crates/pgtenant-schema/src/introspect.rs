@@ -362,6 +362,18 @@ struct PolicyRow {
     comment: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct RuleRow {
+    schema: String,
+    table: String,
+    on_view: bool,
+    name: String,
+    definition: String,
+    enabled: String,
+    depends_on: Vec<DependencyRow>,
+    comment: Option<String>,
+}
+
 /// A JSON `null` (an ACL that was never set) as an empty list.
 fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Grant>, D::Error> {
     Ok(Option::<Vec<Grant>>::deserialize(d)?.unwrap_or_default())
@@ -508,6 +520,7 @@ fn assemble_relations(
                 constraints: BTreeMap::new(),
                 indexes: BTreeMap::new(),
                 triggers: BTreeMap::new(),
+                rules: BTreeMap::new(),
                 policies: BTreeMap::new(),
                 rls_enabled: r.rls_enabled,
                 rls_forced: r.rls_forced,
@@ -538,6 +551,7 @@ fn assemble_relations(
                 depends_on,
                 indexes: BTreeMap::new(),
                 triggers: BTreeMap::new(),
+                rules: BTreeMap::new(),
                 comment: r.comment,
                 grants: sorted(r.grants),
             },
@@ -671,7 +685,7 @@ fn assemble_table_parts(
     Ok(())
 }
 
-/// Functions, triggers and policies.
+/// Functions, triggers, rules and policies.
 fn assemble_routines_and_policies(
     cat: &mut Catalog,
     results: &HashMap<String, String>,
@@ -734,6 +748,24 @@ fn assemble_routines_and_policies(
             }
         } else if let Some(table) = cat.tables.get_mut(&rel) {
             table.triggers.insert(r.name, trigger);
+        }
+    }
+
+    for r in parse::<RuleRow>(results, "rules")? {
+        let rel = QualName::new(r.schema, r.table);
+        let rule = Rule {
+            name: r.name.clone(),
+            definition: r.definition,
+            enabled: r.enabled,
+            depends_on: sorted(r.depends_on.into_iter().filter_map(dependency).collect()),
+            comment: r.comment,
+        };
+        if r.on_view {
+            if let Some(view) = cat.views.get_mut(&rel) {
+                view.rules.insert(r.name, rule);
+            }
+        } else if let Some(table) = cat.tables.get_mut(&rel) {
+            table.rules.insert(r.name, rule);
         }
     }
 
@@ -817,7 +849,8 @@ mod tests {
                 "views",
                 "functions",
                 "triggers",
-                "policies"
+                "policies",
+                "rules"
             ]
         );
         for (name, sql) in catalog_queries() {

@@ -901,6 +901,7 @@ mod tests {
             depends_on: over.iter().map(|t| q(t)).collect(),
             indexes: Default::default(),
             triggers: Default::default(),
+            rules: Default::default(),
             comment: None,
             grants: Vec::new(),
         }

@@ -93,6 +93,7 @@ pub enum ObjectRef {
     Function { id: FunctionId },
     Trigger { table: QualName, name: String },
     Policy { table: QualName, name: String },
+    Rule { table: QualName, name: String },
 }
 
 impl fmt::Display for ObjectRef {
@@ -110,6 +111,7 @@ impl fmt::Display for ObjectRef {
             ObjectRef::Function { id } => write!(f, "function {id}"),
             ObjectRef::Trigger { table, name } => write!(f, "trigger {name} on {table}"),
             ObjectRef::Policy { table, name } => write!(f, "policy {name} on {table}"),
+            ObjectRef::Rule { table, name } => write!(f, "rule {name} on {table}"),
         }
     }
 }
@@ -283,6 +285,9 @@ pub struct Table {
     /// the table).
     pub indexes: BTreeMap<String, Index>,
     pub triggers: BTreeMap<String, Trigger>,
+    /// Rewrite rules (`CREATE RULE ... DO INSTEAD/ALSO`), by name.
+    #[serde(default)]
+    pub rules: BTreeMap<String, Rule>,
     pub policies: BTreeMap<String, Policy>,
     pub rls_enabled: bool,
     pub rls_forced: bool,
@@ -415,6 +420,22 @@ pub struct Trigger {
     pub comment: Option<String>,
 }
 
+/// A rewrite rule of a table or view (`pg_rewrite`, never a view's
+/// `_RETURN` rule, which is the view itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    /// `pg_get_ruledef`: the complete `CREATE RULE` statement.
+    pub definition: String,
+    /// `O` origin (enabled), `D` disabled, `R` replica, `A` always.
+    pub enabled: String,
+    /// The tables, views, columns (its own table's included), types and
+    /// functions its condition and actions use (`pg_depend`): what cannot
+    /// be dropped or retyped while the rule exists. Sorted.
+    pub depends_on: Vec<ObjectRef>,
+    pub comment: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyCommand {
@@ -471,6 +492,9 @@ pub struct View {
     /// `INSTEAD OF` (and other) triggers on a view, by name.
     #[serde(default)]
     pub triggers: BTreeMap<String, Trigger>,
+    /// Rewrite rules other than the view's own `_RETURN` rule, by name.
+    #[serde(default)]
+    pub rules: BTreeMap<String, Rule>,
     pub comment: Option<String>,
     pub grants: Vec<Grant>,
 }
@@ -610,6 +634,7 @@ mod tests {
                 constraints: BTreeMap::new(),
                 indexes: BTreeMap::new(),
                 triggers: BTreeMap::new(),
+                rules: BTreeMap::new(),
                 policies: BTreeMap::new(),
                 rls_enabled: true,
                 rls_forced: false,

@@ -519,3 +519,55 @@ SELECT n.nspname AS schema,
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
                       AND e.deptype = 'e')
+
+-- name: rules
+-- Rewrite rules of tables and views, except a view's own `_RETURN` rule.
+-- Dependencies are the objects the rule's condition and actions use
+-- (pg_depend deptype 'n', its own table's columns included), with the kinds
+-- of the functions query: t, v, c, y, f.
+SELECT n.nspname AS schema,
+       c.relname AS table,
+       c.relkind IN ('v', 'm') AS on_view,
+       rw.rulename AS name,
+       pg_get_ruledef(rw.oid, true) AS definition,
+       rw.ev_enabled AS enabled,
+       (SELECT coalesce(json_agg(DISTINCT jsonb_build_object(
+                   'k', x.k, 's', x.s, 'n', x.n, 'c', x.c, 'a', x.a)), '[]')
+          FROM pg_depend dep
+          LEFT JOIN pg_class r ON dep.refclassid = 'pg_class'::regclass AND r.oid = dep.refobjid
+          LEFT JOIN pg_proc rp ON dep.refclassid = 'pg_proc'::regclass AND rp.oid = dep.refobjid
+          LEFT JOIN pg_type ty ON dep.refclassid = 'pg_type'::regclass AND ty.oid = dep.refobjid
+          LEFT JOIN pg_namespace on_ ON on_.oid = coalesce(r.relnamespace, rp.pronamespace, ty.typnamespace)
+          CROSS JOIN LATERAL (
+                SELECT CASE
+                         WHEN r.oid IS NOT NULL AND dep.refobjsubid > 0 THEN 'c'
+                         WHEN r.relkind IN ('r', 'p', 'f') THEN 't'
+                         WHEN r.relkind IN ('v', 'm') THEN 'v'
+                         WHEN rp.oid IS NOT NULL THEN 'f'
+                         WHEN ty.oid IS NOT NULL THEN 'y'
+                       END AS k,
+                       on_.nspname AS s,
+                       coalesce(r.relname, rp.proname, ty.typname) AS n,
+                       CASE WHEN r.oid IS NOT NULL AND dep.refobjsubid > 0
+                            THEN (SELECT ra.attname FROM pg_attribute ra
+                                   WHERE ra.attrelid = r.oid AND ra.attnum = dep.refobjsubid) END AS c,
+                       CASE WHEN rp.oid IS NOT NULL
+                            THEN pg_get_function_identity_arguments(rp.oid) END AS a) x
+         WHERE dep.classid = 'pg_rewrite'::regclass AND dep.objid = rw.oid AND dep.deptype = 'n'
+           AND on_.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND x.k IS NOT NULL) AS depends_on,
+       d.description AS comment
+  FROM pg_rewrite rw
+  JOIN pg_class c ON c.oid = rw.ev_class
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_description d
+         ON d.objoid = rw.oid AND d.classoid = 'pg_rewrite'::regclass AND d.objsubid = 0
+ WHERE rw.rulename <> '_RETURN'
+   AND c.relkind IN ('r', 'p', 'v', 'm')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg\_toast%'
+   AND n.nspname NOT LIKE 'pg\_temp\_%'
+   AND NOT (n.nspname = 'pgtenant' AND c.relname IN ('migrations', 'seeds', 'migrate_lock'))
+   AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                    WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
+                      AND e.deptype = 'e')

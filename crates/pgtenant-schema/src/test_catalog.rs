@@ -43,6 +43,7 @@ pub fn table(name: &str, columns: Vec<Column>) -> Table {
         constraints: Default::default(),
         indexes: Default::default(),
         triggers: Default::default(),
+        rules: Default::default(),
         policies: Default::default(),
         rls_enabled: false,
         rls_forced: false,

@@ -15,7 +15,7 @@ fn schema_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
 async fn folder_as_json_is_the_catalog() {
     let dir = schema_dir(&[
         ("01_types.sql", "CREATE TYPE mood AS ENUM ('ok', 'meh');\n"),
-        ("02_tables.sql", "CREATE TABLE people (id int PRIMARY KEY, m mood NOT NULL);\nALTER TABLE people ENABLE ROW LEVEL SECURITY;\n"),
+        ("02_tables.sql", "CREATE TABLE people (id int PRIMARY KEY, m mood NOT NULL);\nALTER TABLE people ENABLE ROW LEVEL SECURITY;\nCREATE RULE people_keep AS ON DELETE TO people DO INSTEAD NOTHING;\n"),
     ]);
     let url = admin_url();
     let run = pgtenant(
@@ -31,6 +31,13 @@ async fn folder_as_json_is_the_catalog() {
     assert_eq!(tables[0]["name"]["name"], "people");
     assert_eq!(tables[0]["rls_enabled"], true);
     assert_eq!(tables[0]["columns"][1]["data_type"], "public.mood");
+    let rule = &tables[0]["rules"]["people_keep"];
+    assert_eq!(rule["name"], "people_keep");
+    assert_eq!(rule["enabled"], "O");
+    assert_eq!(
+        rule["definition"],
+        "CREATE RULE people_keep AS\n    ON DELETE TO public.people DO INSTEAD NOTHING;"
+    );
     assert_eq!(json["enums"][0]["values"], serde_json::json!(["ok", "meh"]));
 }
 

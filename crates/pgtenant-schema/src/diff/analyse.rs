@@ -87,6 +87,22 @@ impl<'a> Differ<'a> {
         })
     }
 
+    /// Whether column `col` of `table` (in both catalogs) changes type,
+    /// collation or is rebuilt with its enum.
+    pub(super) fn column_retyped(&self, table: &QualName, col: &str) -> bool {
+        let (Some(t), Some(nt)) = (self.from.tables.get(table), self.to.tables.get(table)) else {
+            return false;
+        };
+        match (t.column(col), nt.column(col)) {
+            (Some(c), Some(nc)) => {
+                c.data_type != nc.data_type
+                    || c.collation != nc.collation
+                    || self.column_enum_rebuilt(nc)
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn column_enum_rebuilt(&self, c: &Column) -> bool {
         self.enum_of(&c.data_type)
             .is_some_and(|n| self.rebuilt_enums.contains(n))
@@ -188,7 +204,17 @@ impl<'a> Differ<'a> {
                     continue;
                 }
                 if let Some(r) = &c.references {
-                    if rebuilt_keys.contains(&r.table) || self.dropped_tables.contains(&r.table) {
+                    // A key and its referencing columns retyped together
+                    // (integer ids becoming bigint or text): the constraint
+                    // cannot survive the first of the two ALTER COLUMNs.
+                    let retyped = c.columns.iter().any(|col| self.column_retyped(name, col))
+                        || r.columns
+                            .iter()
+                            .any(|col| self.column_retyped(&r.table, col));
+                    if retyped
+                        || rebuilt_keys.contains(&r.table)
+                        || self.dropped_tables.contains(&r.table)
+                    {
                         self.recreated_constraints
                             .insert((name.clone(), cn.clone()));
                     }

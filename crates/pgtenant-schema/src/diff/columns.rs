@@ -242,8 +242,13 @@ impl Differ<'_> {
         if let Some(coll) = &nc.collation {
             sql.push_str(&format!(" COLLATE {}", collate_sql(coll)));
         }
+        // No cast exists between two enum types: go through text.
+        let enum_to_enum = c.data_type != nc.data_type
+            && c.data_type.ends_with("[]") == nc.data_type.ends_with("[]")
+            && enum_named(self.from, &c.data_type).is_some()
+            && self.enum_of(&nc.data_type).is_some();
         if enum_rebuilt || c.data_type != nc.data_type {
-            let via = if enum_rebuilt {
+            let via = if enum_rebuilt || enum_to_enum {
                 if nc.data_type.ends_with("[]") {
                     "::text[]"
                 } else {
@@ -255,6 +260,32 @@ impl Differ<'_> {
             sql.push_str(&format!(" USING {cq}{via}::{}", nc.data_type));
         }
         let mut s = step(sql, cobj.clone());
+        if enum_to_enum {
+            let (old_e, new_e) = (
+                enum_named(self.from, &c.data_type),
+                enum_named(self.to, &nc.data_type),
+            );
+            if let (Some(o), Some(n)) = (old_e, new_e) {
+                let missing: Vec<String> = o
+                    .values
+                    .iter()
+                    .filter(|v| !n.values.contains(v))
+                    .map(|v| quote_literal(v))
+                    .collect();
+                if !missing.is_empty() {
+                    s = hazard(
+                        s,
+                        HazardKind::DeletesData,
+                        format!(
+                            "column {name}.{} moves to {}, which lacks value(s) {}: rows holding them make the conversion fail",
+                            nc.name,
+                            nc.data_type,
+                            missing.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
         if !is_binary_coercible(&c.data_type, &nc.data_type) || enum_rebuilt {
             let msg = format!(
                 "changing the type of column {name}.{} from {} to {} rewrites the table",
@@ -340,6 +371,15 @@ impl Differ<'_> {
                     && !f.definition.contains(" STABLE")
             })
     }
+}
+
+/// The enum of `cat` a column type names (`public.status` or
+/// `public.status[]`).
+pub(super) fn enum_named<'c>(cat: &'c Catalog, data_type: &str) -> Option<&'c EnumType> {
+    let base = data_type.trim_end_matches("[]");
+    cat.enums
+        .values()
+        .find(|e| e.name.sql() == base || e.name.name == base && e.name.schema == "public")
 }
 
 /// `COLLATE x`: names PostgreSQL prints qualified or quoted are kept as

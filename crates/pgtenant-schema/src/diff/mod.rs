@@ -6,11 +6,13 @@
 //! is the steps sorted by phase (stable, so emission order breaks ties),
 //! which gives the dependency order:
 //!
-//! drops (policies, triggers, views, foreign keys, constraints, indexes,
-//! columns, tables, functions, sequences, types, schemas) come first, in
-//! reverse dependency order; then creates and alters (schemas, extensions,
-//! types, sequences, functions, tables, columns, constraints, unique
-//! indexes a foreign key may reference, foreign keys, other indexes, views, triggers, RLS, policies, grants, comments).
+//! renames (hinted tables and columns, detected enums) first; then drops
+//! (policies, rules, triggers, views, foreign keys, constraints, indexes,
+//! columns, tables, functions, sequences, types), in reverse dependency
+//! order; then creates and alters (schemas, extensions, types, sequences,
+//! functions, tables, columns, constraints, unique indexes a foreign key
+//! may reference, foreign keys, other indexes, views, triggers, rules, RLS,
+//! policies, grants, comments); gone types and schemas last.
 //!
 //! Views and functions in the same phase are ordered topologically.
 
@@ -23,6 +25,7 @@ mod indexes;
 mod phase;
 mod policies;
 mod rename;
+mod rules;
 mod schemas;
 mod sequences;
 mod tables;
@@ -42,15 +45,22 @@ use std::collections::BTreeSet;
 /// text, see [`crate::renames`]; `&[]` for none): a usable hint turns a
 /// drop + create into a RENAME. The result is deterministic.
 pub fn diff(from: &Catalog, to: &Catalog, renames: &[RenameHint]) -> Plan {
-    // Without hints the current catalog is used as it is (no copy).
-    let renamed;
-    let (from, rename_steps) = if renames.is_empty() {
-        (from, Vec::new())
-    } else {
+    // Without hints or renamed enums the current catalog is used as it is
+    // (no copy).
+    let mut renamed: Option<Catalog> = None;
+    let mut rename_steps = Vec::new();
+    if !renames.is_empty() {
         let (cat, steps) = rename::apply_renames(from, to, renames);
-        renamed = cat;
-        (&renamed, steps)
-    };
+        renamed = Some(cat);
+        rename_steps = steps;
+    }
+    let enum_renames = rename::enum_renames(renamed.as_ref().unwrap_or(from), to);
+    if !enum_renames.is_empty() {
+        let mut cat = renamed.take().unwrap_or_else(|| from.clone());
+        rename_steps.extend(rename::rename_enums(&mut cat, &enum_renames));
+        renamed = Some(cat);
+    }
+    let from = renamed.as_ref().unwrap_or(from);
     let mut d = Differ::new(from, to);
     for s in rename_steps {
         d.steps.push((Phase::Rename, s));

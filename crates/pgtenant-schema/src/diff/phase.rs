@@ -6,6 +6,8 @@ pub(super) enum Phase {
     Prelude,
     Rename,
     DropPolicy,
+    /// Rules go before anything they use is dropped, retyped or recreated.
+    DropRule,
     DropTrigger,
     DropView,
     DropForeignKey,
@@ -42,6 +44,8 @@ pub(super) enum Phase {
     LateFunction,
     CreateView,
     CreateTrigger,
+    /// Rules, once every table, view and function they use exists.
+    CreateRule,
     Rls,
     Policy,
     Grant,

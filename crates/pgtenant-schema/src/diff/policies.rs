@@ -2,6 +2,7 @@
 
 use super::functions::mentions_function;
 use super::grants::grantee_sql;
+use super::rename::mentions_qualified;
 use super::{hazard, step, Differ, Phase};
 use crate::ident::quote_ident;
 use crate::model::*;
@@ -55,9 +56,24 @@ impl Differ<'_> {
     /// changes, when the table is reshaped, or when a function it calls is
     /// dropped.
     pub(super) fn table_policies(&mut self, t: &Table, nt: &Table) {
-        let reshaped = self.reshaped_tables.contains(&nt.name);
+        let reshaped = self.reshaped_tables.contains(&nt.name)
+            || t.policies.values().any(|p| self.policy_reads_changed(p));
         self.drop_policies(t, nt, reshaped);
         self.create_policies(t, nt, reshaped);
+    }
+
+    /// Whether a policy's expressions (subqueries) read another table that
+    /// is dropped, recreated or reshaped: PostgreSQL refuses to drop or
+    /// retype what a policy uses, so the policy is recreated around it.
+    fn policy_reads_changed(&self, p: &Policy) -> bool {
+        let exprs = [p.using.as_deref(), p.with_check.as_deref()];
+        self.reshaped_tables
+            .iter()
+            .chain(&self.dropped_tables)
+            .any(|n| {
+                let q = n.sql();
+                exprs.iter().flatten().any(|e| mentions_qualified(e, &q))
+            })
     }
 
     /// Policies dropped, or dropped to be recreated.

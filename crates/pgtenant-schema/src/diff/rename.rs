@@ -4,7 +4,7 @@
 //! the diff compares objects under their new names.
 
 use crate::ident::{quote_ident, quote_qualified};
-use crate::model::{Catalog, ObjectRef, QualName, RenameHint};
+use crate::model::{Catalog, EnumType, ObjectRef, QualName, RenameHint};
 use crate::plan::Step;
 
 /// Apply the usable `hints` to `from`, returning the renamed catalog and the
@@ -86,6 +86,171 @@ pub(super) fn apply_renames(
         }
     }
     (cat, steps)
+}
+
+/// Enums renamed: one enum gone from `from` and one new in `to`, in the
+/// same schema, with the same labels in the same order, each the only
+/// such match of the other. An enum a function signature uses is left to
+/// drop + create (the function's identity names the type).
+pub(super) fn enum_renames(from: &Catalog, to: &Catalog) -> Vec<(QualName, QualName)> {
+    let gone: Vec<&EnumType> = from
+        .enums
+        .values()
+        .filter(|e| !to.enums.contains_key(&e.name))
+        .collect();
+    let new: Vec<&EnumType> = to
+        .enums
+        .values()
+        .filter(|e| !from.enums.contains_key(&e.name))
+        .collect();
+    let same = |a: &EnumType, b: &EnumType| a.name.schema == b.name.schema && a.values == b.values;
+    let in_signature = |n: &QualName| {
+        let sql = n.sql();
+        from.functions.values().any(|f| {
+            mentions_qualified(&f.id.args, &sql)
+                || mentions_qualified(&f.returns, &sql)
+                || f.depends_on
+                    .iter()
+                    .any(|d| matches!(d, ObjectRef::Type { name } if name == n))
+        })
+    };
+    let mut out = Vec::new();
+    for o in &gone {
+        let matches: Vec<&&EnumType> = new.iter().filter(|n| same(o, n)).collect();
+        let [n] = matches.as_slice() else {
+            continue;
+        };
+        if gone.iter().filter(|g| same(g, n)).count() != 1 || in_signature(&o.name) {
+            continue;
+        }
+        out.push((o.name.clone(), n.name.clone()));
+    }
+    out
+}
+
+/// Apply enum renames to `cat`: the enum itself and every stored
+/// expression and column type that names it (PostgreSQL keeps those by
+/// OID, so they follow the rename). Function bodies are text and keep the
+/// old name: the diff replaces them.
+pub(super) fn rename_enums(cat: &mut Catalog, pairs: &[(QualName, QualName)]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (old, new) in pairs {
+        let Some(mut e) = cat.enums.remove(old) else {
+            continue;
+        };
+        steps.push(step(
+            format!(
+                "ALTER TYPE {} RENAME TO {}",
+                old.sql(),
+                quote_ident(&new.name)
+            ),
+            ObjectRef::Type { name: new.clone() },
+        ));
+        e.name = new.clone();
+        cat.enums.insert(new.clone(), e);
+        let (o, n) = (old.sql(), new.sql());
+        let fix = |text: &mut String| *text = replace_type(text, &o, &n);
+        let fix_opt = |text: &mut Option<String>| {
+            if let Some(t) = text {
+                *t = replace_type(t, &o, &n);
+            }
+        };
+        for t in cat.tables.values_mut() {
+            for c in &mut t.columns {
+                fix(&mut c.data_type);
+                fix_opt(&mut c.default);
+                fix_opt(&mut c.generated);
+            }
+            for c in t.constraints.values_mut() {
+                fix(&mut c.definition);
+            }
+            for i in t.indexes.values_mut() {
+                fix(&mut i.definition);
+                fix_opt(&mut i.predicate);
+            }
+            for p in t.policies.values_mut() {
+                fix_opt(&mut p.using);
+                fix_opt(&mut p.with_check);
+            }
+            for tr in t.triggers.values_mut() {
+                fix(&mut tr.definition);
+            }
+            for r in t.rules.values_mut() {
+                fix(&mut r.definition);
+                rename_type_dep(&mut r.depends_on, old, new);
+            }
+        }
+        for v in cat.views.values_mut() {
+            fix(&mut v.definition);
+            for (_, ty) in &mut v.columns {
+                fix(ty);
+            }
+            for r in v.rules.values_mut() {
+                fix(&mut r.definition);
+                rename_type_dep(&mut r.depends_on, old, new);
+            }
+        }
+        for d in cat.domains.values_mut() {
+            fix(&mut d.base_type);
+            fix_opt(&mut d.default);
+            for c in d.checks.values_mut() {
+                fix(c);
+            }
+        }
+        for c in cat.composite_types.values_mut() {
+            for (_, ty) in &mut c.attributes {
+                fix(ty);
+            }
+        }
+    }
+    steps
+}
+
+fn rename_type_dep(deps: &mut [ObjectRef], old: &QualName, new: &QualName) {
+    for d in deps.iter_mut() {
+        if matches!(d, ObjectRef::Type { name } if name == old) {
+            *d = ObjectRef::Type { name: new.clone() };
+        }
+    }
+    deps.sort();
+}
+
+/// Whether `text` names the qualified object `name` (`public.t`, as
+/// PostgreSQL prints it with an empty search_path) as a whole name outside
+/// string literals (see [`replace_type`]).
+pub(super) fn mentions_qualified(text: &str, name: &str) -> bool {
+    replace_type(text, name, "") != text
+}
+
+/// Replace the qualified type name `old` (`public.status`, as PostgreSQL
+/// prints it with an empty search_path) by `new` wherever it stands as a
+/// whole name outside string literals. Like [`replace_ident`], a miss only
+/// makes the diff recreate the object.
+fn replace_type(text: &str, old: &str, new: &str) -> String {
+    let ident =
+        |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'"' || b == b'.';
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut in_literal = false;
+    while i < text.len() {
+        let c = bytes[i];
+        if c == b'\'' {
+            in_literal = !in_literal;
+        } else if !in_literal
+            && text[i..].starts_with(old)
+            && (i == 0 || !ident(bytes[i - 1]))
+            && bytes.get(i + old.len()).is_none_or(|b| !ident(*b))
+        {
+            out.push_str(new);
+            i += old.len();
+            continue;
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
 }
 
 fn step(sql: String, obj: ObjectRef) -> Step {
@@ -287,7 +452,27 @@ pub(super) fn replace_ident(text: &str, old: &str, new: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::replace_ident;
+    use super::{replace_ident, replace_type};
+
+    #[test]
+    fn replaces_whole_type_names_outside_literals() {
+        assert_eq!(
+            replace_type(
+                "('a'::public.mood = ANY (ARRAY['public.mood'::public.mood, x::public.mood_x]))",
+                "public.mood",
+                "public.feeling"
+            ),
+            "('a'::public.feeling = ANY (ARRAY['public.mood'::public.feeling, x::public.mood_x]))"
+        );
+        assert_eq!(
+            replace_type("public.mood[]", "public.mood", "public.f"),
+            "public.f[]"
+        );
+        assert_eq!(
+            replace_type("app.public.mood", "public.mood", "x"),
+            "app.public.mood"
+        );
+    }
 
     #[test]
     fn replaces_whole_identifiers_outside_literals() {

@@ -14,6 +14,7 @@ impl Differ<'_> {
         let dropped: Vec<QualName> = self.dropped_tables.iter().cloned().collect();
         for name in &dropped {
             let t = &from.tables[name];
+            self.drop_rules_of_dropped(name, &t.rules);
             for (cn, c) in &t.constraints {
                 if c.kind == ConstraintKind::ForeignKey && !c.inherited {
                     self.push(
@@ -170,6 +171,7 @@ impl Differ<'_> {
             constraints: BTreeMap::new(),
             indexes: BTreeMap::new(),
             triggers: BTreeMap::new(),
+            rules: BTreeMap::new(),
             policies: BTreeMap::new(),
             rls_enabled: false,
             rls_forced: false,
@@ -247,6 +249,7 @@ impl Differ<'_> {
         self.table_constraints(t, nt, existing);
         self.table_indexes(t, nt, existing);
         self.triggers(&nt.name, &t.triggers, &nt.triggers);
+        self.rules(&nt.name, &t.rules, &nt.rules);
         self.rls_flags(t, nt);
         self.table_policies(t, nt);
         self.table_grants_and_comments(t, nt, state);

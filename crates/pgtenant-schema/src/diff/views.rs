@@ -26,6 +26,7 @@ impl Differ<'_> {
         });
         for n in order.into_iter().rev() {
             let v = &from.views[&n];
+            self.drop_rules_of_dropped(&n, &v.rules);
             let kw = if v.materialized {
                 "MATERIALIZED VIEW"
             } else {
@@ -90,9 +91,11 @@ impl Differ<'_> {
                     );
                     self.comment(|| format!("{kw} {q}"), None, v.comment.as_ref(), &obj);
                     self.triggers(&n, &BTreeMap::new(), &v.triggers);
+                    self.rules(&n, &BTreeMap::new(), &v.rules);
                 }
                 Some(o) => {
                     self.triggers(&n, &o.triggers, &v.triggers);
+                    self.rules(&n, &o.rules, &v.rules);
                     self.reloptions(
                         Phase::CreateView,
                         &format!("VIEW {q}"),

@@ -445,6 +445,32 @@ async fn triggers_and_policies() {
         "FK triggers are internal"
     );
     assert_eq!(legacy.triggers["legacy_disabled"].enabled, "D");
+    let rule = &legacy.rules["legacy_keep"];
+    assert_eq!(
+        rule.definition,
+        "CREATE RULE legacy_keep AS\n    ON DELETE TO app.legacy\n   WHERE old.note IS NULL DO INSTEAD NOTHING;"
+    );
+    assert_eq!(
+        (rule.enabled.as_str(), rule.comment.as_deref()),
+        ("O", Some("keep unnoted rows"))
+    );
+    assert_eq!(
+        rule.depends_on,
+        [
+            ObjectRef::Table {
+                name: q("app", "legacy")
+            },
+            ObjectRef::Column {
+                table: q("app", "legacy"),
+                column: "note".into()
+            }
+        ],
+        "its own table's columns count"
+    );
+    assert!(
+        c.views.values().all(|v| v.rules.is_empty()),
+        "a view's _RETURN rule is the view"
+    );
 
     let iso = &m.policies["tenant_isolation"];
     assert_eq!((iso.command, iso.permissive), (PolicyCommand::All, true));

@@ -14,6 +14,21 @@ pub async fn load(db: &TestDb, sql: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// The first column (of type text) of the first row `statement` returns on
+/// `db` (a query, or DML with `RETURNING`); `None` for no row or `NULL`.
+pub async fn query_text(db: &TestDb, statement: &str) -> Result<Option<String>, String> {
+    use sqlx::Row;
+    let mut conn = db.conn().await;
+    let row = sqlx::query(statement)
+        .fetch_optional(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    match row {
+        None => Ok(None),
+        Some(r) => r.try_get::<Option<String>, _>(0).map_err(|e| e.to_string()),
+    }
+}
+
 /// Introspect `db`.
 pub async fn catalog(db: &TestDb) -> Result<Catalog, String> {
     let mut conn = db.conn().await;

@@ -180,6 +180,63 @@ const CASES: &[Case] = &[
         hazards: &[IndexBuild, AccessExclusiveLock],
         ..Case::DEFAULT
     },
+    Case {
+        name: "foreign key across integer ids becoming text",
+        old: "CREATE TABLE a (id int PRIMARY KEY);
+              CREATE TABLE b (id int PRIMARY KEY, a_id int NOT NULL REFERENCES a ON DELETE CASCADE);
+              INSERT INTO a VALUES (1), (2), (10);
+              INSERT INTO b VALUES (1, 1), (2, 2), (3, 10), (4, 2);",
+        new: "CREATE TABLE a (id text PRIMARY KEY);
+              CREATE TABLE b (id int PRIMARY KEY, a_id text NOT NULL REFERENCES a ON DELETE CASCADE);
+              INSERT INTO a VALUES ('1'), ('2'), ('10');
+              INSERT INTO b VALUES (1, '1'), (2, '2'), (3, '10'), (4, '2');",
+        hazards: &[RewritesTable, AccessExclusiveLock],
+        contains: &[
+            "ALTER TABLE public.b DROP CONSTRAINT b_a_id_fkey",
+            "ALTER TABLE public.a ALTER COLUMN id TYPE text USING id::text",
+            "ALTER TABLE public.b ALTER COLUMN a_id TYPE text USING a_id::text",
+            "ALTER TABLE public.b ADD CONSTRAINT b_a_id_fkey FOREIGN KEY (a_id) REFERENCES public.a(id) ON DELETE CASCADE",
+        ],
+        rows: &[
+            ("SELECT string_agg(id || '>' || a_id, ',' ORDER BY id) FROM b", "1>1,2>2,3>10,4>2"),
+            ("SELECT convalidated::text FROM pg_constraint WHERE conname = 'b_a_id_fkey'", "true"),
+            ("DELETE FROM a WHERE id = '2' RETURNING id", "2"),
+            ("SELECT string_agg(id::text, ',' ORDER BY id) FROM b", "1,3"),
+        ],
+        rows_back: &[
+            ("SELECT string_agg(id || '>' || a_id, ',' ORDER BY id) FROM b", "1>1,2>2,3>10,4>2"),
+            ("SELECT pg_typeof(a_id)::text FROM b", "integer"),
+        ],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "foreign key across integer ids becoming bigint keeps the values",
+        old: "CREATE TABLE a (id int PRIMARY KEY);
+              CREATE TABLE b (a_id int REFERENCES a, n int);
+              INSERT INTO a VALUES (1), (2);
+              INSERT INTO b VALUES (1, 1), (2, 2), (2, 3);",
+        new: "CREATE TABLE a (id bigint PRIMARY KEY);
+              CREATE TABLE b (a_id bigint REFERENCES a, n int);",
+        hazards: &[RewritesTable, AccessExclusiveLock],
+        contains: &["DROP CONSTRAINT b_a_id_fkey", "ADD CONSTRAINT b_a_id_fkey"],
+        rows: &[
+            ("SELECT string_agg(a_id || ':' || n, ',' ORDER BY n) FROM b", "1:1,2:2,2:3"),
+            ("INSERT INTO a VALUES (5000000000) RETURNING id::text", "5000000000"),
+            ("INSERT INTO b VALUES (5000000000, 4) RETURNING a_id::text", "5000000000"),
+        ],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "composite foreign key with one column retyped on both sides",
+        old: "CREATE TABLE a (tenant_id int, id int, PRIMARY KEY (tenant_id, id));
+              CREATE TABLE b (tenant_id int, a_id int, FOREIGN KEY (tenant_id, a_id) REFERENCES a);
+              INSERT INTO a VALUES (1, 1); INSERT INTO b VALUES (1, 1);",
+        new: "CREATE TABLE a (tenant_id int, id text, PRIMARY KEY (tenant_id, id));
+              CREATE TABLE b (tenant_id int, a_id text, FOREIGN KEY (tenant_id, a_id) REFERENCES a);",
+        hazards: &[RewritesTable, AccessExclusiveLock],
+        rows: &[("SELECT tenant_id || '/' || a_id FROM b", "1/1")],
+        ..Case::DEFAULT
+    },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,11 @@
 //!
 //! Adding a case is adding a `Case { .. }` to the file of its object kind.
 //! `{role}` in the SQL is replaced by a role created for the case.
+//!
+//! Rows: the old and new SQL may insert rows (they are plain scripts), and
+//! `rows` / `rows_back` name queries whose single text value must be what
+//! the case says once the forward / reverse plan is applied: the data a
+//! retype or rebuild must keep.
 
 mod columns;
 mod constraints;
@@ -16,6 +21,7 @@ mod functions;
 mod indexes;
 mod misc;
 mod policies;
+mod rules;
 mod tables;
 mod types;
 mod views;
@@ -44,6 +50,19 @@ pub struct Case {
     /// Snippets the forward plan's SQL must contain.
     pub contains: &'static [&'static str],
     pub reverse: Reverse,
+    /// `(statement, value)`: after the forward plan, the statement (a query
+    /// or DML with `RETURNING`, one text column) gives `value` in its first
+    /// row (`NULL` for no row or a null), in order.
+    pub rows: &'static [(&'static str, &'static str)],
+    /// The same after the reverse plan.
+    pub rows_back: &'static [(&'static str, &'static str)],
+}
+
+/// What must hold of the data after each direction's plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowChecks<'a> {
+    pub forward: &'a [(&'a str, &'a str)],
+    pub reverse: &'a [(&'a str, &'a str)],
 }
 
 impl Case {
@@ -54,6 +73,8 @@ impl Case {
         hazards: &[],
         contains: &[],
         reverse: Reverse::Check,
+        rows: &[],
+        rows_back: &[],
     };
 }
 
@@ -83,7 +104,11 @@ pub async fn run(cases: &[Case]) {
 }
 
 async fn run_case(case: Case) -> Result<(), String> {
-    let plan = check_convergence(case.old, case.new, case.reverse).await?;
+    let rows = RowChecks {
+        forward: case.rows,
+        reverse: case.rows_back,
+    };
+    let plan = check_convergence_with_rows(case.old, case.new, case.reverse, rows).await?;
     let mut got: Vec<HazardKind> = plan.hazards().map(|h| h.kind).collect();
     got.sort();
     got.dedup();
@@ -113,6 +138,17 @@ pub async fn check_convergence(
     new_sql: &str,
     reverse: Reverse,
 ) -> Result<Plan, String> {
+    check_convergence_with_rows(old_sql, new_sql, reverse, RowChecks::default()).await
+}
+
+/// [`check_convergence`], then the `rows` checks of each direction on the
+/// database the plan was applied to.
+pub async fn check_convergence_with_rows(
+    old_sql: &str,
+    new_sql: &str,
+    reverse: Reverse,
+    rows: RowChecks<'_>,
+) -> Result<Plan, String> {
     let role = if old_sql.contains("{role}") || new_sql.contains("{role}") {
         Some(TestRole::new("pgt_acc", "NOLOGIN").await)
     } else {
@@ -137,14 +173,32 @@ pub async fn check_convergence(
 
     let plan = diff(&old, &new, &hints);
     converge(&old_db, &plan, &new, &hints, "forward").await?;
+    check_rows(&old_db, rows.forward, "forward").await?;
     if reverse == Reverse::Check {
         // The old side as desired state: no rename hints apply backwards.
         let back = diff(&new, &old, &[]);
         converge(&new_db, &back, &old, &[], "reverse").await?;
+        check_rows(&new_db, rows.reverse, "reverse").await?;
     }
     old_db.drop_now().await;
     new_db.drop_now().await;
     Ok(plan)
+}
+
+/// Each query's first value (as text) is the expected one.
+async fn check_rows(db: &TestDb, checks: &[(&str, &str)], dir: &str) -> Result<(), String> {
+    for (query, want) in checks {
+        let got = support::query_text(db, query)
+            .await
+            .map_err(|e| format!("{dir}: {query}: {e}"))?;
+        let got = got.as_deref().unwrap_or("NULL");
+        if got != *want {
+            return Err(format!(
+                "{dir}: rows after the plan: {query} gave {got:?}, expected {want:?}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Apply `plan` to `db`, then require its catalog to equal `want` and a

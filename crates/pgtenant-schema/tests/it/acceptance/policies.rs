@@ -217,6 +217,35 @@ const CASES: &[Case] = &[
         hazards: &[AuthzChange],
         ..Case::DEFAULT
     },
+    Case {
+        name: "column retyped that a policy on another table reads",
+        old: "CREATE TABLE members (user_name text, tenant_id int);
+              CREATE TABLE docs (id int PRIMARY KEY, tenant_id int NOT NULL);
+              ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+              CREATE POLICY member ON docs USING (tenant_id IN (SELECT m.tenant_id FROM members m WHERE m.user_name = current_user));
+              INSERT INTO members VALUES ('a', 1), ('b', 2);",
+        new: "CREATE TABLE members (user_name text, tenant_id bigint);
+              CREATE TABLE docs (id int PRIMARY KEY, tenant_id int NOT NULL);
+              ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+              CREATE POLICY member ON docs USING (tenant_id IN (SELECT m.tenant_id FROM members m WHERE m.user_name = current_user));",
+        hazards: &[RewritesTable, AccessExclusiveLock],
+        contains: &["DROP POLICY member ON public.docs", "CREATE POLICY member ON public.docs"],
+        rows: &[("SELECT string_agg(user_name || tenant_id, ',' ORDER BY tenant_id) FROM members", "a1,b2")],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "table dropped that a policy on another table reads",
+        old: "CREATE TABLE members (user_name text, tenant_id int);
+              CREATE TABLE docs (id int PRIMARY KEY, tenant_id int NOT NULL);
+              ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+              CREATE POLICY member ON docs USING (tenant_id IN (SELECT m.tenant_id FROM members m WHERE m.user_name = current_user));",
+        new: "CREATE TABLE docs (id int PRIMARY KEY, tenant_id int NOT NULL);
+              ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+              CREATE POLICY member ON docs USING (tenant_id = current_setting('app.tenant_id')::int);",
+        hazards: &[DeletesData, AuthzChange],
+        contains: &["DROP POLICY member ON public.docs"],
+        ..Case::DEFAULT
+    },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -154,6 +154,7 @@ const CASES: &[Case] = &[
         contains: &["CREATE TABLE public.events_2025 PARTITION OF public.events FOR VALUES FROM"],
         hazards: &[],
         reverse: Reverse::Check,
+        ..Case::DEFAULT
     },
     Case {
         name: "list partitioned table with a default partition",

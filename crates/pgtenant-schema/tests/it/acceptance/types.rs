@@ -18,6 +18,7 @@ const CASES: &[Case] = &[
         contains: &["ALTER TYPE public.status ADD VALUE 'c' AFTER 'b'"],
         hazards: &[],
         reverse: Reverse::Check,
+        ..Case::DEFAULT
     },
     Case {
         name: "enum value added between existing values",
@@ -214,6 +215,98 @@ const CASES: &[Case] = &[
               CREATE VIEW only_a AS SELECT id FROM t WHERE s = 'a';",
         hazards: &[DeletesData, RewritesTable, AccessExclusiveLock],
         contains: &["DROP VIEW public.only_a"],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "column moves from one enum type to another through text",
+        old: "CREATE TYPE mood AS ENUM ('ok', 'meh');
+              CREATE TYPE feeling AS ENUM ('great', 'ok', 'meh');
+              CREATE TABLE t (id int PRIMARY KEY, m mood NOT NULL DEFAULT 'ok', tags mood[]);
+              INSERT INTO t VALUES (1, 'ok', '{ok}'), (2, 'meh', '{meh,ok}');",
+        new: "CREATE TYPE feeling AS ENUM ('great', 'ok', 'meh');
+              CREATE TABLE t (id int PRIMARY KEY, m feeling NOT NULL DEFAULT 'ok', tags feeling[]);",
+        hazards: &[RewritesTable, AccessExclusiveLock],
+        contains: &[
+            "ALTER TABLE public.t ALTER COLUMN m TYPE public.feeling USING m::text::public.feeling",
+            "ALTER TABLE public.t ALTER COLUMN tags TYPE public.feeling[] USING tags::text[]::public.feeling[]",
+            "DROP TYPE public.mood",
+        ],
+        rows: &[
+            ("SELECT string_agg(id || m::text || tags::text, ',' ORDER BY id) FROM t", "1ok{ok},2meh{meh,ok}"),
+            ("SELECT pg_typeof(m)::text FROM t", "feeling"),
+            ("INSERT INTO t (id) VALUES (3) RETURNING m::text", "ok"),
+        ],
+        rows_back: &[("SELECT pg_typeof(m)::text FROM t LIMIT 1", "NULL")],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "enum renamed: same labels in the same order",
+        old: "CREATE TYPE mood AS ENUM ('ok', 'meh');
+              CREATE TABLE t (id int PRIMARY KEY, m mood NOT NULL DEFAULT 'ok' CHECK (m <> 'meh' OR id > 1), tags mood[]);
+              CREATE INDEX t_ok ON t (id) WHERE m = 'ok';
+              CREATE VIEW oks AS SELECT id, m FROM t WHERE m = 'ok'::mood;
+              INSERT INTO t VALUES (1, 'ok', '{ok}'), (2, 'meh', '{meh}');",
+        new: "CREATE TYPE feeling AS ENUM ('ok', 'meh');
+              CREATE TABLE t (id int PRIMARY KEY, m feeling NOT NULL DEFAULT 'ok' CHECK (m <> 'meh' OR id > 1), tags feeling[]);
+              CREATE INDEX t_ok ON t (id) WHERE m = 'ok';
+              CREATE VIEW oks AS SELECT id, m FROM t WHERE m = 'ok'::feeling;
+              INSERT INTO t VALUES (1, 'ok', '{ok}'), (2, 'meh', '{meh}');",
+        hazards: &[],
+        contains: &["ALTER TYPE public.mood RENAME TO feeling"],
+        rows: &[
+            ("SELECT string_agg(id || m::text || tags::text, ',' ORDER BY id) FROM t", "1ok{ok},2meh{meh}"),
+            ("SELECT count(*)::text FROM pg_type WHERE typname IN ('mood', 'feeling')", "1"),
+        ],
+        rows_back: &[
+            ("SELECT string_agg(id || m::text, ',' ORDER BY id) FROM t", "1ok,2meh"),
+            ("SELECT pg_typeof(m)::text FROM t LIMIT 1", "mood"),
+        ],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "enum renamed with a rule, a policy and a domain over it",
+        old: "CREATE TYPE mood AS ENUM ('ok', 'meh');
+              CREATE DOMAIN good_mood AS mood CHECK (VALUE <> 'meh');
+              CREATE TABLE t (id int, m mood, g good_mood);
+              CREATE TABLE log (m mood);
+              CREATE RULE t_log AS ON INSERT TO t WHERE NEW.m = 'meh'::mood DO ALSO INSERT INTO log VALUES (NEW.m);
+              ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+              CREATE POLICY p ON t USING (m = 'ok'::mood);",
+        new: "CREATE TYPE feeling AS ENUM ('ok', 'meh');
+              CREATE DOMAIN good_mood AS feeling CHECK (VALUE <> 'meh');
+              CREATE TABLE t (id int, m feeling, g good_mood);
+              CREATE TABLE log (m feeling);
+              CREATE RULE t_log AS ON INSERT TO t WHERE NEW.m = 'meh'::feeling DO ALSO INSERT INTO log VALUES (NEW.m);
+              ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+              CREATE POLICY p ON t USING (m = 'ok'::feeling);",
+        contains: &["ALTER TYPE public.mood RENAME TO feeling"],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "enum renamed but a function signature uses it: recreated through text",
+        old: "CREATE TYPE mood AS ENUM ('ok', 'meh');
+              CREATE TABLE t (m mood);
+              CREATE FUNCTION is_ok(x mood) RETURNS boolean LANGUAGE sql AS 'SELECT x = ''ok''';
+              INSERT INTO t VALUES ('meh');",
+        new: "CREATE TYPE feeling AS ENUM ('ok', 'meh');
+              CREATE TABLE t (m feeling);
+              CREATE FUNCTION is_ok(x feeling) RETURNS boolean LANGUAGE sql AS 'SELECT x = ''ok''';",
+        hazards: &[RewritesTable, AccessExclusiveLock],
+        contains: &["USING m::text::public.feeling"],
+        rows: &[("SELECT m::text FROM t", "meh")],
+        rows_back: &[("SELECT count(*)::text FROM t", "0")],
+        ..Case::DEFAULT
+    },
+    Case {
+        name: "two enums with the same labels swapped for two others: no guessing",
+        old: "CREATE TYPE a1 AS ENUM ('x', 'y'); CREATE TYPE a2 AS ENUM ('x', 'y');
+              CREATE TABLE t (p a1, q a2);
+              INSERT INTO t VALUES ('x', 'y');",
+        new: "CREATE TYPE b1 AS ENUM ('x', 'y'); CREATE TYPE b2 AS ENUM ('x', 'y');
+              CREATE TABLE t (p b1, q b2);",
+        hazards: &[RewritesTable, AccessExclusiveLock],
+        contains: &["USING p::text::public.b1", "USING q::text::public.b2"],
+        rows: &[("SELECT p::text || q::text FROM t", "xy")],
         ..Case::DEFAULT
     },
 ];

@@ -164,6 +164,26 @@ const CASES: &[Case] = &[
               CREATE SCHEMA reporting; CREATE VIEW reporting.amounts AS SELECT id, amount FROM public.t;",
         ..Case::DEFAULT
     },
+    Case {
+        name: "column retyped under a view on another table's join and a materialized view",
+        old: "CREATE TABLE a (id int PRIMARY KEY, label varchar(10));
+              CREATE TABLE b (id int PRIMARY KEY, a_id int);
+              CREATE VIEW ab AS SELECT b.id, a.label FROM b JOIN a ON a.id = b.a_id;
+              CREATE MATERIALIZED VIEW labels AS SELECT label, count(*) AS n FROM a GROUP BY label;
+              CREATE UNIQUE INDEX labels_label ON labels (label);
+              INSERT INTO a VALUES (1, 'x'), (2, 'y'); INSERT INTO b VALUES (10, 1), (11, 2);",
+        new: "CREATE TABLE a (id int PRIMARY KEY, label text);
+              CREATE TABLE b (id int PRIMARY KEY, a_id int);
+              CREATE VIEW ab AS SELECT b.id, a.label FROM b JOIN a ON a.id = b.a_id;
+              CREATE MATERIALIZED VIEW labels AS SELECT label, count(*) AS n FROM a GROUP BY label;
+              CREATE UNIQUE INDEX labels_label ON labels (label);",
+        contains: &["DROP VIEW public.ab", "DROP MATERIALIZED VIEW public.labels"],
+        rows: &[
+            ("SELECT string_agg(id || label, ',' ORDER BY id) FROM ab", "10x,11y"),
+            ("SELECT string_agg(label || n, ',' ORDER BY label) FROM labels", "x1,y1"),
+        ],
+        ..Case::DEFAULT
+    },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
