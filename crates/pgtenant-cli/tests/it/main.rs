@@ -5,6 +5,7 @@ mod backup;
 mod bootstrap;
 mod codegen;
 mod diff;
+mod distribute;
 mod doctor;
 mod examples;
 mod flags;
