@@ -61,6 +61,8 @@
 //!   every shard on the workers, where a volatile function runs once per row
 //!   and a function that reads a distributed table is a distributed query
 //!   inside a shard query, which Citus refuses;
+//! - `partitioned-reference-table`: a global table that is partitioned
+//!   (Citus distributes partitioned tables by hash only);
 //! - `foreign-key-cycle`: tables of one group whose foreign keys form a
 //!   cycle (no order creates them one by one);
 //! - `root-table-missing`, `root-table-no-primary-key`: nothing to colocate
@@ -71,7 +73,7 @@
 //! on every node.
 
 use crate::ident::{quote_ident, quote_literal};
-use crate::model::{Catalog, ConstraintKind, ObjectRef, QualName, Table};
+use crate::model::{Catalog, ConstraintKind, ObjectRef, QualName, Table, TableKind};
 use crate::tenancy::{policy_cast_type, scoped_tables, ScopeKind, TenancyRules};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -117,6 +119,7 @@ pub enum Code {
     PolicySubquery,
     PolicyFunctionNotPushable,
     ForeignKeyCycle,
+    PartitionedReferenceTable,
     WritableReferenceTable,
 }
 
@@ -137,6 +140,7 @@ impl Code {
             Code::PolicySubquery => "policy-subquery",
             Code::PolicyFunctionNotPushable => "policy-function-not-pushable",
             Code::ForeignKeyCycle => "foreign-key-cycle",
+            Code::PartitionedReferenceTable => "partitioned-reference-table",
             Code::WritableReferenceTable => "writable-reference-table",
         }
     }
@@ -462,6 +466,21 @@ fn table_lints(
             Placement::Unclassified => continue,
             Placement::Reference => {
                 reference_fk_lints(t, dist, findings);
+                if t.kind == TableKind::Partitioned {
+                    findings.push(Finding::new(
+                        Code::PartitionedReferenceTable,
+                        ObjectRef::Table { name: name.clone() },
+                        format!(
+                            "global table {name} is partitioned; Citus distributes partitioned \
+                             tables only by hash, never as reference tables"
+                        ),
+                        format!(
+                            "if its rows belong to tenants, give it the {} column and it is \
+                             distributed with them; otherwise make it a plain table",
+                            rules.column
+                        ),
+                    ));
+                }
                 if expected
                     .get(name)
                     .is_some_and(crate::privileges::Expected::writable_global)

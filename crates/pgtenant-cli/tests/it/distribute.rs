@@ -543,12 +543,14 @@ async fn distribute_runs_on_the_pagila_corpus_by_store() {
         .run(&["--json", "distribute", "lint", "--db", &p.db])
         .await;
     assert_eq!(lint.code, 1);
-    // rental has no store_id but references inventory and customer; every
+    // rental has no store_id but references inventory and customer; payment
+    // (no store_id) is partitioned, so it cannot be a reference table; every
     // key is a serial integer; customer and inventory cascade updates of
     // store_id.
     assert_eq!(
         summary(&findings(&lint)),
         "\
+partitioned-reference-table: public.payment
 unclassified-table: public.rental
 sequence-not-bigint: public.actor.actor_id, public.address.address_id, public.category.category_id, public.city.city_id, public.country.country_id, public.customer.customer_id, public.film.film_id, public.inventory.inventory_id, public.language.language_id, public.payment.payment_id, public.staff.staff_id, public.store.store_id
 unique-without-tenant-column: public.customer.customer_pkey, public.inventory.inventory_pkey, public.staff.staff_pkey, public.idx_unq_manager_staff_id

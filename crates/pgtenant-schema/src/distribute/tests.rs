@@ -622,6 +622,36 @@ fn foreign_key_cycles_and_a_missing_root_block() {
 }
 
 #[test]
+fn a_partitioned_global_table_cannot_be_a_reference_table() {
+    let (mut c, rules) = clean();
+    let mut log = table("log", vec![col("at", "timestamp with time zone", true)]);
+    log.kind = crate::model::TableKind::Partitioned;
+    log.partition_key = Some("RANGE (at)".into());
+    add(&mut c, log);
+    let mut part = table(
+        "log_2026",
+        vec![col("at", "timestamp with time zone", true)],
+    );
+    part.partition_of = Some(crate::model::PartitionOf {
+        parent: q("log"),
+        bound: "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')".into(),
+    });
+    add(&mut c, part);
+    let p = plan(&c, &rules, "app");
+    assert_eq!(
+        p.findings
+            .iter()
+            .map(|f| format!("{} {}", f.code, f.object))
+            .collect::<Vec<_>>(),
+        ["partitioned-reference-table table public.log"]
+    );
+    assert!(
+        !p.placements.contains_key(&q("log_2026")),
+        "partitions follow their parent"
+    );
+}
+
+#[test]
 fn writable_global_tables_are_a_warning_not_a_blocker() {
     let (c, mut rules) = clean();
     rules.grants.writable_global = vec![q("users")];
