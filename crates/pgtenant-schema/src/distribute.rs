@@ -64,7 +64,8 @@
 //! - `partitioned-reference-table`: a global table that is partitioned
 //!   (Citus distributes partitioned tables by hash only);
 //! - `foreign-key-cycle`: tables of one group whose foreign keys form a
-//!   cycle (no order creates them one by one);
+//!   cycle, or a foreign key from the root to a tenant table (no order
+//!   creates them one by one);
 //! - `root-table-missing`, `root-table-no-primary-key`: nothing to colocate
 //!   the tenant tables with.
 //!
@@ -502,6 +503,8 @@ fn table_lints(
                 let Some((col, ty)) = key else { continue };
                 if *placement == Placement::Colocated {
                     tenant_column_lints(t, col, ty, root, findings);
+                } else {
+                    root_fk_lints(t, dist, findings);
                 }
                 unique_lints(t, col, findings);
                 fk_lints(t, col, dist, findings);
@@ -787,6 +790,33 @@ fn reference_fk_lints(t: &Table, dist: &Placements, out: &mut Vec<Finding>) {
                  global_tables so it is distributed by the tenant column",
                 quote_ident(&c.name),
                 t.name
+            ),
+        ));
+    }
+}
+
+/// Foreign keys from the root to tenant tables: the root is distributed
+/// first, so what it references is not a Citus table yet.
+fn root_fk_lints(t: &Table, dist: &Placements, out: &mut Vec<Finding>) {
+    for c in t.constraints.values().filter(|c| !c.inherited) {
+        let Some(target) = &c.references else {
+            continue;
+        };
+        if dist.get(&target.table).map(|(p, _)| *p) != Some(Placement::Colocated) {
+            continue;
+        }
+        out.push(Finding::new(
+            Code::ForeignKeyCycle,
+            constraint_ref(t, &c.name),
+            format!(
+                "the root {} has foreign key {} to tenant table {}, which can only be \
+                 distributed after the root (it is colocated with it); Citus needs the \
+                 referenced table distributed first",
+                t.name, c.name, target.table
+            ),
+            format!(
+                "drop {} before the calls and add it again after them",
+                quote_ident(&c.name)
             ),
         ));
     }
