@@ -466,7 +466,7 @@ fn table_lints(
         match placement {
             Placement::Unclassified => continue,
             Placement::Reference => {
-                reference_fk_lints(t, dist, findings);
+                reference_fk_lints(t, rules, dist, findings);
                 if t.kind == TableKind::Partitioned {
                     findings.push(Finding::new(
                         Code::PartitionedReferenceTable,
@@ -766,7 +766,7 @@ fn fk_lints(t: &Table, col: &str, dist: &Placements, out: &mut Vec<Finding>) {
     }
 }
 
-fn reference_fk_lints(t: &Table, dist: &Placements, out: &mut Vec<Finding>) {
+fn reference_fk_lints(t: &Table, rules: &TenancyRules, dist: &Placements, out: &mut Vec<Finding>) {
     for c in t.constraints.values().filter(|c| !c.inherited) {
         let Some(target) = &c.references else {
             continue;
@@ -785,12 +785,21 @@ fn reference_fk_lints(t: &Table, dist: &Placements, out: &mut Vec<Finding>) {
                  {}; Citus refuses foreign keys from reference tables to distributed tables",
                 c.name, t.name, target.table
             ),
-            format!(
-                "drop {}; or, if the rows of {} belong to a tenant, remove it from \
-                 global_tables so it is distributed by the tenant column",
-                quote_ident(&c.name),
-                t.name
-            ),
+            if rules.grants.closed_schemas.contains(&t.name.schema) {
+                format!(
+                    "{} is a module's table (schema {}), global because the module polices it \
+                     itself; a Citus form of the module, with the table distributed by the \
+                     tenant column, is not written yet",
+                    t.name, t.name.schema
+                )
+            } else {
+                format!(
+                    "drop {}; or, if the rows of {} belong to a tenant, remove it from \
+                     global_tables so it is distributed by the tenant column",
+                    quote_ident(&c.name),
+                    t.name
+                )
+            },
         ));
     }
 }

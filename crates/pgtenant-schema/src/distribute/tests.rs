@@ -337,6 +337,34 @@ fn global_tables_referencing_distributed_ones_block_and_unlisted_ones_are_unclas
 }
 
 #[test]
+fn a_modules_global_table_referencing_the_root_says_the_module_has_no_citus_form() {
+    let (mut c, mut rules) = clean();
+    let mut invites = with_fk(
+        table("invites", vec![col("tenant_id", "uuid", true)]),
+        "invites_tenant_id_fkey",
+        &["tenant_id"],
+        "tenants",
+        &["id"],
+        "FOREIGN KEY (tenant_id) REFERENCES public.tenants(id)",
+    );
+    invites.name = QualName::new("pgtenant", "invites");
+    add(&mut c, invites);
+    rules
+        .global_tables
+        .push(QualName::new("pgtenant", "invites"));
+    rules.grants.closed_schemas = vec!["pgtenant".into()];
+    let p = plan(&c, &rules, "app");
+    assert_eq!(p.findings.len(), 1, "{:?}", p.findings);
+    assert_eq!(p.findings[0].code, Code::ReferenceFkToDistributed);
+    assert_eq!(
+        p.findings[0].fix,
+        "pgtenant.invites is a module's table (schema pgtenant), global because the module \
+         polices it itself; a Citus form of the module, with the table distributed by the \
+         tenant column, is not written yet"
+    );
+}
+
+#[test]
 fn a_nullable_or_differently_typed_tenant_column_blocks() {
     let (mut c, rules) = clean();
     let notes = c.tables.get_mut(&q("notes")).unwrap();
