@@ -154,7 +154,11 @@ fn plan_text(plan: &DistributionPlan, database: &str, source: &str) -> String {
     );
     let mut section = None;
     for call in &plan.calls {
-        let heading = match (call.kind, call.colocate_with.is_some()) {
+        let is_root = call
+            .table
+            .as_ref()
+            .is_some_and(|t| plan.placements.get(t) == Some(&distribute::Placement::Root));
+        let heading = match (call.kind, !is_root) {
             (CallKind::Setting, _) => {
                 "-- 1. The tenant context: SET LOCAL of the tenant (and user) settings reaches the \
                  workers only with this setting."
