@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod check;
 pub mod codegen;
 pub mod diff;
+pub mod distribute;
 pub mod doctor;
 pub mod flags;
 pub mod generate;

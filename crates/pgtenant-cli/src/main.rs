@@ -54,6 +54,9 @@ enum Command {
     Codegen(commands::codegen::CodegenArgs),
     /// Print the plan (SQL with hazard comments) from one schema to another.
     Diff(commands::diff::DiffArgs),
+    /// Citus readiness: the calls that distribute a tenancy database by its
+    /// tenant column (plan), and what blocks them (lint: exit 1 when anything does).
+    Distribute(commands::distribute::DistributeArgs),
     /// Check connections, roles, tables, row counts and RLS of every database.
     Doctor(commands::doctor::DoctorArgs),
     /// Print the catalog of a schema: a folder of .sql files, a .sql file
@@ -115,6 +118,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Backup(args) => commands::backup::run(ctx, args).await,
         Command::Codegen(args) => commands::codegen::run(ctx, args).await,
         Command::Diff(args) => commands::diff::run(ctx, args).await,
+        Command::Distribute(args) => commands::distribute::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Inspect(args) => commands::inspect::run(ctx, args).await,
         Command::Import(args) => commands::import::run(ctx, args).await,

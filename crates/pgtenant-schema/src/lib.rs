@@ -4,6 +4,7 @@
 //! - [`ident`]: the one quoting helper for identifiers and literals.
 //! - [`tenancy`]: tenant-scoped tables and the RLS transform.
 //! - [`lint`]: isolation lints over a catalog, reported as [`finding::Finding`]s.
+//! - [`distribute`]: the Citus distribution plan and what blocks it (pure).
 //! - [`sqltext`]: statement boundaries and line numbers in SQL text.
 //! - [`introspect`](mod@introspect): a live database → [`Catalog`] (queries in
 //!   `queries.sql`).
@@ -15,6 +16,7 @@
 
 pub mod diff;
 pub mod directive;
+pub mod distribute;
 pub mod finding;
 pub mod ident;
 pub mod introspect;

@@ -6,6 +6,7 @@ mod bootstrap;
 mod codegen;
 mod codegen_ts;
 mod diff;
+mod distribute;
 mod doctor;
 mod examples;
 mod flags;

@@ -3,6 +3,7 @@
 mod acceptance;
 mod corpus;
 mod corpus_converge;
+mod distribute;
 mod introspect;
 mod prop;
 mod shadow;
