@@ -26,6 +26,7 @@ pub mod restore;
 pub mod rollback;
 pub mod secrets;
 pub mod seed;
+pub mod soft_delete;
 pub mod status;
 pub mod studio;
 pub mod tenant;

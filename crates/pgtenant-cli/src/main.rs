@@ -73,6 +73,10 @@ enum Command {
     /// The flags module: list definitions (and a tenant's values, with why),
     /// set or unset a tenant's override.
     Flags(commands::flags::FlagsArgs),
+    /// Rows kept by `soft_delete` tables: restore one, or purge those
+    /// deleted long enough ago.
+    #[command(name = "soft-delete")]
+    SoftDelete(commands::soft_delete::SoftDeleteArgs),
     /// Write the next migration from the schema folder (checked on a shadow).
     Generate(commands::generate::GenerateArgs),
     /// Write an empty, correctly named migration for hand-written SQL.
@@ -125,6 +129,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Report> {
         Command::Init(args) => commands::init::run(ctx, args).await,
         Command::Check(args) => commands::check::run(ctx, args).await,
         Command::Flags(args) => commands::flags::run(ctx, args).await,
+        Command::SoftDelete(args) => commands::soft_delete::run(ctx, args).await,
         Command::Generate(args) => commands::generate::run(ctx, args).await,
         Command::New(args) => commands::new::run(ctx, args).await,
         Command::Nuke(args) => commands::nuke::run(ctx, args).await,

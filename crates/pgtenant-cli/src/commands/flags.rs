@@ -74,6 +74,21 @@ fn time_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// `<n><unit>` (s, min, h, d, w) in seconds; `None` for anything else or
+/// an overflow.
+pub(crate) fn span_seconds(text: &str) -> Option<i64> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let n: i64 = text[..digits].parse().ok()?;
+    match &text[digits..] {
+        "s" => Some(n),
+        "min" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        "w" => n.checked_mul(604_800),
+        _ => None,
+    }
+}
+
 /// `--expires`: an RFC 3339 time, or `<n><unit>` from `now` (s, min, h,
 /// d, w).
 fn expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
@@ -86,17 +101,7 @@ fn expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
     let at = if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         t.with_timezone(&Utc)
     } else {
-        let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-        let n: i64 = text[..digits].parse().map_err(|_| bad())?;
-        let seconds = match &text[digits..] {
-            "s" => Some(n),
-            "min" => n.checked_mul(60),
-            "h" => n.checked_mul(3600),
-            "d" => n.checked_mul(86_400),
-            "w" => n.checked_mul(604_800),
-            _ => None,
-        }
-        .ok_or_else(bad)?;
+        let seconds = span_seconds(text).ok_or_else(bad)?;
         chrono::TimeDelta::try_seconds(seconds)
             .and_then(|d| now.checked_add_signed(d))
             .ok_or_else(bad)?

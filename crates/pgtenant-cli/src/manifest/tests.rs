@@ -161,7 +161,7 @@ fn unknown_key_names_file_line_and_key() {
         err(&text),
         "proj/pgtenant.toml:7: unknown key `schemas`, expected one of `name`, `schema`, \
          `migrations`, `seeds`, `tenancy`, `service_role`, `superadmin_role`, `modules`, \
-         `module_schema`, `user_table`, `rbac`, `grants`, `secrets`; remove it or fix its spelling"
+         `module_schema`, `user_table`, `soft_delete`, `rbac`, `grants`, `secrets`; remove it or fix its spelling"
     );
 }
 

@@ -32,7 +32,7 @@ async fn unknown_key() {
     check(
         &GOOD.replace("name = \"m_app\"", "name = \"m_app\"\nservice-role = 1"),
         "6: unknown key `service-role`, expected one of `name`, `schema`, `migrations`, `seeds`, \
-         `tenancy`, `service_role`, `superadmin_role`, `modules`, `module_schema`, `user_table`, `rbac`, `grants`, `secrets`; remove \
+         `tenancy`, `service_role`, `superadmin_role`, `modules`, `module_schema`, `user_table`, `soft_delete`, `rbac`, `grants`, `secrets`; remove \
          it or fix its spelling",
     )
     .await;

@@ -226,3 +226,137 @@ async fn a_table_that_cannot_be_soft_deleted_is_named_with_the_fix() {
         run.stderr
     );
 }
+
+#[tokio::test]
+async fn restore_brings_one_row_back_and_purge_counts_then_removes_old_ones() {
+    let p = project(SCHEMA, "\"projects\"");
+    must(&p, &["bootstrap"]).await;
+    must(&p, &["generate", "--db", &p.db, "--name", "init"]).await;
+    must(&p, &["migrate"]).await;
+    let mut admin = p.admin_conn().await;
+    sqlx::raw_sql(&format!(
+        "INSERT INTO tenants VALUES ('{A}', 'A'), ('{B}', 'B');
+         INSERT INTO projects (tenant_id, id, name, deleted_at) VALUES
+           ('{A}', 1, 'a1', now() - interval '40 days'), ('{A}', 2, 'a2', now() - interval '1 day'),
+           ('{A}', 3, 'a3', NULL), ('{B}', 1, 'b1', now() - interval '40 days');"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let restore = |id: &'static str, tenant: &'static str| {
+        let p = &p;
+        async move {
+            p.run(&[
+                "soft-delete",
+                "restore",
+                "--table",
+                "projects",
+                "--tenant",
+                tenant,
+                "--id",
+                id,
+            ])
+            .await
+        }
+    };
+    let run = restore("2", A).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout.trim_end(),
+        format!(
+            "restored public.projects id = '2' of tenant '{A}' in database {}",
+            p.db
+        )
+    );
+    // A live row, or another tenant's id: nothing to restore.
+    for (id, tenant) in [("3", A), ("2", B)] {
+        let run = restore(id, tenant).await;
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stderr.contains(&format!(
+                "no soft-deleted row id = '{id}' of tenant '{tenant}' in public.projects of database {}; \
+                 it is not deleted, or does not exist",
+                p.db
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = restore("x", A).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("--id \"x\" is not a value of its column"),
+        "{}",
+        run.stderr
+    );
+    let run = p
+        .run(&[
+            "soft-delete",
+            "restore",
+            "--table",
+            "tenants",
+            "--tenant",
+            A,
+            "--id",
+            "1",
+        ])
+        .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(&format!(
+            "table public.tenants is not in soft_delete of the selected database(s); listed: public.projects in {}",
+            p.db
+        )),
+        "{}",
+        run.stderr
+    );
+
+    // Purge: counted first (exit 2, nothing removed), then removed.
+    let dry = p
+        .run(&["soft-delete", "purge", "--older-than", "30d"])
+        .await;
+    assert_eq!(dry.code, 2, "{dry:?}");
+    assert!(
+        dry.stdout.contains(
+            "2 row(s) soft-deleted more than 30d ago would be removed; run again with --yes"
+        ),
+        "{}",
+        dry.stdout
+    );
+    let count = |sql: &'static str| {
+        let p = &p;
+        async move {
+            let mut c = p.admin_conn().await;
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("SELECT count(*) FROM projects").await, 4);
+    let bad = p
+        .run(&["soft-delete", "purge", "--older-than", "a month"])
+        .await;
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("--older-than \"a month\" is not a span: a whole number and s, min, h, d or w, e.g. 30d"),
+        "{}",
+        bad.stderr
+    );
+    let run = p
+        .run(&["soft-delete", "purge", "--older-than", "30d", "--yes"])
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("purged 2 row(s) soft-deleted more than 30d ago"),
+        "{}",
+        run.stdout
+    );
+    let left: Vec<String> = sqlx::query_scalar("SELECT name FROM projects ORDER BY name")
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(left, ["a2", "a3"]);
+}
