@@ -168,10 +168,20 @@ async fn restore(
     let admin = ctx.admin_url()?;
     let mut conn = db::connect(&admin.url, Some(&database.name), None).await?;
     let key = primary_key(&mut conn, &table).await?;
-    let tenant_type = key
-        .iter()
-        .find(|(c, _)| *c == tenancy.column)
-        .map(|(_, t)| t.clone());
+    let tenant_type: String = sqlx::query_scalar(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+          WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped",
+    )
+    .bind(table.sql())
+    .bind(&tenancy.column)
+    .fetch_optional(&mut conn)
+    .await?
+    .ok_or_else(|| {
+        usage(format!(
+            "table {table} has no column {} here; run `pgtenant migrate` first",
+            tenancy.column
+        ))
+    })?;
     let rest: Vec<&(String, String)> = key.iter().filter(|(c, _)| *c != tenancy.column).collect();
     let [(id_column, id_type)] = rest.as_slice() else {
         let cols: Vec<&str> = key.iter().map(|(c, _)| c.as_str()).collect();
@@ -181,7 +191,6 @@ async fn restore(
             cols.join(", ")
         )));
     };
-    let tenant_cast = tenant_type.map_or_else(String::new, |t| format!("::{t}"));
     let mut tx = conn.begin().await?;
     sqlx::raw_sql(&format!(
         "SET LOCAL {} = 'on'",
@@ -196,7 +205,7 @@ async fn restore(
         .await?;
     let sql = format!(
         "UPDATE {t} SET {d} = NULL
-          WHERE {tc} = $1{tenant_cast} AND {ic} = $2::{id_type} AND {d} IS NOT NULL
+          WHERE {tc} = $1::{tenant_type} AND {ic} = $2::{id_type} AND {d} IS NOT NULL
          RETURNING {d}",
         t = table.sql(),
         d = quote_ident(DELETED_AT),

@@ -43,6 +43,7 @@ use sqlx::{Connection, PgConnection, Row};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod startkit;
 mod tokens;
 
 /// The examples that model the seed systems; each must exist.

@@ -52,10 +52,16 @@ pub async fn run(
     let plan = target.plan(&id)?;
     let dbname = target.db.name.clone();
     refuse_unclassified(target, &id, &plan, "deleted")?;
-    sqlx::raw_sql(&format!("BEGIN; {}", archive::SESSION_SETTINGS))
-        .execute(&mut target.conn)
-        .await
-        .context("starting the delete transaction")?;
+    // Soft-delete tables remove the tenant's rows for real here: the
+    // admin bypasses row level security, and asks.
+    sqlx::raw_sql(&format!(
+        "BEGIN; {}; SET LOCAL {} = 'on'",
+        archive::SESSION_SETTINGS,
+        pgtenant_schema::ident::quote_setting(pgtenant_schema::tenancy::HARD_DELETE_SETTING)
+    ))
+    .execute(&mut target.conn)
+    .await
+    .context("starting the delete transaction")?;
     let lock = format!(
         "SELECT 1 FROM {} WHERE {} = {} FOR UPDATE",
         quote_qualified(&plan.root.schema, &plan.root.name),
