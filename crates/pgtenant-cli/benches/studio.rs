@@ -16,7 +16,10 @@
     reason = "a benchmark: its figures are its output"
 )]
 
-use pgtenant_testkit::{admin_url, unique_name, url_for_db};
+#[path = "common/mod.rs"]
+mod common;
+
+use pgtenant_testkit::{admin_url, url_for_db};
 use sqlx::{Connection, PgConnection};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -26,19 +29,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 const ROWS: i64 = 1_000_000;
 const RUNS: usize = 15;
 const TENANT_A: &str = "10000000-0000-4000-8000-000000000001";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
 
 fn pgtenant(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_pgtenant"))
@@ -53,22 +43,7 @@ fn pgtenant(dir: &Path, args: &[&str]) -> std::process::Output {
 
 /// examples/quickstart under unique names in `dir`; returns the database name.
 fn quickstart(dir: &Path) -> String {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart");
-    copy_dir(&example, dir);
-    let db = unique_name("pgt_bench_db");
-    let manifest = std::fs::read_to_string(example.join("pgtenant.toml"))
-        .unwrap()
-        .replace(
-            "name = \"quickstart\"\nschema",
-            &format!("name = \"{db}\"\nschema"),
-        )
-        .replace("svc_quickstart", &unique_name("pgt_bench_svc"))
-        .replace("quickstart_admin", &unique_name("pgt_bench_sa"))
-        .replace(
-            "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}",
-            &admin_url(),
-        );
-    std::fs::write(dir.join("pgtenant.toml"), manifest).unwrap();
+    let db = common::quickstart_project(dir);
     let up = pgtenant(dir, &["up", "--demo"]);
     assert!(
         up.status.success(),

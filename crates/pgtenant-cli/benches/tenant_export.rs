@@ -19,7 +19,10 @@
     reason = "a benchmark: its figures are its output"
 )]
 
-use pgtenant_testkit::{admin_url, unique_name, url_for_db};
+#[path = "common/mod.rs"]
+mod common;
+
+use pgtenant_testkit::{admin_url, url_for_db};
 use sqlx::{Connection, PgConnection};
 use std::path::Path;
 use std::process::Command;
@@ -27,19 +30,6 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
 const TENANT_A: &str = "10000000-0000-4000-8000-000000000001";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
 
 /// Run `program args` under /usr/bin/time: elapsed time and peak RSS (KiB).
 fn timed(program: &str, args: &[&str]) -> (Duration, u64) {
@@ -73,22 +63,7 @@ fn pgtenant_bin() -> &'static str {
 
 /// examples/quickstart under unique names in `dir`; returns the database name.
 fn quickstart(dir: &Path) -> String {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart");
-    copy_dir(&example, dir);
-    let db = unique_name("pgt_bench_db");
-    let manifest = std::fs::read_to_string(example.join("pgtenant.toml"))
-        .unwrap()
-        .replace(
-            "name = \"quickstart\"\nschema",
-            &format!("name = \"{db}\"\nschema"),
-        )
-        .replace("svc_quickstart", &unique_name("pgt_bench_svc"))
-        .replace("quickstart_admin", &unique_name("pgt_bench_sa"))
-        .replace(
-            "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}",
-            &admin_url(),
-        );
-    std::fs::write(dir.join("pgtenant.toml"), manifest).unwrap();
+    let db = common::quickstart_project(dir);
     let project = dir.to_str().unwrap();
     timed(pgtenant_bin(), &["--project", project, "up", "--demo"]);
     db

@@ -391,7 +391,7 @@ fn type_parts(s: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -410,8 +410,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn resolution() {
+    /// A catalog with enum `public.mood` and domain `app."Email"` over
+    /// `varchar(320)`, for the generators' type tests.
+    pub(crate) fn mood_and_email() -> Catalog {
         let mut c = Catalog::default();
         c.enums.insert(
             QualName::new("public", "mood"),
@@ -433,6 +434,12 @@ mod tests {
                 comment: None,
             },
         );
+        c
+    }
+
+    #[test]
+    fn resolution() {
+        let c = mood_and_email();
         let r = resolve(&c, "character varying(20)");
         assert_eq!(
             (r.scalar, r.max_chars, r.padded),

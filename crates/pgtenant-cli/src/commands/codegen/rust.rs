@@ -281,27 +281,7 @@ mod tests {
 
     #[test]
     fn types() {
-        let mut c = Catalog::default();
-        c.enums.insert(
-            QualName::new("public", "mood"),
-            pgtenant_schema::model::EnumType {
-                name: QualName::new("public", "mood"),
-                values: vec!["happy".into()],
-                comment: None,
-            },
-        );
-        c.domains.insert(
-            QualName::new("app", "Email"),
-            pgtenant_schema::model::Domain {
-                name: QualName::new("app", "Email"),
-                base_type: "character varying(320)".into(),
-                collation: None,
-                default: None,
-                not_null: false,
-                checks: Default::default(),
-                comment: None,
-            },
-        );
+        let c = crate::commands::codegen::tests::mood_and_email();
         let t = |pg: &str| rust_type(&c, pg, NumericAs::String).0;
         assert_eq!(t("uuid"), "uuid::Uuid");
         assert_eq!(t("character varying(20)"), "String");
