@@ -476,3 +476,53 @@ async fn hoolsy_demo_invite_honours_every_override() {
     assert_eq!(count, 1);
     conn.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hoolsy_demo_invite_without_overrides_uses_the_defaults_and_prints_its_token_once() {
+    let (project, out) = up(&[]);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = printed
+        .split("DEMO_INVITE_TOKEN=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no generated token printed: {printed}"))
+        .to_owned();
+    assert_eq!(
+        printed.matches("DEMO_INVITE_TOKEN=").count(),
+        1,
+        "{printed}"
+    );
+    assert!(token.len() >= 32, "{token}");
+
+    let mut conn = admin(&project, "hoolsy_users").await;
+    let invites: Vec<(String, i16, bool)> = sqlx::query_as(
+        "SELECT email, platform_id, token_hash = sha256(convert_to($1, 'UTF8')) FROM invites",
+    )
+    .bind(&token)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(invites, [("demo@hoolsy.test".to_owned(), 1, true)]);
+    conn.close().await.unwrap();
+
+    // A second `seed demo` finds the file applied: no new token, no new invite.
+    let again = cli(project.dir.path(), &["seed", "demo"], &[]);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&again.stdout),
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(again.status.success(), "{printed}");
+    assert!(!printed.contains("DEMO_INVITE_TOKEN="), "{printed}");
+    let mut conn = admin(&project, "hoolsy_users").await;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM invites")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    conn.close().await.unwrap();
+}
