@@ -526,3 +526,58 @@ async fn hoolsy_demo_invite_without_overrides_uses_the_defaults_and_prints_its_t
     assert_eq!(count, 1);
     conn.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hoolsy_demo_invite_refuses_a_bad_override_and_stores_nothing_of_it() {
+    let project = renamed_example("hoolsy").unwrap();
+    let dir = project.dir.path();
+    // Brought up with the default invite; a re-seed with other overrides
+    // runs the invite file again (its text changed).
+    let out = cli(dir, &["up", "--demo"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = "a-token-for-an-invite-that-fails";
+    for (env, expected) in [
+        (
+            [
+                ("DEMO_INVITE_EMAIL", "no-at-sign"),
+                ("DEMO_INVITE_PLATFORM_ID", "1"),
+            ],
+            "hoolsy_users/demo/10_demo_invite.sql:9: new row for relation \"invites\" \
+             violates check constraint \"invites_email_format\"\n",
+        ),
+        (
+            [
+                ("DEMO_INVITE_EMAIL", "a@b.test"),
+                ("DEMO_INVITE_PLATFORM_ID", "9"),
+            ],
+            "hoolsy_users/demo/10_demo_invite.sql:9: insert or update on table \"invites\" \
+             violates foreign key constraint \"invites_platform_id_fkey\"\n  \
+             detail: Key (platform_id)=(9) is not present in table \"platforms\".\n",
+        ),
+    ] {
+        let mut env = env.to_vec();
+        env.push(("DEMO_INVITE_TOKEN", token));
+        let out = cli(dir, &["seed", "demo"], &env);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(!stderr.contains(token), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(
+            stderr.ends_with(
+                "This seed file was rolled back (earlier files stay applied); fix it and seed again.\n"
+            ),
+            "{stderr}"
+        );
+    }
+    let mut conn = admin(&project, "hoolsy_users").await;
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM invites")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(emails, ["demo@hoolsy.test"]);
+    conn.close().await.unwrap();
+}
