@@ -33,6 +33,87 @@ CREATE TRIGGER ws_content_set_updated_at
   FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
 COMMENT ON COLUMN ws_content.node_type IS 'project | group | content';
+COMMENT ON COLUMN ws_content.position IS
+  'Order among siblings (ascending); not unique: ties are the application''s to break (e.g. by title).';
+
+-- The tree's shape, enforced here rather than in the API: a node's parent
+-- is a project or a group of the same tenant (a content node is a leaf), and
+-- no node moves under itself or one of its descendants.
+--
+-- Concurrency: two moves that are each fine alone can together make a cycle
+-- (A under B in one transaction, B under A in another; neither sees the
+-- other's uncommitted row). So every write that shapes the tree takes a
+-- transaction-level advisory lock keyed by the tenant, and checks after it:
+-- shaping writes of one tenant run one at a time, other tenants and every
+-- other update (title, position, ...) are not held up, and the lock goes
+-- with the transaction on every path. Row locks on the ancestors were the
+-- other choice; they would miss the descendant side of a concurrent move.
+-- The checks read the committed tree after the lock, so they need READ
+-- COMMITTED (the default): under REPEATABLE READ a transaction's snapshot
+-- predates the lock.
+CREATE FUNCTION ws_content_check_tree() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  parent_type text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('ws_content tree ' || NEW.tenant_id::text, 0));
+
+  IF NEW.parent_id IS NOT NULL THEN
+    IF NEW.parent_id = NEW.node_id THEN
+      RAISE EXCEPTION 'content node % cannot be its own parent', NEW.node_id
+        USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    SELECT c.node_type INTO parent_type
+      FROM ws_content c
+     WHERE c.tenant_id = NEW.tenant_id AND c.node_id = NEW.parent_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'parent node % does not exist in this tenant', NEW.parent_id
+        USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    IF parent_type NOT IN ('project', 'group') THEN
+      RAISE EXCEPTION 'parent node % is a %: only a project or a group holds nodes',
+          NEW.parent_id, parent_type
+        USING ERRCODE = 'check_violation';
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.parent_id IS DISTINCT FROM OLD.parent_id THEN
+      IF EXISTS (
+        WITH RECURSIVE ancestors (node_id, parent_id) AS (
+          SELECT c.node_id, c.parent_id
+            FROM ws_content c
+           WHERE c.tenant_id = NEW.tenant_id AND c.node_id = NEW.parent_id
+          UNION
+          SELECT c.node_id, c.parent_id
+            FROM ws_content c
+            JOIN ancestors a ON c.tenant_id = NEW.tenant_id AND c.node_id = a.parent_id
+        )
+        SELECT 1 FROM ancestors WHERE node_id = NEW.node_id
+      ) THEN
+        RAISE EXCEPTION 'cannot move content node % under %: it is one of its own descendants',
+            NEW.node_id, NEW.parent_id
+          USING ERRCODE = 'integrity_constraint_violation',
+                HINT = 'Move it under a node outside its own subtree.';
+      END IF;
+    END IF;
+  END IF;
+
+  IF TG_OP = 'UPDATE' AND NEW.node_type = 'content' AND OLD.node_type <> 'content'
+     AND EXISTS (SELECT 1 FROM ws_content c
+                  WHERE c.tenant_id = NEW.tenant_id AND c.parent_id = NEW.node_id) THEN
+    RAISE EXCEPTION 'content node % has children: only a project or a group holds nodes', NEW.node_id
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION ws_content_check_tree() IS
+  'BEFORE INSERT/UPDATE trigger on ws_content: parent is a project or group of the tenant, no cycles; serialised per tenant.';
+
+CREATE TRIGGER ws_content_check_tree
+  BEFORE INSERT OR UPDATE OF parent_id, node_type, tenant_id ON ws_content
+  FOR EACH ROW EXECUTE FUNCTION ws_content_check_tree();
 
 -- Uploaded media files with the metadata ffprobe extracts.
 CREATE TABLE ws_media_assets (
