@@ -43,6 +43,7 @@ use sqlx::{Connection, PgConnection, Row};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod flows;
 mod hoolsy;
 mod startkit;
 mod tokens;

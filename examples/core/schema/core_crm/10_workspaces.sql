@@ -1,8 +1,10 @@
 -- Workspaces: the tenants. The id is URL-friendly, 10-20 alphanumeric
--- characters (the seed validates it in the app with zod; the CHECK makes
--- the database refuse anything else too).
+-- characters (the seed validates it in the app with zod and generates it
+-- in TypeScript): a workspace created without an id gets a 12-character
+-- one from short_id(), and the CHECK makes the database refuse anything
+-- else. The column stays varchar(20), the type every workspace_id has.
 CREATE TABLE workspaces (
-  id varchar(20) PRIMARY KEY,
+  id varchar(20) PRIMARY KEY DEFAULT short_id(12),
   name varchar(255) NOT NULL,
   description text,
   created_by uuid NOT NULL REFERENCES users (id),

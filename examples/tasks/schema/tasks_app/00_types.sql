@@ -15,15 +15,6 @@ CREATE TYPE device_status AS ENUM ('online', 'offline', 'maintenance', 'error', 
 
 CREATE TYPE task_priority AS ENUM ('low', 'medium', 'high', 'urgent');
 
-CREATE TYPE audit_action AS ENUM (
-  'create', 'read', 'update', 'delete', 'login', 'logout',
-  'invite', 'accept_invite', 'assign', 'unassign', 'export'
-);
-CREATE TYPE audit_resource_type AS ENUM (
-  'user', 'tenant', 'user_tenant_association', 'site', 'user_site_assignment',
-  'device', 'task', 'tenant_invitation'
-);
-
 -- Shared trigger function: keep updated_at current on every UPDATE.
 CREATE FUNCTION set_updated_at() RETURNS trigger
 LANGUAGE plpgsql

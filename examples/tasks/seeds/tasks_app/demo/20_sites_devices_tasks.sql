@@ -41,8 +41,27 @@ INSERT INTO tenant_invitations (id, tenant_id, email, role, token_hash, invited_
    sha256('demo invitation with no secret'::bytea), '10000000-0000-4000-8000-000000000001', now() + interval '7 days')
 ON CONFLICT (id) DO NOTHING;
 
-INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, details) VALUES
-  ('70000000-0000-4000-8000-000000000001', '20000000-0000-4000-8000-000000000001', '10000000-0000-4000-8000-000000000011', 'create', 'site', '30000000-0000-4000-8000-000000000012', '{"name": "Warehouse"}'),
-  ('70000000-0000-4000-8000-000000000002', '20000000-0000-4000-8000-000000000001', '10000000-0000-4000-8000-000000000012', 'create', 'task', '50000000-0000-4000-8000-000000000001', '{"priority": "high"}'),
-  ('70000000-0000-4000-8000-000000000003', '20000000-0000-4000-8000-000000000004', '10000000-0000-4000-8000-000000000001', 'invite', 'tenant_invitation', '60000000-0000-4000-8000-000000000001', '{"email": "owner@demo-company.test"}')
-ON CONFLICT (id) DO NOTHING;
+-- Audit events go through the audit module: pgtenant.audit() records one
+-- for the tenant and user in the settings and links it into the tenant's
+-- hash chain. The log is append-only, so an event is recorded only if the
+-- same one is not there yet (running the seed again adds nothing).
+SELECT set_config('app.tenant_id', '20000000-0000-4000-8000-000000000001', true),
+       set_config('app.user_id', '10000000-0000-4000-8000-000000000011', true);
+SELECT pgtenant.audit('site.create', 'site', '30000000-0000-4000-8000-000000000012', '{"name": "Warehouse"}')
+WHERE NOT EXISTS (SELECT 1 FROM pgtenant.audit_log
+                  WHERE tenant_id = '20000000-0000-4000-8000-000000000001' AND action = 'site.create'
+                    AND resource_id = '30000000-0000-4000-8000-000000000012');
+
+SELECT set_config('app.user_id', '10000000-0000-4000-8000-000000000012', true);
+SELECT pgtenant.audit('task.create', 'task', '50000000-0000-4000-8000-000000000001', '{"priority": "high"}')
+WHERE NOT EXISTS (SELECT 1 FROM pgtenant.audit_log
+                  WHERE tenant_id = '20000000-0000-4000-8000-000000000001' AND action = 'task.create'
+                    AND resource_id = '50000000-0000-4000-8000-000000000001');
+
+SELECT set_config('app.tenant_id', '20000000-0000-4000-8000-000000000004', true),
+       set_config('app.user_id', '10000000-0000-4000-8000-000000000001', true);
+SELECT pgtenant.audit('tenant_invitation.invite', 'tenant_invitation', '60000000-0000-4000-8000-000000000001',
+                      '{"email": "owner@demo-company.test"}')
+WHERE NOT EXISTS (SELECT 1 FROM pgtenant.audit_log
+                  WHERE tenant_id = '20000000-0000-4000-8000-000000000004' AND action = 'tenant_invitation.invite'
+                    AND resource_id = '60000000-0000-4000-8000-000000000001');
