@@ -132,7 +132,16 @@ pub fn key_types(
     t: &Tenancy,
     catalog: &Catalog,
 ) -> Result<(String, TenantKeyType, TenantKeyType)> {
-    let users = user_table(db, catalog)?;
+    key_types_with(db, t, catalog, &user_table(db, catalog)?)
+}
+
+/// [`key_types`] with `db`'s user table already read.
+fn key_types_with(
+    db: &Database,
+    t: &Tenancy,
+    catalog: &Catalog,
+    users: &Option<(TableName, String, TenantKeyType)>,
+) -> Result<(String, TenantKeyType, TenantKeyType)> {
     let what = format!("database {} [tenancy].root_table", db.name);
     let root = qual(&t.root_table);
     let root_key = primary_key(catalog, &root, &what)?;
@@ -146,7 +155,7 @@ pub fn key_types(
         )?),
         None => None,
     };
-    let user_key = match (&users, member_key) {
+    let user_key = match (users, member_key) {
         (Some((table, key, a)), Some(b)) if a.sql_type() != b.sql_type() => {
             return Err(usage(format!(
                 "database {}: user_table {}.{key} is {} but [tenancy.membership].user_column is {}; they name the same users and must have one type",
@@ -167,11 +176,11 @@ pub fn key_types(
 /// from `catalog` (the user's schema, loaded): the root table's key and its
 /// type, the user id type.
 pub fn params(db: &Database, catalog: &Catalog) -> Result<ModuleParams> {
-    let Some(t) = &db.tenancy else {
-        return params_without_tenancy(db, user_table(db, catalog)?);
-    };
-    let (root_key, tenant_key, user_key) = key_types(db, t, catalog)?;
     let users = user_table(db, catalog)?;
+    let Some(t) = &db.tenancy else {
+        return params_without_tenancy(db, users);
+    };
+    let (root_key, tenant_key, user_key) = key_types_with(db, t, catalog, &users)?;
     let mut p = ModuleParams::new(tenant_key, user_key)
         .schema(&db.module_schema)
         .tenant_column(&t.column)
